@@ -81,6 +81,10 @@ describe('safetensors encoding', () => {
     expect(back.tensors.get('u')).toEqual({ dtype: 'U32', shape: [3], data: u });
     expect(back.tensors.get('bytes')).toEqual({ dtype: 'U8', shape: [1, 3], data: b });
     expect(back.tensors.get('empty')).toEqual({ dtype: 'F32', shape: [0, 4], data: new Float32Array(0) });
+    // Node Buffers (what fs.readFileSync returns) decode to the same, independent copies.
+    const fromBuffer = decodeSafetensors(Buffer.from(bytes), 'x.bnn');
+    expect(fromBuffer.tensors).toEqual(back.tensors);
+    expect(fromBuffer.tensors.get('a.second')!.data.byteOffset).toBe(0);
   });
 
   it('reads tensors listed in any header order, returning them in data order', () => {

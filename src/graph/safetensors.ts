@@ -66,7 +66,9 @@ function littleEndianBytes(data: TensorData): Uint8Array {
 
 /** A typed array of `dtype` holding a copy of little-endian `bytes`. */
 function fromLittleEndian(dtype: DType, bytes: Uint8Array): TensorData {
-  const copy = bytes.slice();
+  // A fresh, aligned copy (Buffer#slice would return a view, not a copy).
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
   const size = DTYPE_SIZE[dtype];
   if (!LITTLE_ENDIAN_HOST && size > 1) {
     for (let i = 0; i < copy.length; i += size) copy.subarray(i, i + size).reverse();
