@@ -1,0 +1,157 @@
+/**
+ * The Verilator bridge: build the harness for a design (cached, see verilator-build.ts),
+ * run it on a vector file with the RTL directory as working directory (the RTL's
+ * $readmemh paths are relative), stream its progress and parse its results.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InputError, ToolFailedError } from '../errors.js';
+import { readResults, type SimResults } from './results.js';
+import { buildHarness, type HarnessBuild, type HarnessBuildOptions } from './verilator-build.js';
+
+export interface WaveformOptions {
+  /** VCD file to write. */
+  file: string;
+  /** Frames [from, to) (positions in the vector file) are dumped. */
+  from: number;
+  to: number;
+  /** Hierarchy levels below TOP to dump (0 = all). 2 = the ports and the top module's own signals. */
+  depth?: number;
+}
+
+export interface SimRunOptions {
+  /** Executable from buildHarness. */
+  binary: string;
+  /** The design's directory: the simulation runs there so that $readmemh finds the .mem files. */
+  rtlDir: string;
+  /** .bnnv vector file (docs/vector-format.md). */
+  vectors: string;
+  /** Pixels per input beat (manifest). */
+  inPix: number;
+  /** Probability that the source leaves s_axis idle in a cycle (0..1). */
+  gaps?: number;
+  /** Probability that m_axis_tready is low in a cycle (0..1). */
+  backpressure?: number;
+  seed?: number;
+  /** Cycles without any handshake, while results are outstanding, before giving up. */
+  stallLimit?: number;
+  /** Cycles run after the last expected result, to catch an extra beat. */
+  drain?: number;
+  /** Initial state of the design: 0 zeros, 1 ones, 2 random (default). */
+  randReset?: 0 | 1 | 2;
+  /** Needs a binary built with trace: true. */
+  vcd?: WaveformOptions;
+  /** Called as results come out (done = result beats so far, cycle = current cycle). */
+  onProgress?: (done: number, cycle: number) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SimRun extends SimResults {
+  /** Wall-clock seconds of the whole process (loading, simulating, writing). */
+  wallSeconds: number;
+}
+
+function harnessArgs(o: SimRunOptions, resultsFile: string): string[] {
+  const args = [
+    '--vectors',
+    path.resolve(o.vectors),
+    '--results',
+    resultsFile,
+    '--in-pix',
+    String(o.inPix),
+    '--gaps',
+    String(o.gaps ?? 0),
+    '--backpressure',
+    String(o.backpressure ?? 0),
+    '--seed',
+    String(o.seed ?? 1),
+    '--rand-reset',
+    String(o.randReset ?? 2),
+  ];
+  if (o.stallLimit !== undefined) args.push('--stall-limit', String(Math.ceil(o.stallLimit)));
+  if (o.drain !== undefined) args.push('--drain', String(Math.ceil(o.drain)));
+  if (o.vcd) {
+    args.push(
+      '--vcd',
+      path.resolve(o.vcd.file),
+      '--trace-from',
+      String(o.vcd.from),
+      '--trace-to',
+      String(o.vcd.to),
+      '--trace-depth',
+      String(o.vcd.depth ?? 0),
+    );
+  }
+  return args;
+}
+
+function checkProbability(name: string, p: number | undefined): void {
+  if (p !== undefined && !(p >= 0 && p < 1)) throw new InputError('simulation options', name, 'a probability in [0, 1)', String(p));
+}
+
+/** Run a built harness on a vector file. */
+export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
+  checkProbability('gaps', o.gaps);
+  checkProbability('backpressure', o.backpressure);
+  if (!fs.existsSync(o.vectors)) throw new InputError(o.vectors, 'vector file', 'an existing file');
+  if (o.vcd) fs.mkdirSync(path.dirname(path.resolve(o.vcd.file)), { recursive: true });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-sim-'));
+  try {
+    const resultsFile = path.join(work, 'results.txt');
+    const t0 = Date.now();
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+      const child = spawn(o.binary, harnessArgs(o, resultsFile), {
+        cwd: path.resolve(o.rtlDir),
+        env: o.env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const other: string[] = [];
+      let partial = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        for (const line of parts) {
+          const m = /^progress (\d+) (\d+)$/.exec(line);
+          if (m) o.onProgress?.(Number(m[1]), Number(m[2]));
+          else other.push(line);
+        }
+      });
+      // $display output of the design goes to stdout; keep it with the diagnostics.
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => other.push(...chunk.split('\n').filter((l) => l.length > 0)));
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (partial) other.push(partial);
+        resolve({ code: code ?? (signal ? 128 : 1), stderr: other.join('\n') });
+      });
+    });
+    const wallSeconds = (Date.now() - t0) / 1000;
+    if (code !== 0 || !fs.existsSync(resultsFile)) {
+      const tail = stderr.trim().split('\n').slice(-20).join('\n');
+      throw new ToolFailedError('verilator simulation', `${o.binary} in ${o.rtlDir} exited with ${code}:\n${tail}`);
+    }
+    return { ...readResults(resultsFile), wallSeconds };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export interface SimulateOptions extends Omit<SimRunOptions, 'binary'>, Omit<HarnessBuildOptions, 'trace' | 'env'> {}
+
+/** Build (or reuse) and run in one step; the trace variant is built when a VCD is asked for. */
+export async function simulate(o: SimulateOptions): Promise<{ build: HarnessBuild; run: SimRun }> {
+  const build = await buildHarness({
+    rtlDir: o.rtlDir,
+    top: o.top,
+    sources: o.sources,
+    trace: o.vcd !== undefined,
+    jobs: o.jobs,
+    cacheDir: o.cacheDir,
+    env: o.env,
+  });
+  const run = await runSimulation({ ...o, binary: build.binary });
+  return { build, run };
+}
