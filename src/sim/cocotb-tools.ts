@@ -6,19 +6,17 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ToolFailedError, ToolMissingError } from '../errors.js';
+import { packageRoot } from './paths.js';
 
 /** The cocotb version the Makefile pins (COCOTB_VERSION); keep the two equal. */
 export const COCOTB_PIN = '2.1.0';
 /** cocotb 2.x drives Verilator only from this version on (cocotb's simulator support page). */
 export const COCOTB_MIN_VERILATOR = { major: 5, minor: 36, text: '5.036' } as const;
 
-/** The repository root: src/sim/ and dist/sim/ are both two levels below it. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The cocotb testbenches and runner script. */
-export const COCOTB_SIM_DIR = path.join(REPO_ROOT, 'sim', 'cocotb');
-const VENV_PYTHON = path.join(REPO_ROOT, '.venv', 'bin', 'python');
+export const COCOTB_SIM_DIR = path.join(packageRoot(), 'sim', 'cocotb');
+const VENV_PYTHON = path.join(packageRoot(), '.venv', 'bin', 'python');
 
 export type CocotbSimulator = 'icarus' | 'verilator';
 
