@@ -176,6 +176,33 @@ describe('corrupt IDX files are rejected before allocating', () => {
     expect(rejection(() => readIdxImages(p), p).message).toContain('trailing');
   });
 
+  it('a gzip bomb behind a long gzip file name is not inflated while looking for the header', () => {
+    // gzip member with FNAME (flag 0x08) of 1 MiB, so the IDX header only comes out of a
+    // long prefix, followed by deflate blocks that inflate to ~3 GiB of zeros. Every
+    // block ends with a full flush, so the raw deflate pieces can be concatenated.
+    const flush = { finishFlush: zlib.constants.Z_FULL_FLUSH };
+    const head = zlib.deflateRawSync(idxBytes(8, [10, 28, 28], []), flush);
+    const zeros = zlib.deflateRawSync(Buffer.alloc(16 << 20), { ...flush, level: 9 });
+    const gz = Buffer.concat([
+      Buffer.from([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3]),
+      Buffer.alloc(1 << 20, 0x61),
+      Buffer.from([0]),
+      head,
+      ...Array.from({ length: 200 }, () => zeros),
+      zlib.deflateRawSync(Buffer.alloc(0)),
+    ]);
+    expect(gz.length).toBeLessThan(8 << 20);
+    // It is a real bomb: inflating it runs past 64 MiB (stopped there).
+    expect(() => zlib.gunzipSync(gz, { maxOutputLength: 64 << 20 })).toThrow(RangeError);
+    // And its start inflates to the header we planted.
+    const start = zlib.gunzipSync(gz.subarray(0, (1 << 20) + 11 + head.length), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    expect(start.readUInt32BE(0)).toBe(0x803);
+    const p = write('long-name-bomb.gz', gz);
+    const err = rejection(() => readIdxImages(p), p);
+    expect(err.field).toBe('file size');
+    expect(err.message).toContain('trailing');
+  });
+
   it('count mismatch between images and labels, labels >= classes', () => {
     const img = write('pair-img', idxBytes(8, [N, H, W], pixels));
     const lab3 = write('pair-lab3', idxBytes(8, [3], [0, 1, 2]));

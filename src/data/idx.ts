@@ -156,22 +156,42 @@ function openOrThrow(path: string): number {
   }
 }
 
+/** Output limit while looking for the header: far more than a header, far less than a bomb. */
+const HEAD_INFLATE_LIMIT = 1 << 20;
+
+/** Inflate a prefix of a gzip stream; null if it would exceed HEAD_INFLATE_LIMIT. */
+function inflatePrefix(prefix: Uint8Array, source: string): Buffer | null {
+  try {
+    // Z_SYNC_FLUSH: a prefix yields the output it decodes to, instead of an error.
+    return zlib.gunzipSync(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: HEAD_INFLATE_LIMIT });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) return null;
+    throw new InputError(source, 'gzip stream', 'a valid gzip stream', err.message);
+  }
+}
+
 /**
- * Inflate just the start of a gzip stream: enough to read the IDX header. Inflating a
- * growing prefix with Z_SYNC_FLUSH yields whatever output that prefix decodes to, and a
- * short prefix cannot expand to more than ~1000x its size, so this stays small even for
- * a decompression bomb.
+ * Inflate just the start of a gzip stream: enough to read the IDX header. Prefixes grow
+ * 4x until one yields the header; one that yields more than HEAD_INFLATE_LIMIT (a long
+ * gzip file name followed by a bomb, say) is bisected down, so at most about 1 MiB is
+ * ever inflated here.
  */
 function gunzipHead(compressed: Uint8Array, want: number, source: string): Uint8Array {
-  for (let take = 64; ; take *= 4) {
-    const prefix = compressed.subarray(0, Math.min(take, compressed.length));
-    let out: Buffer;
-    try {
-      out = zlib.gunzipSync(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    } catch (e) {
-      throw new InputError(source, 'gzip stream', 'a valid gzip stream', (e as Error).message);
+  const n = compressed.length;
+  let short = 0; // a prefix length known to yield fewer than `want` bytes
+  let tooLong = Infinity; // a prefix length known to yield more than the limit
+  let take = Math.min(64, n);
+  for (;;) {
+    const out = inflatePrefix(compressed.subarray(0, take), source);
+    if (out === null) tooLong = take;
+    else if (out.length >= want || take === n) return out.subarray(0, want);
+    else short = take;
+    take = tooLong === Infinity ? Math.min(n, take * 4) : Math.floor((short + tooLong) / 2);
+    if (take <= short) {
+      // One more compressed byte cannot inflate to a megabyte; only a broken stream gets here.
+      throw new InputError(source, 'gzip stream', 'a gzip stream whose start inflates to an IDX header', 'none found');
     }
-    if (out.length >= want || prefix.length === compressed.length) return out.subarray(0, want);
   }
 }
 

@@ -166,7 +166,7 @@ export function datasetSpecFromArgs(args: DatasetArgs): DatasetSpec {
       break;
     case 'idx':
       dir = dataDir;
-      hint = 'check --train-images, --train-labels, --test-images, --test-labels';
+      hint = `check ${dataDir === undefined ? '' : '--data-dir, '}--train-images, --train-labels, --test-images, --test-labels`;
       unavailable = 'with --dataset idx, pass --data-dir or --<split>-images and --<split>-labels';
       for (const split of ['train', 'test'] as const) {
         const f = files[split];
