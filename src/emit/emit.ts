@@ -1,0 +1,142 @@
+/**
+ * emitDesign: a folded model and its hardware plan become a directory of Verilog, ROM
+ * images, manifest.json, README.md and a copy of the folded model.
+ *
+ * The output is a pure function of the inputs (no timestamps, stable ordering), built
+ * in memory first and then written with writeDirAtomic, so a failure leaves no partial
+ * directory. File and module names come from sanitized identifiers only.
+ */
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import type { HwPlan } from '../hw/plan.js';
+import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
+import { writeDirAtomic } from '../util/atomic.js';
+import fs from 'node:fs';
+import { buildManifest, type Manifest } from './manifest.js';
+import { paramImage, weightImage } from './mem.js';
+import { assertPlainFileName, isSafeIdentifier, sanitizeIdentifier, UniqueNames } from './sanitize.js';
+import { bnncVersion, readBlock, renderTemplate } from './templates.js';
+import {
+  assertTemplateSafe,
+  memFileNames,
+  romBankView,
+  romModuleName,
+  topView,
+  type DesignNames,
+} from './view.js';
+
+export interface EmitOptions {
+  /** Top module name (a legal identifier); default: the model name, sanitized. */
+  top?: string;
+  /** Version stamped into the files; default: bnnc's package version. */
+  version?: string;
+  /**
+   * Serializes the folded model for folded.bnnf (src/int/serialize.ts). Without it no
+   * copy is written and manifest.files.folded is null.
+   */
+  encodeFolded?: (f: FoldedModel) => Uint8Array;
+}
+
+/** Longest top-module and layer names; module names stay well under tools' limits. */
+export const MAX_TOP_NAME = 32;
+export const MAX_LAYER_NAME = 24;
+
+/** The hand-written blocks a design uses, in dependency order. */
+function blocksFor(plan: HwPlan): string[] {
+  const blocks = ['bnnc_rom.v', 'bnnc_pixel_input.v'];
+  if (plan.stages.length > 1) blocks.push('bnnc_vec_buffer.v');
+  blocks.push('bnnc_mvtu.v', 'bnnc_argmax.v');
+  return blocks;
+}
+
+export function designNames(f: FoldedModel, plan: HwPlan, top?: string): DesignNames {
+  let topName: string;
+  if (top !== undefined) {
+    if (!isSafeIdentifier(top) || top.length > MAX_TOP_NAME || /^bnnc_/i.test(top)) {
+      throw new InputError('--top', 'top module name', `an identifier [A-Za-z_][A-Za-z0-9_]* of at most ${MAX_TOP_NAME} characters, not a keyword, not starting with bnnc_`, JSON.stringify(top));
+    }
+    topName = top;
+  } else {
+    topName = sanitizeIdentifier(f.name, MAX_TOP_NAME, 'bnn');
+  }
+  const unique = new UniqueNames(MAX_LAYER_NAME, 'layer');
+  const layers = plan.stages.map((s) => unique.take(s.layer));
+  return { top: topName, layers };
+}
+
+function checkPlanMatches(f: FoldedModel, plan: HwPlan): void {
+  const bad = (what: string): never => {
+    throw new Error(`emitDesign: the plan does not belong to model ${f.name}: ${what}`);
+  };
+  if (plan.sourceHash !== f.sourceHash) bad('model hash differs');
+  if (plan.stages.length !== f.layers.length) bad('layer count differs');
+  plan.stages.forEach((s, k) => {
+    const l = f.layers[k];
+    if (l.kind === 'maxpool' || l.rows !== s.mh || l.cols !== s.mw || l.output.kind !== s.output) bad(`layer ${k} differs`);
+  });
+}
+
+/** All files of the design, name -> contents, in a stable order. */
+export function renderDesign(
+  f: FoldedModel,
+  plan: HwPlan,
+  opts: EmitOptions = {},
+): { files: Map<string, string | Uint8Array>; manifest: Manifest } {
+  checkPlanMatches(f, plan);
+  const version = opts.version ?? bnncVersion();
+  const names = designNames(f, plan, opts.top);
+  const files = new Map<string, string | Uint8Array>();
+  const blocks = blocksFor(plan);
+  const verilog: string[] = [];
+  const mem: string[] = [];
+
+  for (const b of blocks) {
+    files.set(b, readBlock(b));
+    verilog.push(b);
+  }
+  plan.stages.forEach((s, k) => {
+    const layer = f.layers[k] as FoldedMatrixLayer;
+    const view = romBankView(plan, names, k, version);
+    assertTemplateSafe(view);
+    const file = `${romModuleName(names, k)}.v`;
+    files.set(file, renderTemplate('rom_bank.v.hbs', view));
+    verilog.push(file);
+    for (let p = 0; p < s.pe; p++) {
+      const m = memFileNames(names, k, p);
+      files.set(m.w, weightImage(layer, s, p));
+      files.set(m.p, paramImage(layer, s, p));
+      mem.push(m.w, m.p);
+    }
+  });
+  const top = topView(plan, names, version);
+  assertTemplateSafe(top);
+  const topFile = `${names.top}.v`;
+  files.set(topFile, renderTemplate('top.v.hbs', top));
+  verilog.push(topFile);
+
+  let folded: string | null = null;
+  if (opts.encodeFolded) {
+    folded = 'folded.bnnf';
+    files.set(folded, opts.encodeFolded(f));
+  }
+  const readme = { ...top, blocks, files: verilog };
+  assertTemplateSafe(readme);
+  files.set('README.md', renderTemplate('README.md.hbs', readme));
+
+  const manifest = buildManifest(f, plan, names, version, { verilog, mem, folded, readme: 'README.md' });
+  files.set('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+  for (const name of files.keys()) assertPlainFileName(name);
+  return { files, manifest };
+}
+
+/**
+ * Write the design into outDir (created or replaced as a whole). outDir is taken as the
+ * user gave it; every file lands directly inside it.
+ */
+export function emitDesign(f: FoldedModel, plan: HwPlan, outDir: string, opts: EmitOptions = {}): Manifest {
+  const { files, manifest } = renderDesign(f, plan, opts);
+  writeDirAtomic(outDir, (tmp) => {
+    for (const [name, data] of files) fs.writeFileSync(path.join(tmp, name), data);
+  });
+  return manifest;
+}

@@ -1,0 +1,177 @@
+/**
+ * manifest.json of a generated design: everything a testbench, the verifier or a user
+ * needs to drive the top level without reading the Verilog (docs/hardware.md).
+ */
+import type { AreaEstimate } from '../hw/area.js';
+import { MVTU_OVERHEAD } from '../hw/cycles.js';
+import type { HwPlan } from '../hw/plan.js';
+import { CLASS_FIELD_BITS, SCORE_BITS } from '../hw/widths.js';
+import type { FoldedModel } from '../int/types.js';
+import { resultBits, type DesignNames } from './view.js';
+
+export const MANIFEST_FORMAT = 'bnnc-rtl';
+export const MANIFEST_VERSION = 1;
+
+export interface ManifestPort {
+  name: string;
+  direction: 'input' | 'output';
+  width: number;
+}
+
+export interface ManifestStage {
+  index: number;
+  /** Layer name in the model. */
+  name: string;
+  /** The sanitized name used in module and file names. */
+  verilogName: string;
+  kind: 'mvtu';
+  input: 'pixels' | 'bits';
+  output: 'threshold' | 'scores';
+  mw: number;
+  mh: number;
+  pe: number;
+  simd: number;
+  nf: number;
+  sf: number;
+  ii: number;
+  /** Cycles this stage adds to the latency (ii + cyclesModel.mvtuOverhead). */
+  latency: number;
+  accWidth: number;
+  mulWidth: number;
+  paramWidth: number;
+  weightBits: number;
+  paramBits: number;
+  /** The stage tap wires in the top level and the width of its tdata. */
+  tap: { tdata: string; tvalid: string; tready: string; width: number };
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  version: typeof MANIFEST_VERSION;
+  bnncVersion: string;
+  top: string;
+  model: { name: string; hash: string; input: [number, number, number]; classes: number };
+  files: { verilog: string[]; mem: string[]; folded: string | null; readme: string };
+  workingDirectory: string;
+  ports: ManifestPort[];
+  input: {
+    pixels: number;
+    order: 'HWC';
+    inPix: number;
+    beats: number;
+    beatBits: number;
+    packing: string;
+    imageBuffer: 'ram' | 'registers';
+  };
+  output: {
+    beatBits: number;
+    classes: number;
+    classOffset: number;
+    classBits: number;
+    scoreOffset: number;
+    scoreBits: number;
+    scoreStride: number;
+    scoreSigned: true;
+    tlast: string;
+  };
+  stages: ManifestStage[];
+  cycles: {
+    /** Cycles between results in steady state. */
+    ii: number;
+    /** Cycles from accepting a frame's first beat to accepting its result. */
+    latency: number;
+    /** Input stage II = beats per image. */
+    inputII: number;
+    /** Cycles an MVTU stage adds beyond its II (docs/hardware.md). */
+    mvtuOverhead: number;
+    /** The slowest stage: "input" or a stage's layer name. */
+    bottleneck: string;
+  };
+  estimate: AreaEstimate;
+}
+
+export function buildManifest(
+  f: FoldedModel,
+  plan: HwPlan,
+  names: DesignNames,
+  bnncVersion: string,
+  files: Manifest['files'],
+): Manifest {
+  const last = plan.stages.length - 1;
+  return {
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    bnncVersion,
+    top: names.top,
+    model: { name: f.name, hash: f.sourceHash, input: [f.input[0], f.input[1], f.input[2]], classes: f.classes },
+    files,
+    workingDirectory: 'ROM images are loaded by relative file name: run simulators and synthesis in this directory.',
+    ports: [
+      { name: 'clk', direction: 'input', width: 1 },
+      { name: 'rst', direction: 'input', width: 1 },
+      { name: 's_axis_tdata', direction: 'input', width: 8 * plan.input.inPix },
+      { name: 's_axis_tvalid', direction: 'input', width: 1 },
+      { name: 's_axis_tready', direction: 'output', width: 1 },
+      { name: 's_axis_tlast', direction: 'input', width: 1 },
+      { name: 'm_axis_tdata', direction: 'output', width: resultBits(plan.classes) },
+      { name: 'm_axis_tvalid', direction: 'output', width: 1 },
+      { name: 'm_axis_tready', direction: 'input', width: 1 },
+      { name: 'm_axis_tlast', direction: 'output', width: 1 },
+    ],
+    input: {
+      pixels: plan.input.npix,
+      order: 'HWC',
+      inPix: plan.input.inPix,
+      beats: plan.input.beats,
+      beatBits: 8 * plan.input.inPix,
+      packing: `pixel i is in beat floor(i/${plan.input.inPix}) at bits [8*(i mod ${plan.input.inPix}) +: 8]; padding bytes of the last beat are ignored; s_axis_tlast is not used`,
+      imageBuffer: plan.input.ram ? 'ram' : 'registers',
+    },
+    output: {
+      beatBits: resultBits(plan.classes),
+      classes: plan.classes,
+      classOffset: 0,
+      classBits: CLASS_FIELD_BITS,
+      scoreOffset: CLASS_FIELD_BITS,
+      scoreBits: SCORE_BITS,
+      scoreStride: SCORE_BITS,
+      scoreSigned: true,
+      tlast: '1 on every result beat',
+    },
+    stages: plan.stages.map((s) => ({
+      index: s.index,
+      name: s.layer,
+      verilogName: names.layers[s.index],
+      kind: s.kind,
+      input: s.input,
+      output: s.output,
+      mw: s.mw,
+      mh: s.mh,
+      pe: s.pe,
+      simd: s.simd,
+      nf: s.nf,
+      sf: s.sf,
+      ii: s.ii,
+      latency: s.latency,
+      accWidth: s.accWidth,
+      mulWidth: s.mulWidth,
+      paramWidth: s.paramWidth,
+      weightBits: s.weightBits,
+      paramBits: s.paramBits,
+      tap: {
+        tdata: `stage${s.index}_tdata`,
+        tvalid: `stage${s.index}_tvalid`,
+        tready: `stage${s.index}_tready`,
+        width: s.index === last ? resultBits(plan.classes) : s.mh,
+      },
+    })),
+    cycles: {
+      ii: plan.ii,
+      latency: plan.latency,
+      inputII: plan.input.ii,
+      mvtuOverhead: MVTU_OVERHEAD,
+      bottleneck: plan.bottleneck < 0 ? 'input' : plan.stages[plan.bottleneck].layer,
+    },
+    estimate: plan.estimate,
+  };
+}

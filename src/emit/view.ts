@@ -1,0 +1,220 @@
+/**
+ * Template views: everything the handlebars templates may print. Templates run with
+ * escaping off (Verilog is not HTML), so the views are the security boundary: they are
+ * built only from numbers and sanitized identifiers, and assertTemplateSafe checks
+ * every leaf before rendering.
+ */
+import type { HwPlan, MvtuStage } from '../hw/plan.js';
+import { addrBits, CLASS_FIELD_BITS, SCORE_BITS, unsignedBits } from '../hw/widths.js';
+import { isSafeIdentifier } from './sanitize.js';
+
+export interface DesignNames {
+  /** Top module name; also the prefix of every per-design module and file. */
+  top: string;
+  /** Sanitized, unique layer names, one per stage. */
+  layers: string[];
+}
+
+export interface RomPeView {
+  p: number;
+  wFile: string;
+  pFile: string;
+  wHi: number;
+  wLo: number;
+  pHi: number;
+  pLo: number;
+}
+
+export interface LayerView {
+  index: number;
+  prev: number;
+  lname: string;
+  /** Module name of the stage's ROM bank. */
+  rom: string;
+  first: boolean;
+  last: boolean;
+  inKind: 'pixels' | 'bits';
+  outKind: 'bits' | 'scores';
+  paramKind: 'threshold' | 'score';
+  mw: number;
+  mh: number;
+  pe: number;
+  simd: number;
+  nf: number;
+  sf: number;
+  ii: number;
+  inW: number;
+  outW: number;
+  accW: number;
+  mulW: number;
+  pW: number;
+  xAddrW: number;
+  wAddrW: number;
+  pAddrW: number;
+  xDataW: number;
+  wDataW: number;
+  pDataW: number;
+  wDepth: number;
+  pDepth: number;
+  /** Bits of the MVTU's output vector. */
+  outBits: number;
+  /** Bits of the stage<k>_tdata tap (the result beat for the last stage). */
+  tapBits: number;
+}
+
+export interface RomBankView extends LayerView {
+  module: string;
+  top: string;
+  version: string;
+  pes: RomPeView[];
+}
+
+export interface TopView {
+  top: string;
+  version: string;
+  hash: string;
+  npix: number;
+  inPix: number;
+  beats: number;
+  beatW: number;
+  inBits: number;
+  resultBits: number;
+  classes: number;
+  classW: number;
+  classPad: number;
+  ii: number;
+  latency: number;
+  lastIndex: number;
+  layers: LayerView[];
+}
+
+export interface ReadmeView extends TopView {
+  blocks: string[];
+  files: string;
+}
+
+/** File names of a stage's ROM images. */
+export function memFileNames(names: DesignNames, k: number, p: number): { w: string; p: string } {
+  const base = `${names.top}_${names.layers[k]}`;
+  return { w: `${base}_w${p}.mem`, p: `${base}_p${p}.mem` };
+}
+
+export function romModuleName(names: DesignNames, k: number): string {
+  return `${names.top}_${names.layers[k]}_rom`;
+}
+
+/** A model hash as printed in comments: lowercase hex or nothing that could break out of one. */
+export function printableHash(h: string): string {
+  return /^[0-9a-f]{1,128}$/.test(h) ? h : 'unknown';
+}
+
+export function resultBits(classes: number): number {
+  return CLASS_FIELD_BITS + SCORE_BITS * classes;
+}
+
+function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
+  const k = s.index;
+  const last = k === plan.stages.length - 1;
+  const outW = s.output === 'scores' ? SCORE_BITS : 1;
+  const inW = s.input === 'pixels' ? 8 : 1;
+  return {
+    index: k,
+    prev: k - 1,
+    lname: names.layers[k],
+    rom: romModuleName(names, k),
+    first: k === 0,
+    last,
+    inKind: s.input,
+    outKind: s.output === 'scores' ? 'scores' : 'bits',
+    paramKind: s.output === 'scores' ? 'score' : 'threshold',
+    mw: s.mw,
+    mh: s.mh,
+    pe: s.pe,
+    simd: s.simd,
+    nf: s.nf,
+    sf: s.sf,
+    ii: s.ii,
+    inW,
+    outW,
+    accW: s.accWidth,
+    // MUL_W is unused by a threshold stage; 2 keeps the parameter legal.
+    mulW: s.output === 'scores' ? s.mulWidth : 2,
+    pW: s.paramWidth,
+    xAddrW: addrBits(s.sf),
+    wAddrW: addrBits(s.nf * s.sf),
+    pAddrW: addrBits(s.nf),
+    xDataW: s.simd * inW,
+    wDataW: s.pe * s.simd,
+    pDataW: s.pe * s.paramWidth,
+    wDepth: s.nf * s.sf,
+    pDepth: s.nf,
+    outBits: s.mh * outW,
+    tapBits: last ? resultBits(plan.classes) : s.mh * outW,
+  };
+}
+
+export function topView(plan: HwPlan, names: DesignNames, version: string): TopView {
+  const classW = unsignedBits(Math.max(0, plan.classes - 1));
+  return {
+    top: names.top,
+    version,
+    hash: printableHash(plan.sourceHash),
+    npix: plan.input.npix,
+    inPix: plan.input.inPix,
+    beats: plan.input.beats,
+    beatW: addrBits(plan.input.beats),
+    inBits: 8 * plan.input.inPix,
+    resultBits: resultBits(plan.classes),
+    classes: plan.classes,
+    classW,
+    classPad: CLASS_FIELD_BITS - classW,
+    ii: plan.ii,
+    latency: plan.latency,
+    lastIndex: plan.stages.length - 1,
+    layers: plan.stages.map((s) => layerView(plan, names, s)),
+  };
+}
+
+export function romBankView(plan: HwPlan, names: DesignNames, k: number, version: string): RomBankView {
+  const lv = layerView(plan, names, plan.stages[k]);
+  const pes: RomPeView[] = [];
+  for (let p = 0; p < lv.pe; p++) {
+    const files = memFileNames(names, k, p);
+    pes.push({
+      p,
+      wFile: files.w,
+      pFile: files.p,
+      wHi: (p + 1) * lv.simd - 1,
+      wLo: p * lv.simd,
+      pHi: (p + 1) * lv.pW - 1,
+      pLo: p * lv.pW,
+    });
+  }
+  return { ...lv, module: lv.rom, top: names.top, version, pes };
+}
+
+const SAFE_WORD = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
+
+/**
+ * Every leaf of a view is a non-negative safe integer, a boolean, or a word of
+ * [A-Za-z0-9_.+-] (identifiers, file names, version, hex hash): nothing that can close
+ * a comment, a string or a statement in Verilog. Keys named like identifiers must be
+ * legal, non-reserved identifiers.
+ */
+export function assertTemplateSafe(view: unknown, path = 'view'): void {
+  if (typeof view === 'number') {
+    if (!(Number.isSafeInteger(view) && view >= -1)) throw new Error(`internal error: ${path} = ${view} is not a template-safe number`);
+  } else if (typeof view === 'boolean') {
+    return;
+  } else if (typeof view === 'string') {
+    if (!SAFE_WORD.test(view)) throw new Error(`internal error: ${path} = ${JSON.stringify(view)} is not template-safe`);
+    const identifierKey = /\.(top|lname|rom|module)$/.test(path);
+    if (identifierKey && !isSafeIdentifier(view)) throw new Error(`internal error: ${path} = ${JSON.stringify(view)} is not a safe identifier`);
+  } else if (Array.isArray(view)) {
+    view.forEach((v, i) => assertTemplateSafe(v, `${path}[${i}]`));
+  } else if (typeof view === 'object' && view !== null) {
+    for (const [k, v] of Object.entries(view)) assertTemplateSafe(v, `${path}.${k}`);
+  } else {
+    throw new Error(`internal error: ${path} has type ${typeof view}`);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The cycle model of the generated RTL: exact figures, not estimates. docs/hardware.md
+ * states the same model for users and for the verifier, which asserts it against
+ * simulation; test/hw-rtl-cycles.test.ts measures it on Icarus.
+ *
+ * Where the numbers come from (templates/rtl):
+ * - bnnc_pixel_input accepts one beat per cycle while a bank is free; an image is
+ *   ceil(NPIX / IN_PIX) beats.
+ * - bnnc_mvtu issues NF*SF reads per vector with no gap between vectors, so its II is
+ *   NF*SF. A vector written into a stage's buffer at clock edge e is read in the NF*SF
+ *   cycles after e (issue), accumulated one cycle later (stage 1), thresholded one cycle
+ *   after that (stage 2, which loads the output register), and the output register is
+ *   valid in the next cycle, when the next stage's buffer takes it: the next stage's
+ *   buffer write happens at edge e + NF*SF + MVTU_OVERHEAD.
+ */
+
+/** Cycles a vector spends in an MVTU stage beyond its NF*SF issue cycles. */
+export const MVTU_OVERHEAD = 3;
+
+export function ceilDiv(a: number, b: number): number {
+  return Math.floor((a + b - 1) / b);
+}
+
+/** Neuron folds and synapse folds of an MH x MW matrix on PE x SIMD. */
+export function folds(mh: number, mw: number, pe: number, simd: number): { nf: number; sf: number } {
+  return { nf: ceilDiv(mh, pe), sf: ceilDiv(mw, simd) };
+}
+
+/** Initiation interval of an MVTU stage: cycles per input vector (FINN's NF*SF). */
+export function mvtuII(nf: number, sf: number): number {
+  return nf * sf;
+}
+
+/** Cycles an MVTU stage adds to the latency of a frame: from its input to the next stage's. */
+export function mvtuLatency(nf: number, sf: number): number {
+  return mvtuII(nf, sf) + MVTU_OVERHEAD;
+}
+
+/** Beats (= cycles) the input stage needs per image. */
+export function inputBeats(npix: number, inPix: number): number {
+  return ceilDiv(npix, inPix);
+}
+
+export interface NetworkCycles {
+  /** Cycles between results in steady state (input always valid, output always ready). */
+  ii: number;
+  /**
+   * Cycles from the clock edge accepting a frame's first beat to the edge accepting its
+   * result beat, for a frame entering an empty pipeline with back-to-back beats.
+   */
+  latency: number;
+  /** Index of the slowest stage: -1 for the input stage, else the MVTU stage index. */
+  bottleneck: number;
+}
+
+/**
+ * Network figures from the input stage's beats per image and each MVTU stage's folds.
+ * II: the slowest stage sets the pace; the ping-pong buffers let every other stage keep
+ * up. Latency: the last beat is accepted beats-1 edges after the first; then each stage
+ * takes NF*SF + MVTU_OVERHEAD edges, the last one ending with the result beat accepted.
+ */
+export function networkCycles(beats: number, stages: ReadonlyArray<{ nf: number; sf: number }>): NetworkCycles {
+  let ii = beats;
+  let bottleneck = -1;
+  let latency = beats - 1;
+  stages.forEach((s, k) => {
+    const stageII = mvtuII(s.nf, s.sf);
+    if (stageII > ii) {
+      ii = stageII;
+      bottleneck = k;
+    }
+    latency += mvtuLatency(s.nf, s.sf);
+  });
+  return { ii, latency, bottleneck };
+}

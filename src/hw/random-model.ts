@@ -1,0 +1,110 @@
+/**
+ * Random folded MLPs for testing the hardware path without training: random weight
+ * bits, thresholds spread around the middle of each neuron's acc distribution (so
+ * activations are neither all +1 nor all -1), a few thresholds outside the acc range,
+ * and integer score parameters. Deterministic for a seed (src/util/rng.ts).
+ */
+import type { Shape3 } from '../graph/types.js';
+import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
+import { FOLDED_FORMAT, FOLDED_VERSION, wordsPerRow } from '../int/types.js';
+import { Rng } from '../util/rng.js';
+
+export interface RandomMlpSpec {
+  input: Shape3;
+  /** Neurons of each hidden layer. */
+  hidden: number[];
+  classes: number;
+  seed: number;
+  name?: string;
+  /** Small score multipliers (-2..2) so that equal scores, and argmax ties, are common. */
+  tieProne?: boolean;
+}
+
+function randomWeights(rng: Rng, rows: number, cols: number): Uint32Array {
+  const wpr = wordsPerRow(cols);
+  const w = new Uint32Array(rows * wpr);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < wpr; k++) {
+      const valid = Math.min(32, cols - 32 * k);
+      const mask = valid === 32 ? 0xffffffff : (1 << valid) - 1;
+      w[r * wpr + k] = (rng.nextU32() & mask) >>> 0;
+    }
+  }
+  return w;
+}
+
+/** A threshold near the mean of acc, sometimes outside acc's range entirely. */
+function randomThreshold(rng: Rng, input: 'pixels' | 'bits', cols: number): number {
+  const u = rng.next();
+  if (input === 'bits') {
+    if (u < 0.05) return -rng.int(5);
+    if (u < 0.1) return cols + 1 + rng.int(5);
+    return Math.round(cols / 2 + rng.normal() * Math.sqrt(cols) * 0.5);
+  }
+  if (u < 0.05) return -255 * cols - rng.int(100);
+  if (u < 0.1) return 255 * cols + 1 + rng.int(100);
+  return Math.round(rng.normal() * 40 * Math.sqrt(cols));
+}
+
+export function randomFoldedMlp(spec: RandomMlpSpec): FoldedModel {
+  const rng = new Rng(spec.seed);
+  const npix = spec.input[0] * spec.input[1] * spec.input[2];
+  const sizes = [...spec.hidden, spec.classes];
+  const layers: FoldedMatrixLayer[] = [];
+  let cols = npix;
+  let inShape: Shape3 = spec.input;
+  sizes.forEach((rows, k) => {
+    const input = k === 0 ? 'pixels' : 'bits';
+    const last = k === sizes.length - 1;
+    const weights = randomWeights(rng, rows, cols);
+    let output: FoldedMatrixLayer['output'];
+    if (last) {
+      // |mul * acc + add| < 2^31 for every acc in range.
+      const accMax = input === 'bits' ? cols : 255 * cols;
+      const mulMax = spec.tieProne ? 2 : Math.max(1, Math.min(1 << 12, Math.floor(2 ** 29 / (accMax + 1))));
+      const mul = new Int32Array(rows);
+      const add = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) {
+        mul[r] = rng.int(2 * mulMax + 1) - mulMax;
+        add[r] = spec.tieProne ? rng.int(3) - 1 : rng.int(1 << 24) - (1 << 23);
+      }
+      output = { kind: 'scores', mul, add, fracBits: 0 };
+    } else {
+      const thresholds = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) thresholds[r] = randomThreshold(rng, input, cols);
+      output = { kind: 'threshold', thresholds };
+    }
+    const outShape: Shape3 = [1, 1, rows];
+    layers.push({
+      kind: 'dense',
+      name: `fc${k + 1}`,
+      input,
+      inShape,
+      outShape,
+      kernel: 1,
+      rows,
+      cols,
+      weights,
+      output,
+    });
+    cols = rows;
+    inShape = outShape;
+  });
+  return {
+    format: FOLDED_FORMAT,
+    version: FOLDED_VERSION,
+    name: spec.name ?? `random_mlp_${spec.seed}`,
+    sourceHash: (spec.seed >>> 0).toString(16).padStart(8, '0').repeat(8),
+    input: spec.input,
+    classes: spec.classes,
+    layers,
+  };
+}
+
+/** Random images (uint8, HWC), n of them back to back. */
+export function randomImages(seed: number, npix: number, n: number): Uint8Array {
+  const rng = new Rng(seed);
+  const out = new Uint8Array(npix * n);
+  for (let i = 0; i < out.length; i++) out[i] = rng.int(256);
+  return out;
+}
