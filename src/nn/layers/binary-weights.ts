@@ -1,0 +1,151 @@
+/**
+ * The weights of a binary layer (dense or convolution) during training.
+ *
+ * Stored transposed, as rows of inputs: latent[j][o] for input j and neuron o, each row
+ * padded to a multiple of 4 floats (pads stay exactly 0), so the SIMD kernels can add
+ * whole weight rows into output rows. The model file keeps the [out][in] layout; load
+ * and store transpose.
+ *
+ * The forward pass uses sign(latent) with sign(0) = +1; the gradient with respect to
+ * that binarized weight is applied to the latent weight (BinaryConnect). In the test
+ * mode `binarize: false` the forward uses the latent weights themselves, so the
+ * gradient can be checked against finite differences.
+ */
+import type { Tensor } from '../../graph/types.js';
+import { pad4, type F32Block } from '../arena.js';
+import { glorotLrScale } from '../schedule.js';
+import { tensorOf, type LayerEnv, type Param } from './layer.js';
+
+export class BinaryWeights {
+  /** Row width in floats (outputs rounded up to a multiple of 4). */
+  readonly width: number;
+  readonly latent: F32Block;
+  readonly grad: F32Block;
+  /** sign(latent) as +-1 floats (or latent itself in the test mode); pads 0. */
+  readonly bin: F32Block;
+  /** Column sums of bin: sum over inputs j of bin[j][o]. */
+  readonly colSum: Float64Array;
+  readonly bias: F32Block | null;
+  readonly biasGrad: F32Block | null;
+  readonly lrScale: number;
+  private fresh = false;
+
+  constructor(
+    env: LayerEnv,
+    readonly layerName: string,
+    /** Inputs per neuron (dense: in features; conv: kernel * kernel * in channels). */
+    readonly rows: number,
+    /** Neurons (dense: out features; conv: out channels). */
+    readonly outputs: number,
+    fanIn: number,
+    fanOut: number,
+    hasBias: boolean,
+    readonly binarize: boolean,
+  ) {
+    this.width = pad4(outputs);
+    const n = rows * this.width;
+    this.latent = env.arena.f32(n);
+    this.grad = env.arena.f32(n);
+    this.bin = env.arena.f32(n);
+    this.colSum = new Float64Array(outputs);
+    this.bias = hasBias ? env.arena.f32(this.width) : null;
+    this.biasGrad = hasBias ? env.arena.f32(this.width) : null;
+    this.lrScale = glorotLrScale(fanIn, fanOut);
+  }
+
+  /** Recompute bin and colSum after the latent weights changed. */
+  refresh(): void {
+    if (this.fresh) return;
+    const { rows, outputs, width } = this;
+    const w = this.latent.a;
+    const b = this.bin.a;
+    const s = this.colSum;
+    s.fill(0);
+    for (let j = 0; j < rows; j++) {
+      const base = j * width;
+      for (let o = 0; o < outputs; o++) {
+        const v = this.binarize ? (w[base + o] >= 0 ? 1 : -1) : w[base + o];
+        b[base + o] = v;
+        s[o] += v;
+      }
+    }
+    this.fresh = true;
+  }
+
+  invalidate(): void {
+    this.fresh = false;
+  }
+
+  params(): Param[] {
+    const ps: Param[] = [
+      {
+        name: `${this.layerName}.weight`,
+        value: this.latent,
+        grad: this.grad,
+        kind: 'binary',
+        lrScale: this.lrScale,
+        clip: 1,
+      },
+    ];
+    if (this.bias && this.biasGrad) {
+      ps.push({ name: `${this.layerName}.bias`, value: this.bias, grad: this.biasGrad, kind: 'real', lrScale: 1, clip: Infinity });
+    }
+    return ps;
+  }
+
+  load(tensors: Map<string, Tensor>): void {
+    const { rows, outputs, width } = this;
+    const src = tensorOf(tensors, `${this.layerName}.weight`, rows * outputs);
+    const w = this.latent.a;
+    for (let o = 0; o < outputs; o++) for (let j = 0; j < rows; j++) w[j * width + o] = src[o * rows + j];
+    if (this.bias) this.bias.a.set(tensorOf(tensors, `${this.layerName}.bias`, outputs));
+    this.fresh = false;
+  }
+
+  store(tensors: Map<string, Tensor>, weightShape: number[]): void {
+    const { rows, outputs, width } = this;
+    const data = new Float32Array(rows * outputs);
+    const w = this.latent.a;
+    for (let o = 0; o < outputs; o++) for (let j = 0; j < rows; j++) data[o * rows + j] = w[j * width + o];
+    tensors.set(`${this.layerName}.weight`, { shape: weightShape, data });
+    if (this.bias) tensors.set(`${this.layerName}.bias`, { shape: [outputs], data: this.bias.a.slice(0, outputs) });
+  }
+
+  /**
+   * Initial value of output rows before the sparse product: c * colSum[o] (+ bias).
+   * rowsOut rows starting at float offset `at` of `out` (row stride = width).
+   */
+  initRows(out: Float32Array, at: number, nRows: number, c: number, withBias: boolean): void {
+    const { outputs, width } = this;
+    const s = this.colSum;
+    const bias = withBias && this.bias ? this.bias.a : null;
+    for (let r = 0; r < nRows; r++) {
+      const base = at + r * width;
+      for (let o = 0; o < outputs; o++) out[base + o] = c * s[o] + (bias ? bias[o] : 0);
+    }
+  }
+}
+
+/** Copy n rows of `outputs` values into rows padded to `width` (pads untouched). */
+export function padRows(src: Float32Array, dst: Float32Array, nRows: number, outputs: number, width: number): void {
+  if (outputs === width) {
+    dst.set(src.subarray(0, nRows * outputs));
+    return;
+  }
+  for (let r = 0; r < nRows; r++) dst.set(src.subarray(r * outputs, (r + 1) * outputs), r * width);
+}
+
+/** The inverse of padRows. */
+export function unpadRows(src: Float32Array, dst: Float32Array, nRows: number, outputs: number, width: number): void {
+  for (let r = 0; r < nRows; r++) dst.set(src.subarray(r * width, r * width + outputs), r * outputs);
+}
+
+/** Sum over rows of padded rows: out[o] = sum_r g[r][o]. */
+export function columnTotals(g: Float32Array, nRows: number, outputs: number, width: number): Float64Array {
+  const s = new Float64Array(outputs);
+  for (let r = 0; r < nRows; r++) {
+    const base = r * width;
+    for (let o = 0; o < outputs; o++) s[o] += g[base + o];
+  }
+  return s;
+}

@@ -1,0 +1,227 @@
+/**
+ * Binary 2-D convolution, 'valid', stride 1: out[y][x][o] = sum over (kh, kw, c) of
+ * in[y+kh][x+kw][c] * sign(W[o][kh][kw][c]) (+ bias[o]).
+ *
+ * A convolution is a dense layer over sliding windows (rows = output pixels, columns =
+ * (kh, kw, c) in the weight tensor's order), so it reuses the dense machinery: windows
+ * go straight into the sparse row/column lists (no im2col copy), a block of images at a
+ * time to bound memory. The input gradient is computed per window and scattered back
+ * (col2im).
+ */
+import type { Conv2dSpec, Shape3, Tensor } from '../../graph/types.js';
+import type { F32Block, I32Block } from '../arena.js';
+import { BinaryWeights, columnTotals, padRows, unpadRows } from './binary-weights.js';
+import type { MatrixOptions } from './dense.js';
+import { Layer, type ForwardContext, type LayerEnv, type NeedInput, type Param, type PixelAffine } from './layer.js';
+import { backgroundValue } from './sparse.js';
+
+/** At most this many window entries are listed at once (idx + val = 8 bytes each). */
+const BLOCK_ENTRIES = 1 << 21;
+
+export class ConvLayer extends Layer {
+  readonly w: BinaryWeights;
+  /** Output pixels per image, and values per window. */
+  private readonly R: number;
+  private readonly J: number;
+  /** Images per block. */
+  private readonly block: number;
+  private readonly rowPtr: I32Block;
+  private readonly colPtr: I32Block;
+  private readonly idx: I32Block;
+  private readonly val: F32Block;
+  private readonly count: Int32Array;
+  /** Offset of each window column (kh, kw, c) from the window's top-left input value. */
+  private readonly colOffset: Int32Array;
+  private readonly yPad: F32Block;
+  private readonly y: Float32Array;
+  private readonly gPad: F32Block;
+  private readonly dPatch: F32Block;
+  private readonly dx: F32Block;
+  private lastX: Float32Array | null = null;
+  private lastC = 0;
+
+  constructor(
+    private readonly env: LayerEnv,
+    readonly spec: Conv2dSpec,
+    inShape: Shape3,
+    opts: MatrixOptions = {},
+  ) {
+    const [h, wd, c] = inShape;
+    const k = spec.kernel;
+    if (spec.padding !== 0) throw new Error(`layer ${spec.name}: only padding 0 ('valid') is supported`);
+    if (c !== spec.inChannels) throw new Error(`layer ${spec.name}: input has ${c} channels, spec says ${spec.inChannels}`);
+    if (h < k || wd < k) throw new Error(`layer ${spec.name}: input ${h}x${wd} is smaller than the ${k}x${k} kernel`);
+    super(spec.name, inShape, [h - k + 1, wd - k + 1, spec.outChannels]);
+    this.R = this.outShape[0] * this.outShape[1];
+    this.J = k * k * c;
+    const O = spec.outChannels;
+    const B = env.maxBatch;
+    this.w = new BinaryWeights(env, spec.name, this.J, O, k * k * c, k * k * O, spec.bias, opts.binarize ?? true);
+    const width = this.w.width;
+    this.block = Math.max(1, Math.min(B, Math.floor(BLOCK_ENTRIES / (this.R * this.J))));
+    const { arena } = env;
+    this.rowPtr = arena.i32(this.block * this.R + 1);
+    this.colPtr = arena.i32(this.J + 1);
+    this.idx = arena.i32(this.block * this.R * this.J);
+    this.val = arena.f32(this.block * this.R * this.J);
+    this.count = new Int32Array(this.J);
+    this.colOffset = new Int32Array(this.J);
+    for (let kh = 0, j = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) for (let ci = 0; ci < c; ci++) this.colOffset[j++] = (kh * wd + kw) * c + ci;
+    this.yPad = arena.f32(B * this.R * width);
+    this.y = width === O ? this.yPad.a : new Float32Array(B * this.R * O);
+    this.gPad = arena.f32(B * this.R * width);
+    this.dPatch = arena.f32(this.block * this.R * this.J);
+    this.dx = arena.f32(B * this.inSize);
+  }
+
+  /** Input offset of the top-left value of window r (output pixel r) of image b. */
+  private windowBase(b: number, r: number): number {
+    const ow = this.outShape[1];
+    const [, wd, c] = this.inShape;
+    const oy = (r / ow) | 0;
+    const ox = r - oy * ow;
+    return b * this.inSize + (oy * wd + ox) * c;
+  }
+
+  /** See DenseLayer.forward for `affine`. */
+  forward(x: Float32Array, n: number, ctx: ForwardContext, affine?: PixelAffine): Float32Array {
+    const { w, R, J } = this;
+    const O = this.spec.outChannels;
+    const width = w.width;
+    w.refresh();
+    const c = backgroundValue(x, n * this.inSize);
+    const rowPtr = this.rowPtr.a;
+    const idx = this.idx.a;
+    const val = this.val.a;
+    const off = this.colOffset;
+    for (let b0 = 0; b0 < n; b0 += this.block) {
+      const b1 = Math.min(n, b0 + this.block);
+      let nnz = 0;
+      let row = 0;
+      rowPtr[0] = 0;
+      for (let b = b0; b < b1; b++) {
+        for (let r = 0; r < R; r++) {
+          const base = this.windowBase(b, r);
+          for (let j = 0; j < J; j++) {
+            const v = x[base + off[j]] - c;
+            if (v !== 0) {
+              idx[nnz] = j;
+              val[nnz] = v;
+              nnz++;
+            }
+          }
+          rowPtr[++row] = nnz;
+        }
+      }
+      w.initRows(this.yPad.a, b0 * R * width, row, c, !affine);
+      this.env.pool.gather(this.yPad.ptr + b0 * R * width * 4, this.rowPtr.ptr, this.idx.ptr, this.val.ptr, row, w.bin.ptr, width);
+    }
+    if (affine) {
+      const acc = this.yPad.a;
+      const s = w.colSum;
+      const bias = w.bias?.a;
+      for (let r = 0; r < n * R; r++) {
+        for (let o = 0; o < O; o++) {
+          this.y[r * O + o] = affine.scale * acc[r * width + o] + affine.offset * s[o] + (bias ? bias[o] : 0);
+        }
+      }
+    } else if (width !== O) {
+      unpadRows(this.yPad.a, this.y, n * R, O, width);
+    }
+    if (ctx.training) {
+      this.lastX = x;
+      this.lastC = c;
+    }
+    return this.y.subarray(0, n * this.outSize);
+  }
+
+  backward(dy: Float32Array, n: number, need: NeedInput): Float32Array | null {
+    const x = this.lastX;
+    if (!x) throw new Error(`layer ${this.name}: backward without a training forward`);
+    const { w, R, J } = this;
+    const O = this.spec.outChannels;
+    const width = w.width;
+    const c = this.lastC;
+    const { pool } = this.env;
+    const rows = n * R;
+    padRows(dy, this.gPad.a, rows, O, width);
+    const gSum = columnTotals(this.gPad.a, rows, O, width);
+
+    const dw = w.grad.a;
+    for (let j = 0; j < J; j++) for (let o = 0; o < O; o++) dw[j * width + o] = c * gSum[o];
+    const colPtr = this.colPtr.a;
+    const idx = this.idx.a;
+    const val = this.val.a;
+    const count = this.count;
+    const off = this.colOffset;
+    for (let b0 = 0; b0 < n; b0 += this.block) {
+      const b1 = Math.min(n, b0 + this.block);
+      // Column lists of the block's windows, rows numbered globally (b * R + r) so the
+      // kernel reads the matching gradient rows; rows in increasing order per column.
+      count.fill(0);
+      for (let b = b0; b < b1; b++) {
+        for (let r = 0; r < R; r++) {
+          const base = this.windowBase(b, r);
+          for (let j = 0; j < J; j++) if (x[base + off[j]] !== c) count[j]++;
+        }
+      }
+      colPtr[0] = 0;
+      for (let j = 0; j < J; j++) {
+        colPtr[j + 1] = colPtr[j] + count[j];
+        count[j] = colPtr[j];
+      }
+      for (let b = b0; b < b1; b++) {
+        for (let r = 0; r < R; r++) {
+          const base = this.windowBase(b, r);
+          const g = b * R + r;
+          for (let j = 0; j < J; j++) {
+            const v = x[base + off[j]] - c;
+            if (v !== 0) {
+              const at = count[j]++;
+              idx[at] = g;
+              val[at] = v;
+            }
+          }
+        }
+      }
+      pool.gather(w.grad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, this.gPad.ptr, width);
+    }
+    if (w.biasGrad) for (let o = 0; o < O; o++) w.biasGrad.a[o] = gSum[o];
+
+    if (need === false) return null;
+    // Masks are not used here: every window overlaps others, so a full product is needed.
+    const dx = this.dx.a;
+    dx.fill(0, 0, n * this.inSize);
+    const dp = this.dPatch.a;
+    for (let b0 = 0; b0 < n; b0 += this.block) {
+      const b1 = Math.min(n, b0 + this.block);
+      const blockRows = (b1 - b0) * R;
+      pool.dotsDense(this.dPatch.ptr, this.gPad.ptr + b0 * R * width * 4, blockRows, w.bin.ptr, J, width);
+      for (let b = b0, row = 0; b < b1; b++) {
+        for (let r = 0; r < R; r++, row++) {
+          const base = this.windowBase(b, r);
+          const pr = row * J;
+          for (let j = 0; j < J; j++) dx[base + off[j]] += dp[pr + j];
+        }
+      }
+    }
+    return dx.subarray(0, n * this.inSize);
+  }
+
+  override params(): Param[] {
+    return this.w.params();
+  }
+
+  override load(tensors: Map<string, Tensor>): void {
+    this.w.load(tensors);
+  }
+
+  override store(tensors: Map<string, Tensor>): void {
+    const { outChannels, kernel, inChannels } = this.spec;
+    this.w.store(tensors, [outChannels, kernel, kernel, inChannels]);
+  }
+
+  override invalidate(): void {
+    this.w.invalidate();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Binary dense layer: y = x * sign(W)^T (+ bias), W the latent weights [out][in].
+ *
+ * Forward and weight gradient are sparse products on the WebAssembly kernels (see
+ * sparse.ts for the background trick); the input gradient dx = dy * sign(W) is a dot
+ * product per needed entry, skipping those a following sign/dropout would zero.
+ */
+import type { DenseSpec, Shape3, Tensor } from '../../graph/types.js';
+import type { F32Block, I32Block } from '../arena.js';
+import { BinaryWeights, columnTotals, padRows, unpadRows } from './binary-weights.js';
+import { Layer, type ForwardContext, type LayerEnv, type NeedInput, type Param, type PixelAffine } from './layer.js';
+import { backgroundValue, columnsCsr, maskLists, rowsCsr } from './sparse.js';
+
+export interface MatrixOptions {
+  /** Test mode: use the latent weights in the forward pass instead of their sign. */
+  binarize?: boolean;
+}
+
+export class DenseLayer extends Layer {
+  readonly w: BinaryWeights;
+  private readonly rowPtr: I32Block;
+  private readonly colPtr: I32Block;
+  private readonly idx: I32Block;
+  private readonly val: F32Block;
+  private readonly count: Int32Array;
+  private readonly yPad: F32Block;
+  private readonly y: Float32Array;
+  private readonly gPad: F32Block;
+  private readonly dx: F32Block;
+  private lastX: Float32Array | null = null;
+  private lastC = 0;
+
+  constructor(
+    private readonly env: LayerEnv,
+    readonly spec: DenseSpec,
+    inShape: Shape3,
+    opts: MatrixOptions = {},
+  ) {
+    super(spec.name, inShape, [1, 1, spec.outFeatures]);
+    if (this.inSize !== spec.inFeatures) {
+      throw new Error(`layer ${spec.name}: input has ${this.inSize} values, spec says ${spec.inFeatures}`);
+    }
+    const J = spec.inFeatures;
+    const O = spec.outFeatures;
+    const B = env.maxBatch;
+    this.w = new BinaryWeights(env, spec.name, J, O, J, O, spec.bias, opts.binarize ?? true);
+    const width = this.w.width;
+    const { arena } = env;
+    this.rowPtr = arena.i32(B + 1);
+    this.colPtr = arena.i32(J + 1);
+    this.idx = arena.i32(B * J);
+    this.val = arena.f32(B * J);
+    this.count = new Int32Array(J);
+    this.yPad = arena.f32(B * width);
+    this.y = width === O ? this.yPad.a : new Float32Array(B * O);
+    this.gPad = arena.f32(B * width);
+    this.dx = arena.f32(B * J);
+  }
+
+  /**
+   * With `affine`, x holds raw pixel values p and the layer computes the product for
+   * scale * p + offset as scale * (p * W) + offset * colSum: the sums over integer
+   * pixels are exact in float32, so evaluation agrees with the float64 reference.
+   */
+  forward(x: Float32Array, n: number, ctx: ForwardContext, affine?: PixelAffine): Float32Array {
+    const J = this.spec.inFeatures;
+    const O = this.spec.outFeatures;
+    const { w } = this;
+    const width = w.width;
+    w.refresh();
+    const c = backgroundValue(x, n * J);
+    rowsCsr(x, n, J, c, this.rowPtr.a, this.idx.a, this.val.a);
+    w.initRows(this.yPad.a, 0, n, c, !affine);
+    this.env.pool.gather(this.yPad.ptr, this.rowPtr.ptr, this.idx.ptr, this.val.ptr, n, w.bin.ptr, width);
+    if (affine) {
+      const acc = this.yPad.a;
+      const s = w.colSum;
+      const bias = w.bias?.a;
+      for (let r = 0; r < n; r++) {
+        for (let o = 0; o < O; o++) {
+          this.y[r * O + o] = affine.scale * acc[r * width + o] + affine.offset * s[o] + (bias ? bias[o] : 0);
+        }
+      }
+    } else if (width !== O) {
+      unpadRows(this.yPad.a, this.y, n, O, width);
+    }
+    if (ctx.training) {
+      this.lastX = x;
+      this.lastC = c;
+    }
+    return this.y.subarray(0, n * O);
+  }
+
+  backward(dy: Float32Array, n: number, need: NeedInput): Float32Array | null {
+    const x = this.lastX;
+    if (!x) throw new Error(`layer ${this.name}: backward without a training forward`);
+    const J = this.spec.inFeatures;
+    const O = this.spec.outFeatures;
+    const { w } = this;
+    const width = w.width;
+    const c = this.lastC;
+    const { pool } = this.env;
+    padRows(dy, this.gPad.a, n, O, width);
+    const gSum = columnTotals(this.gPad.a, n, O, width);
+
+    // dW[j][o] = sum_r x[r][j] g[r][o] = c * gSum[o] + sum_r (x[r][j] - c) g[r][o]
+    const dw = w.grad.a;
+    for (let j = 0; j < J; j++) for (let o = 0; o < O; o++) dw[j * width + o] = c * gSum[o];
+    columnsCsr(x, n, J, c, this.colPtr.a, this.idx.a, this.val.a, this.count);
+    pool.gather(w.grad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, this.gPad.ptr, width);
+    if (w.biasGrad) for (let o = 0; o < O; o++) w.biasGrad.a[o] = gSum[o];
+
+    if (need === false) return null;
+    if (need === true) {
+      pool.dotsDense(this.dx.ptr, this.gPad.ptr, n, w.bin.ptr, J, width);
+    } else {
+      this.dx.a.fill(0, 0, n * J);
+      maskLists(need, n, J, this.rowPtr.a, this.idx.a);
+      pool.dotsList(this.dx.ptr, this.rowPtr.ptr, this.idx.ptr, n, this.gPad.ptr, w.bin.ptr, width, J);
+    }
+    return this.dx.a.subarray(0, n * J);
+  }
+
+  override params(): Param[] {
+    return this.w.params();
+  }
+
+  override load(tensors: Map<string, Tensor>): void {
+    this.w.load(tensors);
+  }
+
+  override store(tensors: Map<string, Tensor>): void {
+    this.w.store(tensors, [this.spec.outFeatures, this.spec.inFeatures]);
+  }
+
+  override invalidate(): void {
+    this.w.invalidate();
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Runs the SIMD kernels on one or more threads over the arena's shared memory.
+ *
+ * Each kernel call is split into contiguous ranges of output rows (or elements); the
+ * main thread runs the first range and each worker one of the others, and the call
+ * returns when all are done. Every output element is computed by exactly one thread
+ * with the same float operations it would get single-threaded, so results are
+ * byte-identical for any thread count and any timing -- there is no cross-thread
+ * reduction at all.
+ *
+ * Workers are plain JavaScript passed as a string (`eval: true`): they need nothing
+ * but the compiled wasm module and the shared memory, so the same code runs from
+ * dist/ and from the TypeScript sources under vitest.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Arena } from './arena.js';
+import {
+  instantiateKernels,
+  KERNEL_NAMES,
+  KERNEL_SIGNATURES,
+  kernelModule,
+  type KernelExports,
+  type KernelName,
+} from './wasm/kernels.js';
+
+// Control block layout (Int32 slots).
+const SEQ = 0;
+const DONE = 1;
+const FN = 2;
+const ERR = 3;
+const ARGS = 4;
+const SHUTDOWN = -1;
+
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, names, sigs } = workerData;
+const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
+const ci = new Int32Array(control);
+const cf = new Float32Array(control);
+const fns = names.map((n) => ex[n]);
+let seq = 0;
+for (;;) {
+  Atomics.wait(ci, ${SEQ}, seq);
+  seq = Atomics.load(ci, ${SEQ});
+  if (seq === ${SHUTDOWN}) break;
+  const sig = sigs[ci[${FN}]];
+  const args = new Array(sig.length);
+  for (let k = 0; k < sig.length; k++) args[k] = sig[k] === 'f32' ? cf[${ARGS} + k] : ci[${ARGS} + k];
+  try { fns[ci[${FN}]](...args); } catch (e) { ci[${ERR}] = 1; }
+  Atomics.store(ci, ${DONE}, seq);
+  Atomics.notify(ci, ${DONE});
+}
+`;
+
+/** Below this many multiply-adds a call is not worth waking a worker for. */
+const MIN_PARALLEL_WORK = 1 << 16;
+
+interface WorkerSlot {
+  worker: Worker;
+  ci: Int32Array;
+  cf: Float32Array;
+}
+
+export class KernelPool {
+  private readonly k: KernelExports;
+  private seq = 0;
+
+  private constructor(
+    readonly arena: Arena,
+    private readonly workers: WorkerSlot[],
+  ) {
+    this.k = instantiateKernels(arena.memory);
+  }
+
+  /** A pool that runs everything on the calling thread. */
+  static single(arena: Arena): KernelPool {
+    return new KernelPool(arena, []);
+  }
+
+  /** A pool of `threads` threads in all (the caller's plus threads - 1 workers). */
+  static async create(arena: Arena, threads: number): Promise<KernelPool> {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    const slots: WorkerSlot[] = [];
+    const names = KERNEL_NAMES;
+    const sigs = names.map((n) => KERNEL_SIGNATURES[n]);
+    for (let t = 1; t < threads; t++) {
+      const control = new SharedArrayBuffer(4 * (ARGS + 16));
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module: kernelModule(), memory: arena.memory, control, names, sigs },
+      });
+      await new Promise<void>((resolve, reject) => {
+        worker.once('online', () => resolve());
+        worker.once('error', reject);
+      });
+      // A pool someone forgot to close must not keep the process alive.
+      worker.unref();
+      slots.push({ worker, ci: new Int32Array(control), cf: new Float32Array(control) });
+    }
+    return new KernelPool(arena, slots);
+  }
+
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers) {
+      Atomics.store(w.ci, SEQ, SHUTDOWN);
+      Atomics.notify(w.ci, SEQ);
+    }
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    this.workers.length = 0;
+  }
+
+  private i32(): Int32Array {
+    return new Int32Array(this.arena.memory.buffer);
+  }
+
+  /**
+   * Split [0, n) into one range per thread so that each gets about the same `cost`
+   * (cost(k) = cumulative cost of the first k items, nondecreasing).
+   */
+  private ranges(n: number, cost: (k: number) => number): number[] {
+    const t = this.threads;
+    const bounds = [0];
+    const total = cost(n);
+    for (let p = 1; p < t; p++) {
+      const target = (total * p) / t;
+      let lo = bounds[p - 1];
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cost(mid) < target) lo = mid + 1;
+        else hi = mid;
+      }
+      bounds.push(lo);
+    }
+    bounds.push(n);
+    return bounds;
+  }
+
+  /** Run `name` once per range: workers get parts 1.., the caller runs part 0. */
+  private dispatch(name: KernelName, parts: number[][]): void {
+    const fn = KERNEL_NAMES.indexOf(name);
+    const sig = KERNEL_SIGNATURES[name];
+    this.seq++;
+    const started: WorkerSlot[] = [];
+    for (let p = 1; p < parts.length; p++) {
+      const w = this.workers[p - 1];
+      const args = parts[p];
+      w.ci[FN] = fn;
+      for (let a = 0; a < args.length; a++) {
+        if (sig[a] === 'f32') w.cf[ARGS + a] = args[a];
+        else w.ci[ARGS + a] = args[a];
+      }
+      Atomics.store(w.ci, SEQ, this.seq);
+      Atomics.notify(w.ci, SEQ);
+      started.push(w);
+    }
+    const own = parts[0] as Parameters<KernelExports[typeof name]>;
+    (this.k[name] as (...a: number[]) => void)(...own);
+    for (const w of started) {
+      while (Atomics.load(w.ci, DONE) !== this.seq) Atomics.wait(w.ci, DONE, Atomics.load(w.ci, DONE));
+      if (w.ci[ERR] !== 0) throw new Error(`kernel ${name} failed in a worker thread`);
+    }
+  }
+
+  /** out[k,:] += sum_j val[j] * M[idx[j],:] for rows k < nRows (see kernels.ts). */
+  gather(out: number, rowPtr: number, idx: number, val: number, nRows: number, M: number, width: number): void {
+    const rp = this.i32();
+    const base = rowPtr >> 2;
+    const nnz = rp[base + nRows] - rp[base];
+    if (this.threads === 1 || nnz * width < MIN_PARALLEL_WORK) {
+      this.k.gather(out, rowPtr, idx, val, nRows, M, width);
+      return;
+    }
+    const b = this.ranges(nRows, (k) => rp[base + k] - rp[base] + k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) {
+      parts.push([out + b[p] * width * 4, rowPtr + b[p] * 4, idx, val, b[p + 1] - b[p], M, width]);
+    }
+    this.dispatch('gather', parts);
+  }
+
+  /** out[k*outStride + idx[j]] = dot(A[k,:], B[idx[j],:]) for rows k < nRows. */
+  dotsList(out: number, rowPtr: number, idx: number, nRows: number, A: number, B: number, width: number, outStride: number): void {
+    const rp = this.i32();
+    const base = rowPtr >> 2;
+    const nnz = rp[base + nRows] - rp[base];
+    if (this.threads === 1 || nnz * width < MIN_PARALLEL_WORK) {
+      this.k.dotsList(out, rowPtr, idx, nRows, A, B, width, outStride);
+      return;
+    }
+    const b = this.ranges(nRows, (k) => rp[base + k] - rp[base] + k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) {
+      parts.push([out + b[p] * outStride * 4, rowPtr + b[p] * 4, idx, b[p + 1] - b[p], A + b[p] * width * 4, B, width, outStride]);
+    }
+    this.dispatch('dotsList', parts);
+  }
+
+  /** out[a*nB + b] = dot(A[a,:], B[b,:]). */
+  dotsDense(out: number, A: number, nA: number, B: number, nB: number, width: number): void {
+    if (this.threads === 1 || nA * nB * width < MIN_PARALLEL_WORK || nA < this.threads) {
+      this.k.dotsDense(out, A, nA, B, nB, width);
+      return;
+    }
+    const b = this.ranges(nA, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) {
+      parts.push([out + b[p] * nB * 4, A + b[p] * width * 4, b[p + 1] - b[p], B, nB, width]);
+    }
+    this.dispatch('dotsDense', parts);
+  }
+
+  /** One Adam step with clipping on n floats (n a multiple of 4); see kernels.ts. */
+  adam(
+    w: number, g: number, m: number, v: number, n: number,
+    step: number, b1: number, c1: number, b2: number, c2: number, eps: number, lo: number, hi: number,
+  ): void {
+    if (this.threads === 1 || n * 8 < MIN_PARALLEL_WORK) {
+      this.k.adam(w, g, m, v, n, step, b1, c1, b2, c2, eps, lo, hi);
+      return;
+    }
+    const quads = n >> 2;
+    const b = this.ranges(quads, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) {
+      const off = b[p] * 16;
+      parts.push([w + off, g + off, m + off, v + off, (b[p + 1] - b[p]) * 4, step, b1, c1, b2, c2, eps, lo, hi]);
+    }
+    this.dispatch('adam', parts);
+  }
+}
