@@ -2,20 +2,21 @@
  * Fast batch integer inference (inferIntBatch). Same arithmetic as inferInt in
  * ./infer.ts, organised for speed:
  *
- * - bits layers: acc = cols - sum_k popcount(x_k XOR w_k) over packed 32-bit words.
- *   Activations and weight rows keep their padding bits 0, so no masking is needed.
- *   The threshold test acc >= T becomes popcount(x XOR w) <= cols - T.
- * - pixel layers: S = sum_i (w_i ? p_i : -p_i) by table lookup ("four Russians"): the
- *   input is cut into chunks of 8 pixels; for each chunk a table holds the signed sum for
- *   each of the 256 weight-byte patterns, and a row's S is one lookup per chunk with the
- *   row's weight byte. Chunks whose 8 pixels are all 0 contribute 0 to every row and are
- *   skipped (MNIST digits are mostly background).
+ * - bits layers: acc = cols - sum_k popcount(x_k XOR w_k) over 64-bit words, by the
+ *   WebAssembly kernel in ./wasm.ts. Weight rows, activations and conv windows live in
+ *   its memory, each row padded to 16 bytes; padding bits are 0 on both sides, so they
+ *   XOR to 0 and no masking is needed.
+ * - pixel layers: S = sum_i (w_i ? p_i : -p_i) with 4-pixel tables looked up 16 rows
+ *   at a time by WebAssembly SIMD (./wasm.ts, pixtab and pixrows): per image, each chunk
+ *   of 4 pixels gets the table of its 16 signed sums; each row's 4 weight bits of that
+ *   chunk index the table.
  * - convolutions gather each window (k runs of k*C contiguous HWC values) into a scratch
  *   vector and run the dense kernel on it; max-pool ORs runs of C bits.
  */
 import { copyBits, orBits } from './bits.js';
 import type { FoldedMatrixLayer, FoldedModel, FoldedPoolLayer } from './types.js';
 import { wordsPerRow } from './types.js';
+import { createIntKernels, type IntKernels } from './wasm.js';
 
 export interface IntBatchResult {
   /** n predictions (argmax of scores, ties to the lowest index). */
@@ -24,14 +25,45 @@ export interface IntBatchResult {
   scores: Int32Array;
 }
 
-type Step = (pixels: Uint8Array, pixOff: number, input: Int32Array) => Int32Array;
+/**
+ * A bit vector in the kernel memory: `word` is its first 32-bit word (16-byte aligned),
+ * `words` its length, `stride` its padded length (a multiple of 4 words).
+ */
+interface Region {
+  word: number;
+  words: number;
+  stride: number;
+}
+
+/** Byte layout of the kernel memory, decided before the memory exists. */
+class Layout {
+  bytes = 0;
+  /** A zero-initialised region of n 32-bit words, padded to 16 bytes. */
+  words(n: number): Region {
+    const stride = ((n + 3) >>> 2) << 2;
+    const word = this.bytes >>> 2;
+    this.bytes += stride * 4;
+    return { word, words: n, stride };
+  }
+}
+
+/** Everything a step needs at run time. */
+interface Machine {
+  kernels: IntKernels;
+  mem: Int32Array;
+  mem8: Uint8Array;
+}
+
+/** One folded layer (not the last): reads the previous output, writes its own. */
+type Step = (m: Machine, images: Uint8Array, pixOff: number) => void;
 
 interface Plan {
   pixels: number;
   classes: number;
+  machine: Machine;
   steps: Step[];
-  /** Writes the scores of the current image; returns nothing, reads the last bits. */
-  scores: (pixels: Uint8Array, pixOff: number, input: Int32Array, out: Int32Array, outOff: number) => void;
+  /** The last layer: writes the scores of the current image at out[outOff..]. */
+  scores: (m: Machine, images: Uint8Array, pixOff: number, out: Int32Array, outOff: number) => void;
 }
 
 const plans = new WeakMap<FoldedModel, Plan>();
@@ -42,19 +74,17 @@ export function inferIntBatch(f: FoldedModel, images: Uint8Array, n: number): In
     plan = compile(f);
     plans.set(f, plan);
   }
-  const { pixels, classes, steps } = plan;
+  const { pixels, classes, steps, machine } = plan;
   if (!(Number.isInteger(n) && n >= 0) || images.length < n * pixels) {
     throw new RangeError(`inferIntBatch: need ${n} images of ${pixels} bytes, got ${images.length} bytes`);
   }
   const predictions = new Int32Array(n);
   const scores = new Int32Array(n * classes);
-  const none = new Int32Array(0);
   for (let img = 0; img < n; img++) {
     const off = img * pixels;
-    let bits: Int32Array = none;
-    for (const step of steps) bits = step(images, off, bits);
+    for (const step of steps) step(machine, images, off);
     const so = img * classes;
-    plan.scores(images, off, bits, scores, so);
+    plan.scores(machine, images, off, scores, so);
     let best = 0;
     for (let j = 1; j < classes; j++) if (scores[so + j] > scores[so + best]) best = j;
     predictions[img] = best;
@@ -62,141 +92,54 @@ export function inferIntBatch(f: FoldedModel, images: Uint8Array, n: number): In
   return { predictions, scores };
 }
 
+/** Builds a step once the memory exists. */
+type Builder<T> = (mem: Int32Array) => T;
+
 function compile(f: FoldedModel): Plan {
   const [h, w, c] = f.input;
-  const steps: Step[] = [];
   const last = f.layers[f.layers.length - 1];
   if (!last || last.kind === 'maxpool' || last.output.kind !== 'scores') {
     throw new Error(`folded model ${f.name}: the last layer must be a scores layer`);
   }
+  const layout = new Layout();
+  const builders: Builder<Step>[] = [];
+  let input: Region | null = null; // the previous layer's output bits (null: pixels)
   for (const layer of f.layers.slice(0, -1)) {
-    if (layer.kind === 'maxpool') steps.push(poolStep(layer));
-    else steps.push(thresholdStep(layer));
-  }
-  return { pixels: h * w * c, classes: f.classes, steps, scores: scoresStep(last) };
-}
-
-/** Views of a Uint32Array as int32 (bitwise ops in V8 stay in small integers). */
-function i32(a: Uint32Array): Int32Array {
-  return new Int32Array(a.buffer, a.byteOffset, a.length);
-}
-
-/**
- * For each row r: out[r] = popcount(x XOR row r) over wpr words (x from word xOff).
- * The central kernel of every bits layer.
- */
-function xorPopcountRows(x: Int32Array, xOff: number, W: Int32Array, rows: number, wpr: number, out: Int32Array): void {
-  let base = 0;
-  for (let r = 0; r < rows; r++) {
-    let pc = 0;
-    let k = 0;
-    // Two words at a time: nibble counts of two words add without overflow (<= 8), byte
-    // counts of a pair are <= 16, and up to 15 pairs add in a byte (<= 240); the four
-    // bytes (<= 960 together) are then folded through 16-bit halves.
-    while (k + 1 < wpr) {
-      let bytes = 0;
-      const end = Math.min(wpr - 1, k + 30);
-      for (; k < end; k += 2) {
-        let a = x[xOff + k] ^ W[base + k];
-        let b = x[xOff + k + 1] ^ W[base + k + 1];
-        a = a - ((a >>> 1) & 0x55555555);
-        b = b - ((b >>> 1) & 0x55555555);
-        const t = (a & 0x33333333) + ((a >>> 2) & 0x33333333) + (b & 0x33333333) + ((b >>> 2) & 0x33333333);
-        bytes += (t & 0x0f0f0f0f) + ((t >>> 4) & 0x0f0f0f0f);
-      }
-      const halves = (bytes & 0x00ff00ff) + ((bytes >>> 8) & 0x00ff00ff);
-      pc += (halves + (halves >>> 16)) & 0xffff;
+    if (layer.kind === 'maxpool') {
+      const out = layout.words(wordsPerRow(layer.outShape[0] * layer.outShape[1] * layer.outShape[2]));
+      builders.push(poolStep(layer, input!, out));
+      input = out;
+    } else {
+      const kernel = matrixKernel(layer, input, layout);
+      const out = layout.words(wordsPerRow(kernel.positions * layer.rows));
+      builders.push(thresholdStep(layer, kernel, out));
+      input = out;
     }
-    if (k < wpr) {
-      let v = x[xOff + k] ^ W[base + k];
-      v = v - ((v >>> 1) & 0x55555555);
-      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-      pc += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-    }
-    out[r] = pc;
-    base += wpr;
   }
+  const scoresBuilder = scoresStep(last, matrixKernel(last, input, layout));
+
+  const kernels = createIntKernels(layout.bytes);
+  const mem = new Int32Array(kernels.memory.buffer);
+  return {
+    pixels: h * w * c,
+    classes: f.classes,
+    machine: { kernels, mem, mem8: new Uint8Array(kernels.memory.buffer) },
+    steps: builders.map((b) => b(mem)),
+    scores: scoresBuilder(mem),
+  };
 }
 
 /**
- * Signed pixel sums S_r = sum_i (w_ri ? p_i : -p_i) for every row, by 8-pixel chunk
- * tables. p is read from pix[pOff .. pOff + cols).
- */
-class PixelRows {
-  private readonly chunks: number;
-  /** Weight byte of row r, chunk j at r * chunks + j. */
-  private readonly wbytes: Uint8Array;
-  private readonly table: Int32Array;
-  private readonly active: Int32Array;
-  private readonly chunkPix = new Int32Array(8);
-
-  constructor(
-    weights: Uint32Array,
-    private readonly rows: number,
-    private readonly cols: number,
-  ) {
-    this.chunks = (cols + 7) >>> 3;
-    const wpr = wordsPerRow(cols);
-    this.wbytes = new Uint8Array(rows * this.chunks);
-    for (let r = 0; r < rows; r++)
-      for (let j = 0; j < this.chunks; j++) this.wbytes[r * this.chunks + j] = (weights[r * wpr + (j >>> 2)] >>> ((j & 3) * 8)) & 0xff;
-    this.table = new Int32Array(this.chunks * 256);
-    this.active = new Int32Array(this.chunks);
-  }
-
-  run(pix: Uint8Array, pOff: number, out: Int32Array): void {
-    const { chunks, cols, table, active, chunkPix, wbytes, rows } = this;
-    let nActive = 0;
-    for (let j = 0; j < chunks; j++) {
-      const start = j * 8;
-      const len = Math.min(8, cols - start);
-      let any = 0;
-      for (let b = 0; b < 8; b++) {
-        const p = b < len ? pix[pOff + start + b] : 0;
-        chunkPix[b] = p;
-        any |= p;
-      }
-      if (any === 0) continue;
-      active[nActive++] = j;
-      // table[m] = sum over the chunk of (bit b of m ? +p_b : -p_b), built from the
-      // entry without m's lowest set bit: flipping -p_b to +p_b adds 2 p_b.
-      const t = j * 256;
-      let s = 0;
-      for (let b = 0; b < 8; b++) s -= chunkPix[b];
-      table[t] = s;
-      for (let m = 1; m < 256; m++) table[t + m] = table[t + (m & (m - 1))] + 2 * chunkPix[LOWEST_BIT[m]];
-    }
-    let rb = 0;
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      for (let a = 0; a < nActive; a++) {
-        const j = active[a];
-        s += table[(j << 8) + wbytes[rb + j]];
-      }
-      out[r] = s;
-      rb += chunks;
-    }
-  }
-}
-
-/** Index of the lowest set bit of m (1..255). */
-const LOWEST_BIT = (() => {
-  const t = new Uint8Array(256);
-  for (let m = 1; m < 256; m++) t[m] = 31 - Math.clz32(m & -m);
-  return t;
-})();
-
-/**
- * The integer v of every row at one output position, for either input kind:
- * bits -> acc, pixels -> S. Gathers the conv window when needed.
+ * The integer v of every row at one output position (bits -> acc, pixels -> S),
+ * gathering the conv window when needed.
  */
 interface MatrixKernel {
   positions: number;
-  /** v of every row at position pos into vOut (length rows). */
-  run(pixels: Uint8Array, pixOff: number, bits: Int32Array, pos: number, vOut: Int32Array): void;
+  /** Binds the kernel to the memory; run(pos) writes v of every row into vOut. */
+  bind(mem: Int32Array): (m: Machine, images: Uint8Array, pixOff: number, pos: number, vOut: Int32Array) => void;
 }
 
-function matrixKernel(layer: FoldedMatrixLayer): MatrixKernel {
+function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: Layout): MatrixKernel {
   const { rows, cols, kernel: k } = layer;
   const [, iw, ic] = layer.inShape;
   const [oh, ow] = layer.outShape;
@@ -206,85 +149,118 @@ function matrixKernel(layer: FoldedMatrixLayer): MatrixKernel {
   const run = k * ic; // one window row: k pixels of ic channels, contiguous in HWC
 
   if (layer.input === 'pixels') {
-    const pr = new PixelRows(layer.weights, rows, cols);
-    const window = new Uint8Array(cols);
+    // Chunks of 4 pixels, groups of 16 rows; padding pixels and padding rows are 0.
+    const chunks = (cols + 3) >>> 2;
+    const groups = (rows + 15) >>> 4;
+    const pix = layout.words(chunks);
+    const tab = layout.words(chunks * 8);
+    const nibbles = layout.words(groups * chunks * 4);
+    const sums = layout.words(groups * 16);
     return {
       positions,
-      run(pixels, pixOff, _bits, pos, vOut) {
-        if (!isConv) {
-          pr.run(pixels, pixOff, vOut);
-          return;
+      bind(mem) {
+        const mem8 = new Uint8Array(mem.buffer);
+        for (let r = 0; r < rows; r++) {
+          const g = r >>> 4;
+          for (let j = 0; j < chunks; j++) {
+            const nibble = (layer.weights[r * wpr + (j >>> 3)] >>> ((j & 7) * 4)) & 15;
+            mem8[nibbles.word * 4 + (g * chunks + j) * 16 + (r & 15)] = nibble;
+          }
         }
-        const r = (pos / ow) | 0;
-        const q = pos - r * ow;
-        for (let kh = 0; kh < k; kh++) {
-          const from = pixOff + ((r + kh) * iw + q) * ic;
-          window.set(pixels.subarray(from, from + run), kh * run);
-        }
-        pr.run(window, 0, vOut);
+        const pixByte = pix.word * 4;
+        return (m, images, pixOff, pos, vOut) => {
+          if (!isConv) {
+            m.mem8.set(images.subarray(pixOff, pixOff + cols), pixByte);
+          } else {
+            const r = (pos / ow) | 0;
+            const q = pos - r * ow;
+            for (let kh = 0; kh < k; kh++) {
+              const from = pixOff + ((r + kh) * iw + q) * ic;
+              m.mem8.set(images.subarray(from, from + run), pixByte + kh * run);
+            }
+          }
+          m.kernels.pixtab(pixByte, chunks, tab.word * 4);
+          m.kernels.pixrows(tab.word * 4, nibbles.word * 4, groups, chunks, sums.word * 4);
+          for (let o = 0; o < rows; o++) vOut[o] = m.mem[sums.word + o];
+        };
       },
     };
   }
 
-  const W = i32(layer.weights);
-  const window = new Int32Array(wpr);
+  if (!input) throw new Error(`layer ${layer.name}: bits input without a previous layer`);
+  const weights = layout.words(rows * (((wpr + 3) >>> 2) << 2));
+  const stride = ((wpr + 3) >>> 2) << 2;
+  const window = isConv ? layout.words(wpr) : input;
+  const counts = layout.words(rows);
   return {
     positions,
-    run(_pixels, _pixOff, bits, pos, vOut) {
-      let x = bits;
-      if (isConv) {
-        const r = (pos / ow) | 0;
-        const q = pos - r * ow;
-        for (let kh = 0; kh < k; kh++) copyBits(bits, ((r + kh) * iw + q) * ic, window, kh * run, run);
-        x = window;
-      }
-      xorPopcountRows(x, 0, W, rows, wpr, vOut);
-      for (let o = 0; o < rows; o++) vOut[o] = cols - vOut[o];
+    bind(mem) {
+      for (let r = 0; r < rows; r++) mem.set(layer.weights.subarray(r * wpr, (r + 1) * wpr), weights.word + r * stride);
+      const xByte = window.word * 4;
+      const wByte = weights.word * 4;
+      const cByte = counts.word * 4;
+      const words64 = stride >>> 1;
+      return (m, _images, _pixOff, pos, vOut) => {
+        if (isConv) {
+          const r = (pos / ow) | 0;
+          const q = pos - r * ow;
+          const src = input.word * 32;
+          const dst = window.word * 32;
+          for (let kh = 0; kh < k; kh++) copyBits(m.mem, src + ((r + kh) * iw + q) * ic, m.mem, dst + kh * run, run);
+        }
+        m.kernels.xorpop(xByte, wByte, rows, words64, cByte);
+        const cw = counts.word;
+        for (let o = 0; o < rows; o++) vOut[o] = cols - m.mem[cw + o];
+      };
     },
   };
 }
 
-function thresholdStep(layer: FoldedMatrixLayer): Step {
+function thresholdStep(layer: FoldedMatrixLayer, kernel: MatrixKernel, out: Region): Builder<Step> {
   if (layer.output.kind !== 'threshold') throw new Error('thresholdStep: not a threshold layer');
   const t = layer.output.thresholds;
   const { rows } = layer;
-  const kernel = matrixKernel(layer);
   const v = new Int32Array(rows);
-  const out = new Int32Array(wordsPerRow(kernel.positions * rows));
-  return (pixels, pixOff, input) => {
-    out.fill(0);
-    let bit = 0;
-    for (let pos = 0; pos < kernel.positions; pos++) {
-      kernel.run(pixels, pixOff, input, pos, v);
-      for (let o = 0; o < rows; o++, bit++) if (v[o] >= t[o]) out[bit >>> 5] |= 1 << (bit & 31);
-    }
-    return out;
+  return (mem) => {
+    const runKernel = kernel.bind(mem);
+    return (m, images, pixOff) => {
+      const o0 = out.word;
+      m.mem.fill(0, o0, o0 + out.words);
+      let bit = 0;
+      for (let pos = 0; pos < kernel.positions; pos++) {
+        runKernel(m, images, pixOff, pos, v);
+        for (let o = 0; o < rows; o++, bit++) if (v[o] >= t[o]) m.mem[o0 + (bit >>> 5)] |= 1 << (bit & 31);
+      }
+    };
   };
 }
 
-function scoresStep(layer: FoldedMatrixLayer): Plan['scores'] {
+function scoresStep(layer: FoldedMatrixLayer, kernel: MatrixKernel): Builder<Plan['scores']> {
   if (layer.output.kind !== 'scores') throw new Error('scoresStep: not a scores layer');
   const { mul, add } = layer.output;
-  const kernel = matrixKernel(layer);
   const v = new Int32Array(layer.rows);
-  return (pixels, pixOff, input, out, outOff) => {
-    kernel.run(pixels, pixOff, input, 0, v);
-    // |mul * v + add| < 2^31 by construction (fold), so the float64 product is exact.
-    for (let j = 0; j < layer.rows; j++) out[outOff + j] = mul[j] * v[j] + add[j];
+  return (mem) => {
+    const runKernel = kernel.bind(mem);
+    return (m, images, pixOff, out, outOff) => {
+      runKernel(m, images, pixOff, 0, v);
+      // |mul * v + add| < 2^31 by construction (fold), so the float64 product is exact.
+      for (let j = 0; j < layer.rows; j++) out[outOff + j] = mul[j] * v[j] + add[j];
+    };
   };
 }
 
-function poolStep(layer: FoldedPoolLayer): Step {
+function poolStep(layer: FoldedPoolLayer, input: Region, out: Region): Builder<Step> {
   const [, iw, c] = layer.inShape;
   const [oh, ow] = layer.outShape;
   const s = layer.size;
-  const out = new Int32Array(wordsPerRow(oh * ow * c));
-  return (_pixels, _pixOff, input) => {
-    out.fill(0);
+  return () => (m) => {
+    const mem = m.mem;
+    mem.fill(0, out.word, out.word + out.words);
+    const src = input.word * 32;
+    const dst = out.word * 32;
     for (let r = 0; r < oh; r++)
       for (let q = 0; q < ow; q++)
         for (let a = 0; a < s; a++)
-          for (let b = 0; b < s; b++) orBits(input, ((r * s + a) * iw + (q * s + b)) * c, out, (r * ow + q) * c, c);
-    return out;
+          for (let b = 0; b < s; b++) orBits(mem, src + ((r * s + a) * iw + (q * s + b)) * c, mem, dst + (r * ow + q) * c, c);
   };
 }
