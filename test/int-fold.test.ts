@@ -59,7 +59,7 @@ function checkAgreement(spec: NetSpec, style: BnStyle, seed: number, n: number):
   const pixels = h * w * c;
   const images = randomImages(rng, n, pixels);
   const signIdx = bitLayerIndices(model);
-  const batch = inferIntBatch(f, images, n);
+  const batch = inferIntBatch(f, images, n, true);
   for (let i = 0; i < n; i++) {
     const img = images.subarray(i * pixels, (i + 1) * pixels);
     const fl = evalFloat(model, img, true);
@@ -73,6 +73,12 @@ function checkAgreement(spec: NetSpec, style: BnStyle, seed: number, n: number):
     });
     expect(int.prediction, `image ${i}`).toBe(fl.prediction);
     expect(batch.predictions[i]).toBe(int.prediction);
+    int.layerBits!.forEach((bits, li) => {
+      const words = bits.length;
+      if (!equalWords(batch.layerBits![li].subarray(i * words, (i + 1) * words), bits)) {
+        throw new Error(`image ${i}: batch engine layer ${li} bits differ from inferInt`);
+      }
+    });
     expect(Array.from(batch.scores.subarray(i * f.classes, (i + 1) * f.classes))).toEqual(Array.from(int.scores));
   }
 }

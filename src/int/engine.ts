@@ -23,6 +23,11 @@ export interface IntBatchResult {
   predictions: Int32Array;
   /** n * classes scores, image-major. */
   scores: Int32Array;
+  /**
+   * With keepLayers: for every folded layer but the last, the output bits of all n
+   * images, image-major, each image ceil(bits / 32) words (as inferInt's layerBits).
+   */
+  layerBits?: Uint32Array[];
 }
 
 /**
@@ -62,13 +67,15 @@ interface Plan {
   classes: number;
   machine: Machine;
   steps: Step[];
+  /** The output bits of each step. */
+  outputs: Region[];
   /** The last layer: writes the scores of the current image at out[outOff..]. */
   scores: (m: Machine, images: Uint8Array, pixOff: number, out: Int32Array, outOff: number) => void;
 }
 
 const plans = new WeakMap<FoldedModel, Plan>();
 
-export function inferIntBatch(f: FoldedModel, images: Uint8Array, n: number): IntBatchResult {
+export function inferIntBatch(f: FoldedModel, images: Uint8Array, n: number, keepLayers = false): IntBatchResult {
   let plan = plans.get(f);
   if (!plan) {
     plan = compile(f);
@@ -80,16 +87,23 @@ export function inferIntBatch(f: FoldedModel, images: Uint8Array, n: number): In
   }
   const predictions = new Int32Array(n);
   const scores = new Int32Array(n * classes);
+  const layerBits = keepLayers ? plan.outputs.map((o) => new Uint32Array(n * o.words)) : undefined;
   for (let img = 0; img < n; img++) {
     const off = img * pixels;
-    for (const step of steps) step(machine, images, off);
+    for (let s = 0; s < steps.length; s++) {
+      steps[s](machine, images, off);
+      if (layerBits) {
+        const o = plan.outputs[s];
+        layerBits[s].set(machine.mem.subarray(o.word, o.word + o.words), img * o.words);
+      }
+    }
     const so = img * classes;
     plan.scores(machine, images, off, scores, so);
     let best = 0;
     for (let j = 1; j < classes; j++) if (scores[so + j] > scores[so + best]) best = j;
     predictions[img] = best;
   }
-  return { predictions, scores };
+  return { predictions, scores, layerBits };
 }
 
 /** Builds a step once the memory exists. */
@@ -103,16 +117,19 @@ function compile(f: FoldedModel): Plan {
   }
   const layout = new Layout();
   const builders: Builder<Step>[] = [];
+  const outputs: Region[] = [];
   let input: Region | null = null; // the previous layer's output bits (null: pixels)
   for (const layer of f.layers.slice(0, -1)) {
     if (layer.kind === 'maxpool') {
       const out = layout.words(wordsPerRow(layer.outShape[0] * layer.outShape[1] * layer.outShape[2]));
       builders.push(poolStep(layer, input!, out));
+      outputs.push(out);
       input = out;
     } else {
       const kernel = matrixKernel(layer, input, layout);
       const out = layout.words(wordsPerRow(kernel.positions * layer.rows));
       builders.push(thresholdStep(layer, kernel, out));
+      outputs.push(out);
       input = out;
     }
   }
@@ -125,6 +142,7 @@ function compile(f: FoldedModel): Plan {
     classes: f.classes,
     machine: { kernels, mem, mem8: new Uint8Array(kernels.memory.buffer) },
     steps: builders.map((b) => b(mem)),
+    outputs,
     scores: scoresBuilder(mem),
   };
 }
