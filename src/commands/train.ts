@@ -1,0 +1,158 @@
+/**
+ * bnnc train: train a BinaryNet on a dataset's training split, validating every epoch
+ * on a held-out part of it, and save the best epoch's model with its training curves.
+ *
+ *   bnnc train --arch sfc --dataset mnist --epochs 10 --batch 100 --seed 1 --out models/sfc.bnn
+ *
+ * Writes <out> (the model), <out>.curves.json and <out>.curves.svg, each atomically.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { datasetOptions, datasetSpecFromArgs, loadDataset, splitHoldout, subset, type DatasetArgs } from '../data/registry.js';
+import { InputError } from '../errors.js';
+import { saveModel } from '../graph/io.js';
+import type { InputSpec } from '../graph/types.js';
+import { BUILTIN_ARCHS, buildModel } from '../nn/arch.js';
+import { curvesJson, curvesSvg } from '../nn/curves.js';
+import { train, type EpochRecord } from '../nn/train.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+
+/** BinaryNet's input map: x = 2p/255 - 1 in [-1, 1]. */
+const PIXEL_SCALE = 2 / 255;
+const PIXEL_OFFSET = -1;
+
+interface TrainArgs extends DatasetArgs {
+  arch: string;
+  epochs: number;
+  batch: number;
+  seed: number;
+  out: string;
+  'lr-start': number;
+  'lr-fin': number;
+  holdout: number;
+  threads: number;
+  limit?: number;
+  'dropout-in'?: number;
+  'dropout-hidden'?: number;
+  progress: boolean;
+}
+
+const CLI = 'command line';
+
+function positiveInt(flag: string, v: number | undefined): void {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new InputError(CLI, flag, 'a positive integer', String(v));
+}
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(2)}%`;
+}
+
+const trainCommand: CommandModule<object, TrainArgs> = {
+  command: 'train',
+  describe: 'train a BinaryNet and save the best-validation-epoch model',
+  builder: (y: Argv<object>) =>
+    y
+      .options(datasetOptions)
+      .option('arch', {
+        type: 'string',
+        demandOption: true,
+        describe: `architecture: ${BUILTIN_ARCHS.join(', ')}, mlp:784-100-10, conv:32x3,pool,64x3,pool,fc256,fc10, or a JSON file`,
+      })
+      .option('out', { type: 'string', demandOption: true, describe: 'model file to write (.bnn); curves go to <out>.curves.json/.svg' })
+      .option('epochs', { type: 'number', default: 10, describe: 'training epochs' })
+      .option('batch', { type: 'number', default: 100, describe: 'mini-batch size' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of initialisation, holdout split, shuffling and dropout' })
+      .option('lr-start', { type: 'number', default: 3e-3, describe: 'learning rate of the first epoch' })
+      .option('lr-fin', { type: 'number', default: 3e-7, describe: 'rate the learning rate decays towards (exponentially, per epoch)' })
+      .option('holdout', { type: 'number', default: 5000, describe: 'training images held out for validation (never the test set)' })
+      .option('limit', { type: 'number', describe: 'train on at most this many images (after the holdout)' })
+      .option('threads', {
+        type: 'number',
+        default: Math.min(2, os.availableParallelism()),
+        describe: 'threads for the numeric kernels (the model does not depend on it)',
+      })
+      .option('dropout-in', { type: 'number', describe: 'input dropout (default 0.2 for MLPs, 0 for ConvNets)' })
+      .option('dropout-hidden', { type: 'number', describe: 'dropout after hidden dense layers (default 0.5 for MLPs, 0 for ConvNets)' })
+      .option('progress', { type: 'boolean', default: true, describe: 'print progress to stderr' }) as unknown as Argv<TrainArgs>,
+  handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
+    positiveInt('--epochs', args.epochs);
+    positiveInt('--batch', args.batch);
+    positiveInt('--holdout', args.holdout);
+    positiveInt('--threads', args.threads);
+    positiveInt('--limit', args.limit);
+    if (!Number.isInteger(args.seed) || args.seed < 0) throw new InputError(CLI, '--seed', 'a non-negative integer', String(args.seed));
+    for (const [flag, v] of [['--lr-start', args['lr-start']], ['--lr-fin', args['lr-fin']]] as const) {
+      if (!(v > 0 && Number.isFinite(v))) throw new InputError(CLI, flag, 'a positive number', String(v));
+    }
+
+    const spec = datasetSpecFromArgs(args);
+    const full = loadDataset(spec, 'train');
+    const split = splitHoldout(full, args.holdout, args.seed);
+    const trainSet = args.limit !== undefined && args.limit < split.train.n ? subset(split.train, 0, args.limit) : split.train;
+    const valSet = split.holdout;
+
+    const input: InputSpec = { height: full.height, width: full.width, channels: full.channels, pixelScale: PIXEL_SCALE, pixelOffset: PIXEL_OFFSET };
+    const model = buildModel(args.arch, {
+      input,
+      classes: spec.classes,
+      seed: args.seed,
+      dropoutIn: args['dropout-in'],
+      dropoutHidden: args['dropout-hidden'],
+    });
+    const base = path.basename(args.out, path.extname(args.out));
+    if (base.length > 0 && base.length <= 128) model.graph.name = base;
+
+    const log = (line: string): void => {
+      if (args.progress) process.stderr.write(line + '\n');
+    };
+    log(
+      `bnnc train: ${args.arch} on ${spec.dataset} (${trainSet.n} training, ${valSet.n} validation images), ` +
+        `${args.epochs} epochs, batch ${args.batch}, lr ${args['lr-start']} -> ${args['lr-fin']}, seed ${args.seed}, ${args.threads} thread(s)`,
+    );
+    let bar: Progress | null = null;
+    const result = await train(
+      model,
+      trainSet,
+      valSet,
+      {
+        epochs: args.epochs,
+        batchSize: args.batch,
+        lrStart: args['lr-start'],
+        lrFin: args['lr-fin'],
+        seed: args.seed,
+        threads: args.threads,
+      },
+      {
+        onBatch: (epoch, done, total, loss) => {
+          if (!bar) bar = new Progress(`epoch ${epoch}/${args.epochs}`, total, process.stderr, args.progress);
+          // A live bar on a terminal; in logs only the epoch's summary line.
+          if (process.stderr.isTTY) bar.update(done, `loss ${loss.toFixed(4)}`);
+        },
+        onEpoch: (r: EpochRecord, best: boolean) => {
+          bar?.done(
+            `${r.samplesPerSecond.toFixed(0)} samples/s  loss ${r.loss.toFixed(4)}  train ${pct(r.trainAccuracy)}  ` +
+              `val ${pct(r.valAccuracy)}  lr ${r.lr.toExponential(2)}${best ? '  (best)' : ''}`,
+          );
+          bar = null;
+        },
+      },
+    );
+
+    const trained = result.model;
+    trained.graph.meta = { ...trained.graph.meta, dataset: spec.dataset, holdout: args.holdout };
+    saveModel(args.out, trained);
+    const info = {
+      title: `${args.arch} on ${spec.dataset}: best epoch ${result.bestEpoch}, validation ${pct(result.bestValAccuracy)}`,
+      bestEpoch: result.bestEpoch,
+    };
+    writeFileAtomic(`${args.out}.curves.json`, curvesJson(result.history, { ...info, arch: args.arch, dataset: spec.dataset, seed: args.seed }));
+    writeFileAtomic(`${args.out}.curves.svg`, curvesSvg(result.history, info));
+    process.stdout.write(
+      `${args.out}: best epoch ${result.bestEpoch} of ${args.epochs}, validation accuracy ${pct(result.bestValAccuracy)}\n`,
+    );
+  },
+};
+
+export default trainCommand;
