@@ -16,7 +16,7 @@ export interface RandomMlpSpec {
   classes: number;
   seed: number;
   name?: string;
-  /** Small score multipliers (-2..2) so that equal scores, and argmax ties, are common. */
+  /** Score multipliers 0 or 1 and no offsets, so that equal scores, and argmax ties, are common. */
   tieProne?: boolean;
 }
 
@@ -61,12 +61,13 @@ export function randomFoldedMlp(spec: RandomMlpSpec): FoldedModel {
     if (last) {
       // |mul * acc + add| < 2^31 for every acc in range.
       const accMax = input === 'bits' ? cols : 255 * cols;
-      const mulMax = spec.tieProne ? 2 : Math.max(1, Math.min(1 << 12, Math.floor(2 ** 29 / (accMax + 1))));
+      const mulMax = Math.max(1, Math.min(1 << 12, Math.floor(2 ** 29 / (accMax + 1))));
       const mul = new Int32Array(rows);
       const add = new Int32Array(rows);
       for (let r = 0; r < rows; r++) {
-        mul[r] = rng.int(2 * mulMax + 1) - mulMax;
-        add[r] = spec.tieProne ? rng.int(3) - 1 : rng.int(1 << 24) - (1 << 23);
+        // Tie-prone: score = acc or 0, so equal top scores are common.
+        mul[r] = spec.tieProne ? rng.int(2) : rng.int(2 * mulMax + 1) - mulMax;
+        add[r] = spec.tieProne ? 0 : rng.int(1 << 24) - (1 << 23);
       }
       output = { kind: 'scores', mul, add, fracBits: 0 };
     } else {

@@ -158,20 +158,22 @@ module bnnc_mvtu #(
       integer j;
 
       if (IN_W == 1) begin : g_xnor
-        // popcount(xnor(x, w)) over the SIMD lanes
+        // popcount(xnor(x, w)) over the SIMD lanes, written as a plain sum so that
+        // synthesis can build one adder tree (Yosys: a single $macc) for it
         always @* begin
           lanes = {ACC_W{1'b0}};
           for (j = 0; j < SIMD; j = j + 1) begin
-            if (x_data[j] == w_word[j]) lanes = lanes + 1'b1;
+            lanes = lanes + {{(ACC_W-1){1'b0}}, x_data[j] ~^ w_word[j]};
           end
         end
       end else begin : g_pixels
-        // sum of +p (weight bit 1) or -p (weight bit 0) over the SIMD lanes
+        // sum of +p (weight bit 1) or -p (weight bit 0) over the SIMD lanes, with
+        // -p = ~p + 1 so that the whole sum is additions (one adder tree)
         always @* begin
           lanes = {ACC_W{1'b0}};
           for (j = 0; j < SIMD; j = j + 1) begin
-            if (w_word[j]) lanes = lanes + {{(ACC_W-8){1'b0}}, x_data[8*j +: 8]};
-            else           lanes = lanes - {{(ACC_W-8){1'b0}}, x_data[8*j +: 8]};
+            lanes = lanes + ({ACC_W{~w_word[j]}} ^ {{(ACC_W-8){1'b0}}, x_data[8*j +: 8]})
+                          + {{(ACC_W-1){1'b0}}, ~w_word[j]};
           end
         end
       end
