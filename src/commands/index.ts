@@ -1,5 +1,8 @@
 /** The list of CLI commands, in the order `bnnc --help` shows them. */
 import type { CommandModule } from 'yargs';
+import trainCommand from './train.js';
+import evalCommand from './eval.js';
+import vectorsCommand from './vectors.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [trainCommand, evalCommand, vectorsCommand];
