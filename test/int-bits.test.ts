@@ -52,11 +52,15 @@ describe('bits', () => {
       copyBits(src, s, copied, d, len);
       const ored = dst.slice();
       orBits(src, s, ored, d, len);
+      const wantCopy: number[] = [];
+      const wantOr: number[] = [];
       for (let i = 0; i < 256; i++) {
         const inside = i >= d && i < d + len;
-        expect(getBit(copied, i)).toBe(inside ? getBit(src, s + i - d) : getBit(dst, i));
-        expect(getBit(ored, i)).toBe(inside ? getBit(src, s + i - d) | getBit(dst, i) : getBit(dst, i));
+        wantCopy.push(inside ? getBit(src, s + i - d) : getBit(dst, i));
+        wantOr.push(inside ? getBit(src, s + i - d) | getBit(dst, i) : getBit(dst, i));
       }
+      expect(Array.from(unpackBits(copied, 256)), `copy ${len} bits ${s} -> ${d}`).toEqual(wantCopy);
+      expect(Array.from(unpackBits(ored, 256)), `or ${len} bits ${s} -> ${d}`).toEqual(wantOr);
     }
   });
 });

@@ -39,7 +39,7 @@ const nets: Record<string, NetSpec> = {
     blocks: [{ kind: 'conv', out: 3, k: 2, pool: 2 }, { kind: 'conv', out: 33, k: 1, pool: 2 }, { kind: 'dense', out: 4 }],
   },
   'wide conv windows (runs of 120 bits)': {
-    input: [8, 8, 1],
+    input: [6, 6, 1],
     blocks: [{ kind: 'conv', out: 40, k: 3 }, { kind: 'conv', out: 33, k: 3, pool: 2 }, { kind: 'dense', out: 5 }],
   },
   'single conv scores layer': { input: [3, 3, 2], blocks: [{ kind: 'conv', out: 4, k: 3, bias: true }] },
