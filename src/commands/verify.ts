@@ -1,0 +1,168 @@
+/**
+ * bnnc verify: run a dataset split through a compiled design and compare every result
+ * with the integer model, bit for bit, with the cycle figures against the plan.
+ *
+ *   bnnc verify RTL_DIR --dataset mnist [--split test] [--limit N] [--gaps P]
+ *       [--backpressure P] [--seed S] [--vcd FILE --images A:B] [--sim verilator|cocotb] [--json]
+ *
+ * Exit status 0 only when every image matches (class and every score), every frame
+ * comes out exactly once and in order, and the measured II and latency equal the plan.
+ * See docs/verification.md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { datasetOptions, datasetSpecFromArgs, loadDataset, subset, type DatasetArgs } from '../data/registry.js';
+import type { Split } from '../data/types.js';
+import { BnncError, InputError, MismatchError } from '../errors.js';
+import { checkDatasetFits } from '../int/source.js';
+import { loadFolded } from '../int/serialize.js';
+import { writeVectors } from '../int/vectors.js';
+import { readDesign } from '../sim/design.js';
+import { formatVerifyReport } from '../sim/report.js';
+import { verifyRtl, type VerifyProgress } from '../sim/verify.js';
+import { Progress } from '../util/progress.js';
+
+interface VerifyArgs extends DatasetArgs {
+  rtlDir: string;
+  split: Split;
+  limit?: number;
+  gaps: number;
+  backpressure: number;
+  seed: number;
+  vcd?: string;
+  images?: string;
+  sim: 'verilator' | 'cocotb';
+  json: boolean;
+}
+
+const CLI = 'command line';
+
+function probability(name: string, v: number): number {
+  if (!(typeof v === 'number' && v >= 0 && v < 1)) throw new InputError(CLI, name, 'a probability in [0, 1)', String(v));
+  return v;
+}
+
+/** "A:B" -> [A, B), run positions. */
+export function parseImageRange(text: string): { from: number; to: number } {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new InputError(CLI, '--images', 'A:B with A < B (run positions, B exclusive)', JSON.stringify(text));
+  return { from: Number(m[1]), to: Number(m[2]) };
+}
+
+/** A Progress bar per simulation phase, with images/s. */
+function progressPrinter(enabled: boolean): (p: VerifyProgress) => void {
+  let bar: Progress | null = null;
+  let phase = '';
+  let t0 = Date.now();
+  return (p) => {
+    if (!enabled || p.phase === 'vectors' || p.phase === 'build') return;
+    if (p.phase !== phase) {
+      bar?.done();
+      phase = p.phase;
+      bar = new Progress(`verilator ${p.phase}`, p.total);
+      t0 = Date.now();
+    }
+    const secs = (Date.now() - t0) / 1000;
+    const rate = secs > 0 ? `${(p.done / secs).toFixed(0)} images/s` : '';
+    if (p.done >= p.total) {
+      bar!.done(rate);
+      bar = null;
+      phase = '';
+    } else bar!.update(p.done, rate);
+  };
+}
+
+async function runCocotb(args: ArgumentsCamelCase<VerifyArgs>): Promise<void> {
+  // Imported on demand: the cocotb bridge is optional (Python, cocotb, Icarus).
+  let mod: typeof import('../sim/cocotb.js');
+  try {
+    mod = await import('../sim/cocotb.js');
+  } catch (e) {
+    throw new BnncError(`--sim cocotb: the cocotb bridge (src/sim/cocotb.ts) is not available: ${(e as Error).message}`);
+  }
+  const design = readDesign(args.rtlDir);
+  if (!design.foldedPath) throw new InputError(design.manifestPath, 'files.folded', 'a folded model copy (folded.bnnf)', 'null');
+  const f = loadFolded(design.foldedPath);
+  let ds = loadDataset(datasetSpecFromArgs(args), args.split);
+  checkDatasetFits(ds, f);
+  if (args.limit !== undefined && args.limit < ds.n) ds = subset(ds, 0, args.limit);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-verify-cocotb-'));
+  try {
+    const vectorsPath = path.join(work, 'vectors.bnnv');
+    writeVectors(vectorsPath, f, ds.images, Uint32Array.from({ length: ds.n }, (_, i) => i), ds.labels, { activations: false });
+    const report = await mod.runCocotbVerify({ rtlDir: args.rtlDir, vectorsPath, seed: args.seed });
+    if (args.json) process.stdout.write(JSON.stringify(report) + '\n');
+    else {
+      process.stdout.write(
+        `cocotb (${report.simulator}) on ${ds.name}, ${ds.n} images: ` +
+          report.tests.map((t) => `${t.name} ${t.status}`).join(', ') +
+          '\n' +
+          mod.describeCocotbFailures(report).map((l) => `  ${l}\n`).join('') +
+          (report.ok ? 'PASS\n' : 'FAIL\n'),
+      );
+    }
+    if (!report.ok) throw new MismatchError(`cocotb: ${mod.describeCocotbFailures(report).join('; ')}`);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const verifyCommand: CommandModule<object, VerifyArgs> = {
+  command: 'verify <rtl-dir>',
+  describe: 'simulate a compiled design on a dataset split and compare it bit for bit with the integer model',
+  builder: (y: Argv<object>) =>
+    y
+      .positional('rtl-dir', { type: 'string', demandOption: true, describe: 'directory written by bnnc compile' })
+      .options(datasetOptions)
+      .option('split', { type: 'string', choices: ['train', 'test'], default: 'test', describe: 'dataset split' })
+      .option('limit', { type: 'number', describe: 'the first N images of the split only (default: all)' })
+      .option('gaps', { type: 'number', default: 0, describe: 'probability per cycle of an idle cycle on s_axis' })
+      .option('backpressure', { type: 'number', default: 0, describe: 'probability per cycle of m_axis_tready low' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of the gaps, back-pressure and initial state' })
+      .option('vcd', { type: 'string', describe: 'write a VCD waveform of the frames given by --images' })
+      .option('images', { type: 'string', describe: 'A:B, run positions dumped to --vcd (B exclusive)' })
+      .option('sim', { type: 'string', choices: ['verilator', 'cocotb'], default: 'verilator', describe: 'simulator' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' }) as unknown as Argv<VerifyArgs>,
+  handler: async (args: ArgumentsCamelCase<VerifyArgs>) => {
+    if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
+      throw new InputError(CLI, '--limit', 'a positive integer', String(args.limit));
+    }
+    if (!(Number.isInteger(args.seed) && args.seed >= 0)) throw new InputError(CLI, '--seed', 'a non-negative integer', String(args.seed));
+    probability('--gaps', args.gaps);
+    probability('--backpressure', args.backpressure);
+    if ((args.vcd === undefined) !== (args.images === undefined)) {
+      throw new InputError(CLI, '--vcd / --images', 'both or neither (the VCD covers the frames A:B)');
+    }
+    if (args.sim === 'cocotb') {
+      if (args.vcd !== undefined || args.gaps > 0 || args.backpressure > 0) {
+        throw new InputError(CLI, '--sim cocotb', 'no --vcd, --gaps or --backpressure (its testbenches choose their own traffic)');
+      }
+      await runCocotb(args);
+      return;
+    }
+    const range = args.images === undefined ? undefined : parseImageRange(args.images);
+    const design = readDesign(args.rtlDir);
+    if (!design.foldedPath) throw new InputError(design.manifestPath, 'files.folded', 'a folded model copy (folded.bnnf)', 'null');
+    const folded = loadFolded(design.foldedPath);
+    const ds = loadDataset(datasetSpecFromArgs(args), args.split);
+    checkDatasetFits(ds, folded);
+
+    const report = await verifyRtl({
+      rtlDir: args.rtlDir,
+      dataset: ds,
+      folded,
+      limit: args.limit,
+      gaps: args.gaps,
+      backpressure: args.backpressure,
+      seed: args.seed,
+      vcd: range && args.vcd ? { file: args.vcd, ...range } : undefined,
+      onProgress: progressPrinter(!args.json),
+    });
+    process.stdout.write(args.json ? JSON.stringify(report) + '\n' : formatVerifyReport(report));
+    if (!report.ok) throw new MismatchError(`verification failed: ${report.failures.join('; ')}`);
+  },
+};
+
+export default verifyCommand;

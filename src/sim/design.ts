@@ -1,0 +1,149 @@
+/**
+ * What verification needs from a compiled RTL directory (manifest.json, written by
+ * src/emit/manifest.ts; docs/hardware.md): the top module, its Verilog files, the
+ * interface sizes, the planned cycle figures and the stage taps. Checked field by field,
+ * so a hand-edited or foreign manifest fails with the field's name.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import type { Manifest } from '../emit/manifest.js';
+
+export interface DesignStage {
+  index: number;
+  name: string;
+  /** Sanitized layer name used in module and .mem file names. */
+  verilogName: string;
+  output: 'threshold' | 'scores';
+  mh: number;
+  mw: number;
+  pe: number;
+  simd: number;
+  nf: number;
+  sf: number;
+  /** Width of stage<k>_tdata. */
+  tapWidth: number;
+}
+
+export interface DesignInfo {
+  rtlDir: string;
+  manifestPath: string;
+  top: string;
+  /** Verilog files, relative to rtlDir. */
+  sources: string[];
+  /** .mem files, relative to rtlDir. */
+  memFiles: string[];
+  /** The folded model copy (absolute), or null when the compiler wrote none. */
+  foldedPath: string | null;
+  modelName: string;
+  modelHash: string;
+  pixels: number;
+  inPix: number;
+  classes: number;
+  /** Planned figures (docs/hardware.md). */
+  ii: number;
+  latency: number;
+  stages: DesignStage[];
+}
+
+function field(obj: unknown, dotted: string, source: string): unknown {
+  let cur: unknown = obj;
+  for (const key of dotted.split('.')) {
+    if (typeof cur !== 'object' || cur === null || !(key in cur)) throw new InputError(source, dotted, 'present', 'missing');
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function posInt(obj: unknown, dotted: string, source: string): number {
+  const v = field(obj, dotted, source);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InputError(source, dotted, 'a positive integer', JSON.stringify(v));
+  return v;
+}
+
+function str(obj: unknown, dotted: string, source: string): string {
+  const v = field(obj, dotted, source);
+  if (typeof v !== 'string') throw new InputError(source, dotted, 'a string', JSON.stringify(v));
+  return v;
+}
+
+/** A file name inside the RTL directory: no directories, nothing hidden. */
+function plainFile(rtlDir: string, name: unknown, what: string, source: string): string {
+  if (typeof name !== 'string' || name !== path.basename(name) || name.startsWith('.')) {
+    throw new InputError(source, what, 'a plain file name in the RTL directory', JSON.stringify(name));
+  }
+  if (!fs.existsSync(path.join(rtlDir, name))) throw new InputError(source, what, `a file present in ${rtlDir}`, `${name} is missing`);
+  return name;
+}
+
+export function readDesign(rtlDirArg: string): DesignInfo {
+  const rtlDir = path.resolve(rtlDirArg);
+  const manifestPath = path.join(rtlDir, 'manifest.json');
+  if (!fs.existsSync(manifestPath)) {
+    throw new InputError(rtlDirArg, 'manifest.json', 'an RTL directory written by `bnnc compile`', 'no manifest.json');
+  }
+  const src = manifestPath;
+  let m: Manifest;
+  try {
+    m = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new InputError(src, 'JSON', 'valid JSON', (e as Error).message);
+  }
+  if (m.format !== 'bnnc-rtl') throw new InputError(src, 'format', '"bnnc-rtl"', JSON.stringify(m.format));
+  if (m.version !== 1) throw new InputError(src, 'version', '1', JSON.stringify(m.version));
+  const top = str(m, 'top', src);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(top)) throw new InputError(src, 'top', 'a Verilog identifier', JSON.stringify(top));
+  const verilog = field(m, 'files.verilog', src);
+  if (!Array.isArray(verilog) || verilog.length === 0) throw new InputError(src, 'files.verilog', 'a non-empty list of file names');
+  const sources = verilog.map((f, i) => plainFile(rtlDir, f, `files.verilog[${i}]`, src));
+  const mem = field(m, 'files.mem', src);
+  if (!Array.isArray(mem)) throw new InputError(src, 'files.mem', 'a list of file names');
+  const memFiles = mem.map((f, i) => plainFile(rtlDir, f, `files.mem[${i}]`, src));
+  const folded = field(m, 'files.folded', src);
+  const foldedPath = folded === null ? null : path.join(rtlDir, plainFile(rtlDir, folded, 'files.folded', src));
+
+  const stagesRaw = field(m, 'stages', src);
+  if (!Array.isArray(stagesRaw) || stagesRaw.length === 0) throw new InputError(src, 'stages', 'a non-empty list');
+  const stages: DesignStage[] = stagesRaw.map((s: unknown, k: number) => {
+    const at = `stages[${k}]`;
+    const index = field(s, 'index', src);
+    if (index !== k) throw new InputError(src, `${at}.index`, String(k), JSON.stringify(index));
+    const output = str(s, 'output', src);
+    if (output !== 'threshold' && output !== 'scores') throw new InputError(src, `${at}.output`, '"threshold" or "scores"', JSON.stringify(output));
+    const tap = field(s, 'tap', src);
+    const want = { tdata: `stage${k}_tdata`, tvalid: `stage${k}_tvalid`, tready: `stage${k}_tready` };
+    for (const [key, name] of Object.entries(want)) {
+      if (field(tap, key, `${src} ${at}.tap`) !== name) throw new InputError(src, `${at}.tap.${key}`, JSON.stringify(name), JSON.stringify((tap as Record<string, unknown>)[key]));
+    }
+    return {
+      index: k,
+      name: str(s, 'name', src),
+      verilogName: str(s, 'verilogName', src),
+      output,
+      mh: posInt(s, 'mh', src),
+      mw: posInt(s, 'mw', src),
+      pe: posInt(s, 'pe', src),
+      simd: posInt(s, 'simd', src),
+      nf: posInt(s, 'nf', src),
+      sf: posInt(s, 'sf', src),
+      tapWidth: posInt(tap, 'width', `${src} ${at}.tap`),
+    };
+  });
+
+  return {
+    rtlDir,
+    manifestPath,
+    top,
+    sources,
+    memFiles,
+    foldedPath,
+    modelName: str(m, 'model.name', src),
+    modelHash: str(m, 'model.hash', src),
+    pixels: posInt(m, 'input.pixels', src),
+    inPix: posInt(m, 'input.inPix', src),
+    classes: posInt(m, 'output.classes', src),
+    ii: posInt(m, 'cycles.ii', src),
+    latency: posInt(m, 'cycles.latency', src),
+    stages,
+  };
+}

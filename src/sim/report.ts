@@ -1,0 +1,54 @@
+/** Human-readable text of a VerifyReport (the CLI's default output, and the demo's). */
+import type { VerifyReport } from './verify.js';
+
+const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(2)} %` : 'n/a');
+
+function si(v: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)} M`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)} k`;
+  return v.toFixed(0) + ' ';
+}
+
+export function formatVerifyReport(r: VerifyReport): string {
+  const c = r.comparison;
+  const cy = r.cycles;
+  const lines: string[] = [];
+  lines.push(`verify ${r.design.model} (top ${r.design.top}, ${r.design.rtlDir}) on ${r.dataset}: ${r.frames} images through Verilator`);
+  if (r.traffic.gaps > 0 || r.traffic.backpressure > 0) {
+    lines.push(`  traffic            idle gaps ${r.traffic.gaps}, back-pressure ${r.traffic.backpressure}, seed ${r.traffic.seed}`);
+  }
+  lines.push(`  RTL accuracy       ${pct(r.rtlAccuracy)}  (${c.rtlCorrect}/${c.labelled} labelled)`);
+  lines.push(`  integer accuracy   ${pct(r.intAccuracy)}  (${c.intCorrect}/${c.labelled})`);
+  lines.push(`  mismatches         ${c.mismatchCount}${c.mismatchCount === 0 ? ' (bit-exact: class and every score)' : ''}`);
+  lines.push(`  frames             ${c.frames} in, ${c.beats} results out (lost ${c.lost}, extra ${c.extra})${r.timedOut ? ', STALLED' : ''}`);
+  const m = cy.measured;
+  const ii = m === null || m.intervals === 0 ? 'not measured' : m.iiMin === m.iiMax ? `${m.ii}` : `${m.iiMin}..${m.iiMax}`;
+  const where = cy.source === 'timing' ? ` (clean run of ${cy.frames} frames)` : '';
+  lines.push(`  II                 ${ii} cycles, planned ${cy.planned.ii}${cy.iiOk ? '' : '  <-- DEPARTS'}${where}`);
+  lines.push(`  latency            ${m === null ? 'not measured' : m.latency} cycles, planned ${cy.planned.latency}${cy.latencyOk ? '' : '  <-- DEPARTS'}`);
+  lines.push(
+    `  speed              ${si(r.speed.imagesPerSecond)}images/s, ${si(r.speed.cyclesPerSecond)}cycles/s (${r.speed.simulatedCycles} cycles in ${r.speed.simSeconds.toFixed(2)} s)`,
+  );
+  lines.push(`  build              ${r.build.cached ? 'cached' : `built in ${r.build.seconds.toFixed(1)} s`} (${r.build.key.slice(0, 12)}, ${r.build.warnings} warnings)`);
+  const p = r.phases;
+  lines.push(
+    `  wall clock         vectors ${p.vectors.toFixed(1)} s, build ${p.build.toFixed(1)} s, simulate ${p.simulate.toFixed(1)} s` +
+      (p.timing > 0 ? `, timing ${p.timing.toFixed(1)} s` : '') +
+      (p.locate > 0 ? `, locate ${p.locate.toFixed(1)} s` : ''),
+  );
+  if (r.vcd) lines.push(`  waveform           ${r.vcd}`);
+  if (c.mismatches.length > 0) {
+    lines.push('first mismatches:');
+    for (const mm of c.mismatches.slice(0, Math.max(3, r.locations.length))) {
+      lines.push(
+        `  image ${mm.index} (label ${mm.label}): RTL class ${mm.rtlClass}, integer model class ${mm.expectedClass}; ` +
+          `scores RTL [${mm.rtlScores.join(', ')}] vs [${mm.expectedScores.join(', ')}]`,
+      );
+      const loc = r.locations.find((l) => l.position === mm.position);
+      if (loc) lines.push(`    -> ${loc.message}`);
+    }
+  }
+  lines.push(r.ok ? 'PASS' : `FAIL: ${r.failures.join('; ')}`);
+  return lines.join('\n') + '\n';
+}
