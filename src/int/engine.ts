@@ -153,8 +153,13 @@ function compile(f: FoldedModel): Plan {
  */
 interface MatrixKernel {
   positions: number;
-  /** Binds the kernel to the memory; run(pos) writes v of every row into vOut. */
-  bind(mem: Int32Array): (m: Machine, images: Uint8Array, pixOff: number, pos: number, vOut: Int32Array) => void;
+  /**
+   * What run leaves at mem[raw + r] for row r: 'popcount' = popcount(x XOR w) = cols - acc
+   * (bits input), 'sum' = S (pixels input).
+   */
+  raw: 'popcount' | 'sum';
+  /** Binds the kernel to the memory; run(pos) computes every row at position pos and returns raw. */
+  bind(mem: Int32Array): (m: Machine, images: Uint8Array, pixOff: number, pos: number) => number;
 }
 
 function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: Layout): MatrixKernel {
@@ -176,6 +181,7 @@ function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: La
     const sums = layout.words(groups * 16);
     return {
       positions,
+      raw: 'sum',
       bind(mem) {
         const mem8 = new Uint8Array(mem.buffer);
         for (let r = 0; r < rows; r++) {
@@ -186,7 +192,7 @@ function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: La
           }
         }
         const pixByte = pix.word * 4;
-        return (m, images, pixOff, pos, vOut) => {
+        return (m, images, pixOff, pos) => {
           if (!isConv) {
             m.mem8.set(images.subarray(pixOff, pixOff + cols), pixByte);
           } else {
@@ -199,7 +205,7 @@ function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: La
           }
           m.kernels.pixtab(pixByte, chunks, tab.word * 4);
           m.kernels.pixrows(tab.word * 4, nibbles.word * 4, groups, chunks, sums.word * 4);
-          for (let o = 0; o < rows; o++) vOut[o] = m.mem[sums.word + o];
+          return sums.word;
         };
       },
     };
@@ -212,13 +218,14 @@ function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: La
   const counts = layout.words(rows);
   return {
     positions,
+    raw: 'popcount',
     bind(mem) {
       for (let r = 0; r < rows; r++) mem.set(layer.weights.subarray(r * wpr, (r + 1) * wpr), weights.word + r * stride);
       const xByte = window.word * 4;
       const wByte = weights.word * 4;
       const cByte = counts.word * 4;
       const words64 = stride >>> 1;
-      return (m, _images, _pixOff, pos, vOut) => {
+      return (m, _images, _pixOff, pos) => {
         if (isConv) {
           const r = (pos / ow) | 0;
           const q = pos - r * ow;
@@ -227,8 +234,7 @@ function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: La
           for (let kh = 0; kh < k; kh++) copyBits(m.mem, src + ((r + kh) * iw + q) * ic, m.mem, dst + kh * run, run);
         }
         m.kernels.xorpop(xByte, wByte, rows, words64, cByte);
-        const cw = counts.word;
-        for (let o = 0; o < rows; o++) vOut[o] = cols - m.mem[cw + o];
+        return counts.word;
       };
     },
   };
@@ -236,19 +242,31 @@ function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: La
 
 function thresholdStep(layer: FoldedMatrixLayer, kernel: MatrixKernel, out: Region): Builder<Step> {
   if (layer.output.kind !== 'threshold') throw new Error('thresholdStep: not a threshold layer');
-  const t = layer.output.thresholds;
-  const { rows } = layer;
-  const v = new Int32Array(rows);
+  const { rows, cols } = layer;
+  // bit = v >= T. For bits input the kernel leaves p = popcount(x XOR w) = cols - acc, and
+  // acc >= T <=> p <= cols - T, i.e. -p >= T - cols: one comparison form for both kinds.
+  const sign = kernel.raw === 'popcount' ? -1 : 1;
+  const limit = Int32Array.from(layer.output.thresholds, (t) => (kernel.raw === 'popcount' ? t - cols : t));
   return (mem) => {
     const runKernel = kernel.bind(mem);
     return (m, images, pixOff) => {
-      const o0 = out.word;
-      m.mem.fill(0, o0, o0 + out.words);
-      let bit = 0;
+      const mm = m.mem;
+      // Output bits are packed a word at a time; bit index = pos * rows + row.
+      let wi = out.word;
+      let word = 0;
+      let nb = 0;
       for (let pos = 0; pos < kernel.positions; pos++) {
-        runKernel(m, images, pixOff, pos, v);
-        for (let o = 0; o < rows; o++, bit++) if (v[o] >= t[o]) m.mem[o0 + (bit >>> 5)] |= 1 << (bit & 31);
+        const raw = runKernel(m, images, pixOff, pos);
+        for (let o = 0; o < rows; o++) {
+          if (sign * mm[raw + o] >= limit[o]) word |= 1 << nb;
+          if (++nb === 32) {
+            mm[wi++] = word;
+            word = 0;
+            nb = 0;
+          }
+        }
       }
+      if (nb !== 0) mm[wi] = word;
     };
   };
 }
@@ -256,13 +274,17 @@ function thresholdStep(layer: FoldedMatrixLayer, kernel: MatrixKernel, out: Regi
 function scoresStep(layer: FoldedMatrixLayer, kernel: MatrixKernel): Builder<Plan['scores']> {
   if (layer.output.kind !== 'scores') throw new Error('scoresStep: not a scores layer');
   const { mul, add } = layer.output;
-  const v = new Int32Array(layer.rows);
+  const { rows, cols } = layer;
+  const popcount = kernel.raw === 'popcount';
   return (mem) => {
     const runKernel = kernel.bind(mem);
     return (m, images, pixOff, out, outOff) => {
-      runKernel(m, images, pixOff, 0, v);
-      // |mul * v + add| < 2^31 by construction (fold), so the float64 product is exact.
-      for (let j = 0; j < layer.rows; j++) out[outOff + j] = mul[j] * v[j] + add[j];
+      const raw = runKernel(m, images, pixOff, 0);
+      for (let j = 0; j < rows; j++) {
+        const v = popcount ? cols - m.mem[raw + j] : m.mem[raw + j];
+        // |mul * v + add| < 2^31 by construction (fold), so the float64 product is exact.
+        out[outOff + j] = mul[j] * v + add[j];
+      }
     };
   };
 }
