@@ -73,8 +73,10 @@ interface Plan {
   scores: (m: Machine, images: Uint8Array, pixOff: number, out: Int32Array, outOff: number) => void;
 }
 
+/** Compiled plans, one per folded model object (folded models are never mutated). */
 const plans = new WeakMap<FoldedModel, Plan>();
 
+/** Integer inference of n images (n * H * W * C bytes, HWC, back to back). */
 export function inferIntBatch(f: FoldedModel, images: Uint8Array, n: number, keepLayers = false): IntBatchResult {
   let plan = plans.get(f);
   if (!plan) {

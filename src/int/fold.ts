@@ -38,7 +38,6 @@ export function foldModel(model: Model, sourceHash: string): FoldedModel {
   const out: FoldedLayer[] = [];
   let shape: Shape3 = [height, width, channels];
   let input: 'pixels' | 'bits' = 'pixels';
-  let i = 0;
   // Flatten only ever feeds a dense layer here: the shapes of conv and pool depend on it.
   let flattened = false;
 
@@ -56,7 +55,7 @@ export function foldModel(model: Model, sourceHash: string): FoldedModel {
     throw new InputError(src, where(j), what, layers[j].kind);
   };
 
-  i = skip(0);
+  let i = skip(0);
   if (i >= layers.length) throw new InputError(src, 'layers', 'at least one dense or conv2d layer', 'none');
   for (;;) {
     const mi = i;
