@@ -45,7 +45,7 @@ export const MAX_LAYER_NAME = 24;
 function blocksFor(plan: HwPlan): string[] {
   const blocks = ['bnnc_rom.v', 'bnnc_pixel_input.v'];
   if (plan.stages.length > 1) blocks.push('bnnc_vec_buffer.v');
-  blocks.push('bnnc_mvtu.v', 'bnnc_argmax.v');
+  blocks.push('bnnc_pe.v', 'bnnc_mvtu.v', 'bnnc_argmax.v');
   return blocks;
 }
 

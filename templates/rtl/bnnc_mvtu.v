@@ -8,10 +8,11 @@
 //
 // Pipeline (one clock each; docs/hardware.md derives the cycle model from it):
 //   issue   read address to the input buffer and the weight ROMs
-//   stage 1 XNOR-popcount (IN_W = 1) or signed pixel sum (IN_W = 8) of the SIMD lanes,
-//           accumulated over sf; the per-neuron parameter ROM is read for this fold
-//   stage 2 after the last sf: threshold (acc >= T, OUT_W = 1) or score
-//           mul*acc + add (OUT_W = 32) of each PE; the fold's PE results are shifted
+//   stage 1 each PE (bnnc_pe.v) adds the XNOR-popcount (IN_W = 1) or the signed pixel
+//           sum (IN_W = 8) of its SIMD lanes to its accumulator; the per-neuron
+//           parameter ROM is read for this fold
+//   stage 2 after the last sf: each PE's threshold bit (acc >= T, OUT_W = 1) or score
+//           (mul*acc + add, OUT_W = 32); the fold's PE results are shifted
 //           into the output collector, and after the last fold the whole vector moves
 //           to the output register (m_tvalid).
 // The output register frees the collector, so the next vector's folds can be computed
@@ -145,64 +146,28 @@ module bnnc_mvtu #(
   wire acc_en  = advance && p1_valid_reg;
   wire fold_en = advance && p2_valid_reg;
 
-  // ---- processing elements
+  // ---- processing elements (bnnc_pe.v)
   wire [PE*OUT_W-1:0] fold_out;  // stage 2 result of each PE for the current fold
 
   genvar p;
   generate
     for (p = 0; p < PE; p = p + 1) begin : g_pe
-      wire [SIMD-1:0]  w_word = w_data[p*SIMD +: SIMD];
-      wire [P_W-1:0]   param  = p_data[p*P_W +: P_W];
-      reg  [ACC_W-1:0] lanes;   // this read's contribution
-      reg  [ACC_W-1:0] acc_reg;
-      integer j;
-
-      if (IN_W == 1) begin : g_xnor
-        // popcount(xnor(x, w)) over the SIMD lanes, written as a plain sum so that
-        // synthesis can build one adder tree (Yosys: a single $macc) for it
-        always @* begin
-          lanes = {ACC_W{1'b0}};
-          for (j = 0; j < SIMD; j = j + 1) begin
-            lanes = lanes + {{(ACC_W-1){1'b0}}, x_data[j] ~^ w_word[j]};
-          end
-        end
-      end else begin : g_pixels
-        // sum of +p (weight bit 1) or -p (weight bit 0) over the SIMD lanes, with
-        // -p = ~p + 1 so that the whole sum is additions (one adder tree)
-        always @* begin
-          lanes = {ACC_W{1'b0}};
-          for (j = 0; j < SIMD; j = j + 1) begin
-            lanes = lanes + ({ACC_W{~w_word[j]}} ^ {{(ACC_W-8){1'b0}}, x_data[8*j +: 8]})
-                          + {{(ACC_W-1){1'b0}}, ~w_word[j]};
-          end
-        end
-      end
-
-      always @(posedge clk) begin
-        if (acc_en) acc_reg <= (p1_first_reg ? {ACC_W{1'b0}} : acc_reg) + lanes;
-      end
-
-      if (OUT_W == 1) begin : g_threshold
-        if (IN_W == 1) begin : g_unsigned
-          assign fold_out[p] = acc_reg >= param;
-        end else begin : g_signed
-          assign fold_out[p] = $signed(acc_reg) >= $signed(param);
-        end
-      end else begin : g_score
-        // score = mul*acc + add computed modulo 2^32: the low 32 bits of a product and a
-        // sum depend only on the low 32 bits of the operands, and the integer model
-        // guarantees |score| < 2^31, so the 32-bit result is exact.
-        wire [MUL_W-1:0] mul = param[P_W-1:32];
-        wire [31:0]      add = param[31:0];
-        wire [31:0]      mul_x = {{(32-MUL_W){mul[MUL_W-1]}}, mul};
-        wire [31:0]      acc_x;
-        if (IN_W == 1) begin : g_unsigned
-          assign acc_x = {{(32-ACC_W){1'b0}}, acc_reg};
-        end else begin : g_signed
-          assign acc_x = {{(32-ACC_W){acc_reg[ACC_W-1]}}, acc_reg};
-        end
-        assign fold_out[p*32 +: 32] = mul_x * acc_x + add;
-      end
+      bnnc_pe #(
+        .SIMD(SIMD),
+        .IN_W(IN_W),
+        .OUT_W(OUT_W),
+        .ACC_W(ACC_W),
+        .MUL_W(MUL_W),
+        .P_W(P_W)
+      ) u_pe (
+        .clk(clk),
+        .acc_en(acc_en),
+        .first(p1_first_reg),
+        .x_data(x_data),
+        .w_word(w_data[p*SIMD +: SIMD]),
+        .param(p_data[p*P_W +: P_W]),
+        .result(fold_out[p*OUT_W +: OUT_W])
+      );
     end
   endgenerate
 
