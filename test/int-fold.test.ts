@@ -4,6 +4,7 @@
  * float sign outputs exactly. The fast batch path must equal the reference path.
  */
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
 import { evalFloat } from '../src/nn/eval.js';
 import { packSigns } from '../src/int/bits.js';
 import { foldModel } from '../src/int/fold.js';
@@ -160,5 +161,81 @@ describe('fold structure', () => {
       expect(fits(fracBits)).toBe(true);
       if (fracBits < MAX_FRAC_BITS) expect(fits(fracBits + 1)).toBe(false);
     }
+  });
+});
+
+describe('fold rejects graphs outside the contract, naming the layer', () => {
+  const base = (): ReturnType<typeof buildNet> =>
+    buildNet(new Rng(77), { input: [6, 6, 1], blocks: [{ kind: 'conv', out: 3, k: 3, pool: 2 }, { kind: 'dense', out: 4 }] });
+  // layers: 0 conv0, 1 bn0, 2 sign0, 3 pool0, 4 flat1, 5 fc1, 6 bn1
+
+  function foldError(model: ReturnType<typeof buildNet>): InputError {
+    try {
+      foldModel(model, 'h');
+    } catch (e) {
+      if (e instanceof InputError) return e;
+      throw e;
+    }
+    throw new Error('fold accepted the model');
+  }
+
+  it('accepts the base model', () => {
+    expect(foldModel(base(), 'h').layers.map((l) => l.kind)).toEqual(['conv', 'maxpool', 'dense']);
+  });
+
+  it('a sign without batch norm', () => {
+    const m = base();
+    m.graph.layers.splice(1, 1);
+    expect(foldError(m).field).toBe('layers[1] (sign0)');
+  });
+
+  it('a pool before the sign', () => {
+    const m = base();
+    const [pool] = m.graph.layers.splice(3, 1);
+    m.graph.layers.splice(1, 0, pool);
+    expect(foldError(m).field).toBe('layers[1] (pool0)');
+  });
+
+  it('a last block ending in sign', () => {
+    const m = base();
+    m.graph.layers.push({ kind: 'sign', name: 'sign9' });
+    expect(foldError(m).field).toBe('layers');
+  });
+
+  it('padding, a conv after flatten, wrong feature counts', () => {
+    let m = base();
+    (m.graph.layers[0] as { padding: number }).padding = 1;
+    expect(foldError(m).field).toBe('layers[0] (conv0).padding');
+    m = base();
+    m.graph.layers.unshift({ kind: 'flatten', name: 'f' });
+    expect(foldError(m).field).toBe('layers[1] (conv0)');
+    m = base();
+    (m.graph.layers[6] as { features: number }).features = 5;
+    expect(foldError(m).field).toBe('layers[6] (bn1).features');
+    m = base();
+    m.graph.classes = 5;
+    expect(foldError(m).field).toBe('layers[5] (fc1)');
+  });
+
+  it('a last conv with more than one output position', () => {
+    const m = buildNet(new Rng(1), { input: [4, 4, 1], blocks: [{ kind: 'conv', out: 3, k: 3 }] });
+    expect(foldError(m).expected).toMatch(/single output position/);
+  });
+
+  it('missing, misshapen or non-finite tensors, sigma = 0', () => {
+    let m = base();
+    m.tensors.delete('bn0.running_var');
+    expect(foldError(m).field).toBe('tensor bn0.running_var');
+    m = base();
+    m.tensors.set('fc1.weight', { shape: [4, 5], data: new Float32Array(20) });
+    expect(foldError(m).field).toBe('tensor fc1.weight');
+    m = base();
+    m.tensors.get('conv0.weight')!.data[4] = NaN;
+    expect(foldError(m).field).toBe('tensor conv0.weight[4]');
+    m = base();
+    (m.graph.layers[1] as { eps: number }).eps = 0;
+    m.tensors.get('bn0.running_var')!.data[1] = 0;
+    const e = foldError(m);
+    expect([e.source, e.field]).toEqual(['model rand conv0 row 1', 'running_var + eps']);
   });
 });
