@@ -14,6 +14,7 @@ import { planHardware } from '../src/hw/plan.js';
 import { randomFoldedMlp } from '../src/hw/random-model.js';
 import { clampThreshold } from '../src/hw/widths.js';
 import { getBit } from '../src/int/bits.js';
+import { loadFolded } from '../src/int/serialize.js';
 import type { FoldedMatrixLayer } from '../src/int/types.js';
 import { wordsPerRow } from '../src/int/types.js';
 
@@ -76,7 +77,10 @@ describe('determinism and atomicity', () => {
     expect([...da.keys()]).toEqual([...db.keys()]);
     for (const [name, bytes] of da) expect(bytes.equals(db.get(name)!), name).toBe(true);
     // Every file is accounted for in the manifest (plus itself).
-    const listed = [...ma.files.verilog, ...ma.files.mem, ma.files.readme, 'manifest.json'].sort();
+    expect(ma.files.folded).toBe('folded.bnnf');
+    // The copy of the folded model reads back as the model itself.
+    expect(loadFolded(path.join(a, 'folded.bnnf'))).toEqual(f);
+    const listed = [...ma.files.verilog, ...ma.files.mem, ma.files.readme, 'folded.bnnf', 'manifest.json'].sort();
     expect([...da.keys()]).toEqual(listed);
 
     fs.writeFileSync(path.join(a, 'stale.txt'), 'old');

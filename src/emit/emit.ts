@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { HwPlan } from '../hw/plan.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
+import { encodeFolded } from '../int/serialize.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import fs from 'node:fs';
 import { buildManifest, type Manifest } from './manifest.js';
@@ -31,10 +32,11 @@ export interface EmitOptions {
   /** Version stamped into the files; default: bnnc's package version. */
   version?: string;
   /**
-   * Serializes the folded model for folded.bnnf (src/int/serialize.ts). Without it no
-   * copy is written and manifest.files.folded is null.
+   * Serializes the folded model into folded.bnnf, the verifier's golden reference;
+   * default: encodeFolded (src/int/serialize.ts). null: no copy, manifest.files.folded
+   * is null.
    */
-  encodeFolded?: (f: FoldedModel) => Uint8Array;
+  encodeFolded?: ((f: FoldedModel) => Uint8Array) | null;
 }
 
 /** Longest top-module and layer names; module names stay well under tools' limits. */
@@ -115,9 +117,10 @@ export function renderDesign(
   verilog.push(topFile);
 
   let folded: string | null = null;
-  if (opts.encodeFolded) {
+  const encode = opts.encodeFolded === undefined ? encodeFolded : opts.encodeFolded;
+  if (encode) {
     folded = 'folded.bnnf';
-    files.set(folded, opts.encodeFolded(f));
+    files.set(folded, encode(f));
   }
   const readme = { ...top, blocks, files: verilog };
   assertTemplateSafe(readme);

@@ -1,8 +1,9 @@
 /**
  * Random folded MLPs for testing the hardware path without training: random weight
  * bits, thresholds spread around the middle of each neuron's acc distribution (so
- * activations are neither all +1 nor all -1), a few thresholds outside the acc range,
- * and integer score parameters. Deterministic for a seed (src/util/rng.ts).
+ * activations are neither all +1 nor all -1), a few at the ends of the legal range,
+ * and integer score parameters. The models pass the folded-model checks
+ * (src/int/check.ts). Deterministic for a seed (src/util/rng.ts).
  */
 import type { Shape3 } from '../graph/types.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
@@ -33,17 +34,18 @@ function randomWeights(rng: Rng, rows: number, cols: number): Uint32Array {
   return w;
 }
 
-/** A threshold near the mean of acc, sometimes outside acc's range entirely. */
+/**
+ * A threshold near the mean of acc, sometimes at either end of the legal range
+ * [lo, hi + 1] (a neuron that is always +1 or always -1), as the folder produces.
+ */
 function randomThreshold(rng: Rng, input: 'pixels' | 'bits', cols: number): number {
+  const lo = input === 'bits' ? 0 : -255 * cols;
+  const hi = input === 'bits' ? cols : 255 * cols;
   const u = rng.next();
-  if (input === 'bits') {
-    if (u < 0.05) return -rng.int(5);
-    if (u < 0.1) return cols + 1 + rng.int(5);
-    return Math.round(cols / 2 + rng.normal() * Math.sqrt(cols) * 0.5);
-  }
-  if (u < 0.05) return -255 * cols - rng.int(100);
-  if (u < 0.1) return 255 * cols + 1 + rng.int(100);
-  return Math.round(rng.normal() * 40 * Math.sqrt(cols));
+  if (u < 0.05) return lo;
+  if (u < 0.1) return hi + 1;
+  const t = input === 'bits' ? cols / 2 + rng.normal() * Math.sqrt(cols) * 0.5 : rng.normal() * 40 * Math.sqrt(cols);
+  return Math.min(hi + 1, Math.max(lo, Math.round(t)));
 }
 
 export function randomFoldedMlp(spec: RandomMlpSpec): FoldedModel {
