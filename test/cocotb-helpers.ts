@@ -58,9 +58,17 @@ export function encodeVectors(records: ToyRecord[], pixels: number, classes: num
   return buf;
 }
 
-interface ManifestView {
-  top: string;
-  files: string[];
+/** The manifest.json fields (src/emit/manifest.ts) a wrapper needs. */
+export function manifestView(dir: string): { top: string; verilog: string[]; inPix: number; classes: number } {
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  return { top: m.top, verilog: m.files.verilog, inPix: m.input.inPix, classes: m.output.classes };
+}
+
+function setVerilogFiles(dir: string, verilog: string[]): void {
+  const p = path.join(dir, 'manifest.json');
+  const m = JSON.parse(fs.readFileSync(p, 'utf8'));
+  m.files.verilog = verilog;
+  fs.writeFileSync(p, JSON.stringify(m, null, 2));
 }
 
 /** Copy an RTL directory (flat: Verilog, .mem files, manifest.json). */
@@ -77,11 +85,11 @@ export function copyRtlDir(from: string, to: string): void {
  * <top>_inner and wrapped by a module that ties the inner m_axis_tready to 1, so the
  * result's tvalid drops after one cycle whether or not anyone took the beat.
  */
-export function ignoreReadyCopy(rtlDir: string, outDir: string, readManifest: (dir: string) => ManifestView & { inPix: number; classes: number }, writeFiles: (dir: string, files: string[]) => void): void {
+export function ignoreReadyCopy(rtlDir: string, outDir: string): void {
   copyRtlDir(rtlDir, outDir);
-  const m = readManifest(outDir);
+  const m = manifestView(outDir);
   const topRe = new RegExp(`\\bmodule\\s+${m.top}\\b`);
-  const topFile = m.files.find((f) => f.endsWith('.v') && topRe.test(fs.readFileSync(path.join(outDir, f), 'utf8')));
+  const topFile = m.verilog.find((f) => f.endsWith('.v') && topRe.test(fs.readFileSync(path.join(outDir, f), 'utf8')));
   if (!topFile) throw new Error(`no file of ${rtlDir} declares module ${m.top}`);
   const p = path.join(outDir, topFile);
   fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace(topRe, `module ${m.top}_inner`));
@@ -111,5 +119,5 @@ endmodule
 `;
   const wrapperFile = `${m.top}_ignore_ready.v`;
   fs.writeFileSync(path.join(outDir, wrapperFile), wrapper);
-  writeFiles(outDir, [...m.files, wrapperFile]);
+  setVerilogFiles(outDir, [...m.verilog, wrapperFile]);
 }

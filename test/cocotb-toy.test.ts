@@ -15,17 +15,6 @@ let tmp: string;
 let vectors: string;
 const records = toyRecords(40, 7);
 
-function toyManifest(dir: string) {
-  const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-  return { top: m.top, files: m.files, inPix: m.interface.inPix, classes: m.interface.classes };
-}
-function setToyFiles(dir: string, files: string[]): void {
-  const p = path.join(dir, 'manifest.json');
-  const m = JSON.parse(fs.readFileSync(p, 'utf8'));
-  m.files = files;
-  fs.writeFileSync(p, JSON.stringify(m, null, 2));
-}
-
 async function run(opts: Partial<CocotbOptions> & { rtlDir: string }): Promise<{ report: CocotbReport; log: string[] }> {
   const log: string[] = [];
   const report = await runCocotbVerify({ vectorsPath: vectors, seed: 3, onOutput: (l) => log.push(l), ...opts });
@@ -78,7 +67,7 @@ describe('cocotb bridge on the toy top level', () => {
 
   it('fails, naming the test and the image, when the design ignores m_axis_tready', async () => {
     const bad = path.join(tmp, 'ignore-ready');
-    ignoreReadyCopy(TOY_DIR, bad, toyManifest, setToyFiles);
+    ignoreReadyCopy(TOY_DIR, bad);
     const { report } = await run({ rtlDir: bad });
     expect(report.ok).toBe(false);
     const failed = report.failures.map((f) => f.name);
@@ -106,6 +95,21 @@ describe('cocotb bridge on the toy top level', () => {
     const { report } = await run({ rtlDir: bad, tests: ['test_reset_mid_frame'] });
     expect(report.failures.map((f) => f.name)).toEqual(['test_reset_mid_frame']);
     expect(report.failures[0].message).toMatch(/first edge after reset|unexpected result beat|result mismatch/);
+  });
+
+  it('fails with the waiting image when a design loses its results (stall watchdog)', async () => {
+    const bad = path.join(tmp, 'never-valid');
+    copyRtlDir(TOY_DIR, bad);
+    const v = path.join(bad, 'toy_top.v');
+    const src = fs.readFileSync(v, 'utf8');
+    const lost = src.replace('take && beat_q == BEATS - 1};', "1'b0};");
+    expect(lost).not.toBe(src);
+    fs.writeFileSync(v, lost);
+    const { report } = await run({ rtlDir: bad, tests: ['test_back_to_back'], stallCycles: 300 });
+    expect(report.failures).toHaveLength(1);
+    const f = report.failures[0];
+    expect(f.message).toMatch(/^image \d+ \(record 0\): no handshake on s_axis or m_axis for 3\d\d cycles while sending back to back/);
+    expect(f.imageIndex).toBe(records[0].image);
   });
 
   it('reports a result mismatch with the image index and the expected values', async () => {

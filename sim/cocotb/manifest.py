@@ -54,7 +54,12 @@ def _opt_int(obj: Any, dotted: str, source: str) -> int | None:
         return None
 
 
+MANIFEST_FORMAT = "bnnc-rtl"
+MANIFEST_VERSION = 1
+
+
 def read_manifest(rtl_dir: Path) -> TopInfo:
+    """Read the fields the testbenches use from manifest.json (src/emit/manifest.ts)."""
     path = rtl_dir / "manifest.json"
     source = str(path)
     if not path.is_file():
@@ -63,24 +68,26 @@ def read_manifest(rtl_dir: Path) -> TopInfo:
         m = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise ManifestError(source, "JSON", "valid JSON", str(e)) from None
+    if _get(m, "format", source) != MANIFEST_FORMAT:
+        raise ManifestError(source, "format", f'"{MANIFEST_FORMAT}"', m["format"])
+    if _get(m, "version", source) != MANIFEST_VERSION:
+        raise ManifestError(source, "version", str(MANIFEST_VERSION), m["version"])
     top = _get(m, "top", source)
     if not isinstance(top, str) or not top.isidentifier():
         raise ManifestError(source, "top", "a Verilog module name", top)
-    files = _get(m, "files", source)
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        raise ManifestError(source, "files", "a list of file names", files)
-    sources = [rtl_dir / f for f in files if f.endswith(".v") or f.endswith(".sv")]
-    if not sources:
-        raise ManifestError(source, "files", "at least one .v file", files)
+    files = _get(m, "files.verilog", source)
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+        raise ManifestError(source, "files.verilog", "a non-empty list of file names", files)
+    sources = [rtl_dir / f for f in files]
     for f in sources:
         if not f.is_file():
-            raise ManifestError(source, "files", "files present in the RTL directory", str(f))
+            raise ManifestError(source, "files.verilog", "files present in the RTL directory", str(f))
     return TopInfo(
         top=top,
         sources=sources,
-        in_pix=_pos_int(m, "interface.inPix", source),
-        pixels=_pos_int(m, "interface.pixels", source),
-        classes=_pos_int(m, "interface.classes", source),
+        in_pix=_pos_int(m, "input.inPix", source),
+        pixels=_pos_int(m, "input.pixels", source),
+        classes=_pos_int(m, "output.classes", source),
         ii=_opt_int(m, "cycles.ii", source),
         latency=_opt_int(m, "cycles.latency", source),
     )
