@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitDesign, renderDesign } from '../src/emit/emit.js';
 import { RTL_DIR } from '../src/emit/templates.js';
+import { InputError } from '../src/errors.js';
 import { planHardware } from '../src/hw/plan.js';
 import { randomFoldedMlp } from '../src/hw/random-model.js';
 import { clampThreshold } from '../src/hw/widths.js';
@@ -88,7 +89,28 @@ describe('determinism and atomicity', () => {
     expect(fs.existsSync(path.join(a, 'stale.txt'))).toBe(false);
     const again = readDir(a);
     for (const [name, bytes] of da) expect(bytes.equals(again.get(name)!), name).toBe(true);
-    expect(fs.readdirSync(work).sort()).toEqual(['a', 'b']);
+    expect(fs.readdirSync(work).filter((n) => n.includes('.tmp'))).toEqual([]);
+  });
+
+  it('refuses to replace a directory that is not an earlier design', () => {
+    const f = randomFoldedMlp({ input: [2, 2, 1], hidden: [3], classes: 2, seed: 24 });
+    const plan = planHardware(f, { kind: 'uniform', pe: 1, simd: 1 });
+    const precious = path.join(work, 'precious');
+    fs.mkdirSync(precious);
+    fs.writeFileSync(path.join(precious, 'thesis.tex'), 'years of work');
+    expect(() => emitDesign(f, plan, precious)).toThrow(/output directory: expected absent, empty, or an earlier output/);
+    expect(fs.readFileSync(path.join(precious, 'thesis.tex'), 'utf8')).toBe('years of work');
+    fs.writeFileSync(path.join(precious, 'manifest.json'), '{"format":"something-else"}');
+    expect(() => emitDesign(f, plan, precious)).toThrow(InputError);
+    expect(() => emitDesign(f, plan, '.')).toThrow(/working directory/);
+    expect(() => emitDesign(f, plan, path.dirname(process.cwd()))).toThrow(/working directory/);
+    expect(() => emitDesign(f, plan, '/')).toThrow(/root/);
+    fs.rmSync(precious, { recursive: true });
+    // Empty directories are fine.
+    fs.mkdirSync(precious);
+    emitDesign(f, plan, precious);
+    expect(fs.existsSync(path.join(precious, 'manifest.json'))).toBe(true);
+    fs.rmSync(precious, { recursive: true });
   });
 
   it('a failure leaves no directory behind', () => {

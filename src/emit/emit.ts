@@ -6,14 +6,14 @@
  * in memory first and then written with writeDirAtomic, so a failure leaves no partial
  * directory. File and module names come from sanitized identifiers only.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { HwPlan } from '../hw/plan.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
 import { encodeFolded } from '../int/serialize.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import fs from 'node:fs';
-import { buildManifest, type Manifest } from './manifest.js';
+import { buildManifest, MANIFEST_FORMAT, type Manifest } from './manifest.js';
 import { paramImage, weightImage } from './mem.js';
 import { assertPlainFileName, isSafeIdentifier, sanitizeIdentifier, UniqueNames } from './sanitize.js';
 import { bnncVersion, readBlock, renderTemplate } from './templates.js';
@@ -133,10 +133,38 @@ export function renderDesign(
 }
 
 /**
- * Write the design into outDir (created or replaced as a whole). outDir is taken as the
- * user gave it; every file lands directly inside it.
+ * The output directory is replaced as a whole, so it must be one that may be: absent,
+ * empty, or an earlier design (its manifest.json says so); never the working directory,
+ * one of its parents, or the filesystem root.
+ */
+export function checkOutputDir(outDir: string): void {
+  const abs = path.resolve(outDir);
+  const field = 'output directory';
+  if (abs === path.parse(abs).root) throw new InputError(outDir, field, 'a directory below the filesystem root', 'the root');
+  const rel = path.relative(abs, process.cwd());
+  if (rel === '' || !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))) {
+    throw new InputError(outDir, field, 'a directory outside the working directory', 'the working directory or one of its parents');
+  }
+  if (!fs.existsSync(abs)) return;
+  if (!fs.statSync(abs).isDirectory()) throw new InputError(outDir, field, 'a directory (or a new name)', 'a file');
+  if (fs.readdirSync(abs).length === 0) return;
+  let format: unknown;
+  try {
+    format = (JSON.parse(fs.readFileSync(path.join(abs, 'manifest.json'), 'utf8')) as { format?: unknown }).format;
+  } catch {
+    format = undefined;
+  }
+  if (format !== MANIFEST_FORMAT) {
+    throw new InputError(outDir, field, 'absent, empty, or an earlier output of bnnc compile (it is replaced as a whole)', 'a directory holding other files');
+  }
+}
+
+/**
+ * Write the design into outDir, created or replaced as a whole (see checkOutputDir).
+ * Every file lands directly inside it.
  */
 export function emitDesign(f: FoldedModel, plan: HwPlan, outDir: string, opts: EmitOptions = {}): Manifest {
+  checkOutputDir(outDir);
   const { files, manifest } = renderDesign(f, plan, opts);
   writeDirAtomic(outDir, (tmp) => {
     for (const [name, data] of files) fs.writeFileSync(path.join(tmp, name), data);

@@ -1,0 +1,82 @@
+/**
+ * bnnc compile: a model becomes synthesizable Verilog (docs/hardware.md).
+ *
+ *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N]
+ *                [--in-pix K] [--top NAME] [--clock-mhz 100]
+ *
+ * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf). Without a
+ * folding option every layer is fully folded (PE = SIMD = 1: the least hardware).
+ * Prints the per-stage plan and the network's II, latency and throughput.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { emitDesign } from '../emit/emit.js';
+import { InputError } from '../errors.js';
+import { readFoldingFile, type FoldingSpec } from '../hw/folding.js';
+import { planHardware } from '../hw/plan.js';
+import { formatPlan } from '../hw/report.js';
+import { loadAsFolded } from '../int/source.js';
+
+export interface CompileArgs {
+  model: string;
+  out: string;
+  fold?: string;
+  pe?: number;
+  simd?: number;
+  targetCycles?: number;
+  inPix?: number;
+  top?: string;
+  clockMhz: number;
+}
+
+function positiveInt(v: number | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!(Number.isSafeInteger(v) && v >= 1)) throw new InputError('command line', flag, 'a positive integer', String(v));
+  return v;
+}
+
+/** The folding the options ask for, and the input beat width if a folding file sets it. */
+export function foldingFromArgs(args: Pick<CompileArgs, 'fold' | 'pe' | 'simd' | 'targetCycles'>): { spec: FoldingSpec; inPix?: number } {
+  const pe = positiveInt(args.pe, '--pe');
+  const simd = positiveInt(args.simd, '--simd');
+  const target = positiveInt(args.targetCycles, '--target-cycles');
+  const uniform = pe !== undefined || simd !== undefined;
+  if ([args.fold !== undefined, uniform, target !== undefined].filter(Boolean).length > 1) {
+    throw new InputError('command line', 'folding', 'one of --fold, --pe/--simd, --target-cycles');
+  }
+  if (args.fold !== undefined) {
+    const file = readFoldingFile(args.fold);
+    return { spec: file.spec, inPix: file.inPix };
+  }
+  if (target !== undefined) return { spec: { kind: 'target', targetCycles: target } };
+  return { spec: { kind: 'uniform', pe: pe ?? 1, simd: simd ?? 1 } };
+}
+
+const compileCommand: CommandModule<object, CompileArgs> = {
+  command: 'compile <model>',
+  describe: 'compile a model to synthesizable Verilog with ROM images and a manifest',
+  builder: (y: Argv<object>) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: 'float model (.bnn) or folded model (.bnnf)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output directory (created, or replaced if it holds an earlier design)' })
+      .option('fold', { type: 'string', describe: 'folding JSON file: {"layers": [{"pe": P, "simd": S}, ...], "inPix"?: K}' })
+      .option('pe', { type: 'number', describe: 'processing elements per layer (clamped to the layer\'s neurons)' })
+      .option('simd', { type: 'number', describe: 'SIMD lanes per PE (clamped to the layer\'s inputs)' })
+      .option('target-cycles', { type: 'number', describe: 'pick the least hardware with every stage\'s II at most N cycles' })
+      .option('in-pix', { type: 'number', describe: 'pixels per input beat (default: the first layer\'s SIMD)' })
+      .option('top', { type: 'string', describe: 'top module name (default: the model name, sanitized)' })
+      .option('clock-mhz', { type: 'number', default: 100, describe: 'clock frequency for the throughput figures' }) as unknown as Argv<CompileArgs>,
+  handler: (args: ArgumentsCamelCase<CompileArgs>) => {
+    if (!(typeof args.clockMhz === 'number' && args.clockMhz > 0 && Number.isFinite(args.clockMhz))) {
+      throw new InputError('command line', '--clock-mhz', 'a positive number', String(args.clockMhz));
+    }
+    const { spec, inPix: fileInPix } = foldingFromArgs(args);
+    const inPix = positiveInt(args.inPix, '--in-pix') ?? fileInPix;
+    const { folded } = loadAsFolded(args.model);
+    const plan = planHardware(folded, spec, { inPix });
+    const m = emitDesign(folded, plan, args.out, { top: args.top });
+    process.stdout.write(`compiled ${folded.name} -> ${args.out} (top module ${m.top}, ${m.files.verilog.length} Verilog files, ${m.files.mem.length} ROM images)\n`);
+    process.stdout.write(`${formatPlan(plan, args.clockMhz)}\n`);
+  },
+};
+
+export default compileCommand;

@@ -1,0 +1,55 @@
+/**
+ * The plan as a table for people: per stage PE, SIMD, NF, SF, II and memory bits, then
+ * the network's II, latency and throughput at a clock frequency, and the (labelled)
+ * area estimate.
+ */
+import type { HwPlan } from './plan.js';
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows
+    .map((r) => r.map((cell, c) => (c <= 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd())
+    .join('\n');
+}
+
+/** Frames per second at a clock of `clockMhz` MHz: one frame every II cycles. */
+export function framesPerSecond(plan: HwPlan, clockMhz: number): number {
+  return (clockMhz * 1e6) / plan.ii;
+}
+
+function fmt(n: number): string {
+  if (n >= 100) return n.toFixed(0);
+  if (n >= 10) return n.toFixed(1);
+  return n.toPrecision(3);
+}
+
+export function formatPlan(plan: HwPlan, clockMhz: number): string {
+  const rows: string[][] = [['stage', 'layer', 'MW', 'MH', 'PE', 'SIMD', 'NF', 'SF', 'II', 'weight bits', 'param bits']];
+  const inp = plan.input;
+  rows.push(['input', `${inp.npix} px, ${inp.inPix}/beat`, '-', '-', '-', '-', '-', '-', String(inp.ii), '-', '-']);
+  for (const s of plan.stages) {
+    rows.push([
+      String(s.index),
+      `${s.layer} (${s.input} -> ${s.output === 'scores' ? 'scores' : 'bits'})`,
+      String(s.mw),
+      String(s.mh),
+      String(s.pe),
+      String(s.simd),
+      String(s.nf),
+      String(s.sf),
+      String(s.ii),
+      String(s.weightBits),
+      String(s.paramBits),
+    ]);
+  }
+  const bottleneck = plan.bottleneck < 0 ? 'the input stage' : `stage ${plan.bottleneck} (${plan.stages[plan.bottleneck].layer})`;
+  const fps = framesPerSecond(plan, clockMhz);
+  const latencyUs = plan.latency / clockMhz;
+  const e = plan.estimate;
+  return [
+    table(rows),
+    `network: II ${plan.ii} cycles (set by ${bottleneck}), latency ${plan.latency} cycles`,
+    `at ${clockMhz} MHz: ${fmt(fps)} frames/s, latency ${fmt(latencyUs)} us`,
+    `estimate (not a synthesis result): ~${e.luts} LUTs, ~${e.flipFlops} flip-flops, ${e.romBits} ROM bits, ${e.ramBits} RAM bits`,
+  ].join('\n');
+}
