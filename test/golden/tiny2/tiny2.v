@@ -30,6 +30,10 @@ module tiny2 (
 
   wire unused_s_axis_tlast = s_axis_tlast;
 
+  // While rst is high no handshake happens on either port.
+  wire in_tready;
+  assign s_axis_tready = in_tready && !rst;
+
   // ---- stage 0: fc1, pixels -> bits
   wire l0_x_avail;
   wire l0_x_en;
@@ -59,7 +63,7 @@ module tiny2 (
     .rst(rst),
     .s_axis_tdata(s_axis_tdata),
     .s_axis_tvalid(s_axis_tvalid),
-    .s_axis_tready(s_axis_tready),
+    .s_axis_tready(in_tready),
     .rd_avail(l0_x_avail),
     .rd_en(l0_x_en),
     .rd_addr(l0_x_addr),
@@ -205,7 +209,7 @@ module tiny2 (
   assign stage1_tdata  = {l1_scores, 14'd0, class_index};
   assign stage1_tready = m_axis_tready;
   assign m_axis_tdata  = stage1_tdata;
-  assign m_axis_tvalid = stage1_tvalid;
+  assign m_axis_tvalid = stage1_tvalid && !rst;
   assign m_axis_tlast  = 1'b1;
 
 endmodule
