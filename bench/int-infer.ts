@@ -16,6 +16,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fs from 'node:fs';
+import os from 'node:os';
 import { loadModel, modelHash } from '../src/graph/io.js';
 import { MODEL_FORMAT, MODEL_VERSION, type LayerSpec, type Model, type Tensor } from '../src/graph/types.js';
 import { foldModel } from '../src/int/fold.js';
@@ -105,6 +106,7 @@ function measure(fn: (count: number) => void, first: number, minSeconds: number,
 }
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0];
   const modelPath = process.argv[2];
   const model = modelPath ? loadModel(modelPath) : randomLfc(1);
   const f = foldModel(model, modelPath ? modelHash(model) : 'random');
@@ -186,7 +188,11 @@ async function main(): Promise<void> {
     benchmark: 'int-infer',
     model: modelPath ?? 'random lfc 784-1024-1024-1024-10',
     node: process.version,
-    cpu: (await import('node:os')).cpus()[0]?.model ?? 'unknown',
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    // The machine may be shared: the 1-minute load average before and after the run
+    // says how much other work competed with the timed runs (best-of-5 timing).
+    loadAverage: [loadBefore, os.loadavg()[0]].map((v) => +v.toFixed(2)),
     singleThread: true,
     results,
   };
