@@ -30,6 +30,12 @@ describe('readJunit', () => {
     expect(cases[2].message).toBe('Test was skipped');
   });
 
+  it('nests deeply without recursion', () => {
+    const depth = 50_000;
+    const xml = `<testsuites>${'<x>'.repeat(depth)}<testcase name="deep"/>${'</x>'.repeat(depth)}</testsuites>`;
+    expect(readJunit(xml).map((c) => c.name)).toEqual(['deep']);
+  });
+
   it('reads an error element, CDATA and comments', () => {
     const xml = `<testsuite><!-- c --><testcase name="a" time="1.5"><error message='m &apos;q&apos;'><![CDATA[<raw & text>]]></error></testcase></testsuite>`;
     const [c] = readJunit(xml);
@@ -39,7 +45,14 @@ describe('readJunit', () => {
   it('rejects what is not well-formed, naming the line', () => {
     expect(() => parseXml('<a><b></a>', 'r.xml')).toThrow(new InputError('r.xml', 'line 1', '"</b>"', '"</a>"'));
     expect(() => parseXml('<a>\n<b>', 'r.xml')).toThrow(/r\.xml: line 2: expected "<\/b>" before the end/);
-    expect(() => parseXml('<a>&nbsp;</a>', 'r.xml')).toThrow(/entity: expected a predefined entity/);
+    expect(() => parseXml('<a>&nbsp;</a>', 'r.xml')).toThrow(/reference: expected a predefined entity .*, got "&nbsp;"/);
+    for (const bad of ['&#x110000;', '&#0;', '&#xD800;', '&#99999999999999999999;', '& ', '&amp', '\u0001']) {
+      expect(() => parseXml(`<a>${bad}</a>`, 'r.xml'), bad).toThrow(InputError);
+      expect(() => parseXml(`<a b="${bad}"/>`, 'r.xml'), bad).toThrow(InputError);
+    }
+    expect(parseXml('<a b="&#x10FFFF;&#9;"/>').attrs.b).toBe('\u{10FFFF}\t');
+    expect(() => parseXml('<a b="1" b="2"/>', 'r.xml')).toThrow(/attribute b only once/);
+    expect(() => parseXml('<a b="<"/>', 'r.xml')).toThrow(/no "<" in an attribute value/);
     expect(() => parseXml('<!DOCTYPE x><a/>', 'r.xml')).toThrow(/no DTD/);
     expect(() => parseXml('<a/><b/>', 'r.xml')).toThrow(/a single root element/);
     expect(() => readJunit('<html/>', 'r.xml')).toThrow(/root element: expected <testsuites> or <testsuite>, got <html>/);

@@ -11,6 +11,7 @@ import { InputError } from '../errors.js';
 
 export interface XmlElement {
   name: string;
+  /** Attribute values by name (a prototype-less object: names are data). */
   attrs: Record<string, string>;
   children: XmlElement[];
   /** Concatenated character data directly inside this element. */
@@ -19,12 +20,27 @@ export interface XmlElement {
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
+/** XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. */
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
+// Characters XML forbids even when written literally (surrogates come in valid pairs here).
+const FORBIDDEN_LITERAL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
 function decodeEntities(s: string, source: string): string {
-  return s.replace(/&([^;&\s]*);/g, (whole, ref: string) => {
-    if (ref in ENTITIES) return ENTITIES[ref];
-    const m = /^#(x[0-9a-fA-F]+|[0-9]+)$/.exec(ref);
-    if (!m) throw new InputError(source, 'entity', 'a predefined entity or character reference', whole);
-    const code = m[1][0] === 'x' ? parseInt(m[1].slice(1), 16) : parseInt(m[1], 10);
+  if (FORBIDDEN_LITERAL.test(s)) {
+    throw new InputError(source, 'character data', 'XML characters only', JSON.stringify(FORBIDDEN_LITERAL.exec(s)![0]));
+  }
+  if (!s.includes('&')) return s;
+  // Every '&' must start a reference: a lone one is not well-formed XML.
+  return s.replace(/&([^;&<\s]{0,12})(;?)/g, (whole, ref: string, semi: string) => {
+    if (semi === ';' && ref in ENTITIES) return ENTITIES[ref];
+    const m = semi === ';' ? /^#(?:x([0-9a-fA-F]{1,8})|([0-9]{1,10}))$/.exec(ref) : null;
+    const code = m ? (m[1] !== undefined ? parseInt(m[1], 16) : parseInt(m[2], 10)) : -1;
+    if (!isXmlChar(code)) {
+      throw new InputError(source, 'reference', 'a predefined entity or a character reference to an XML character', JSON.stringify(whole));
+    }
     return String.fromCodePoint(code);
   });
 }
@@ -80,13 +96,16 @@ export function parseXml(xml: string, source = 'XML'): XmlElement {
       NAME.lastIndex = pos + 1;
       const m = NAME.exec(xml);
       if (!m) fail('an element name');
-      const el: XmlElement = { name: m![0], attrs: {}, children: [], text: '' };
+      const el: XmlElement = { name: m![0], attrs: Object.create(null) as Record<string, string>, children: [], text: '' };
       pos = NAME.lastIndex;
       for (;;) {
         ATTR.lastIndex = pos;
         const a = ATTR.exec(xml);
         if (!a) break;
-        el.attrs[a[1]] = decodeEntities(a[3] ?? a[4], source);
+        if (Object.prototype.hasOwnProperty.call(el.attrs, a[1])) fail(`attribute ${a[1]} only once`);
+        const raw = a[3] ?? a[4];
+        if (raw.includes('<')) fail('no "<" in an attribute value');
+        el.attrs[a[1]] = decodeEntities(raw, source);
         pos = ATTR.lastIndex;
       }
       while (/\s/.test(xml[pos] ?? '')) pos++;
@@ -125,9 +144,14 @@ export interface JunitCase {
   properties: Record<string, string>;
 }
 
-function* walk(el: XmlElement): Generator<XmlElement> {
-  yield el;
-  for (const c of el.children) yield* walk(c);
+/** Elements in document order, without recursion (nesting depth is the file's choice). */
+function* walk(root: XmlElement): Generator<XmlElement> {
+  const stack: XmlElement[] = [root];
+  while (stack.length > 0) {
+    const el = stack.pop()!;
+    yield el;
+    for (let i = el.children.length - 1; i >= 0; i--) stack.push(el.children[i]);
+  }
 }
 
 /** The test cases of a JUnit XML report, in file order. */
@@ -144,7 +168,7 @@ export function readJunit(xml: string, source = 'results.xml'): JunitCase[] {
     let status: JunitStatus = 'passed';
     let message: string | undefined;
     let detail: string | undefined;
-    const properties: Record<string, string> = {};
+    const properties: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const c of el.children) {
       if (c.name === 'failure' || c.name === 'error' || c.name === 'skipped') {
         status = c.name === 'failure' ? 'failed' : c.name;
