@@ -3,6 +3,14 @@ import type { CommandModule } from 'yargs';
 import trainCommand from './train.js';
 import evalCommand from './eval.js';
 import vectorsCommand from './vectors.js';
+import compileCommand from './compile.js';
+import verifyCommand from './verify.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [trainCommand, evalCommand, vectorsCommand];
+export const commands: CommandModule<any, any>[] = [
+  trainCommand,
+  evalCommand,
+  vectorsCommand,
+  compileCommand,
+  verifyCommand,
+];
