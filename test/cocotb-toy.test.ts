@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
+import { InputError, ToolFailedError } from '../src/errors.js';
 import { runCocotbVerify, type CocotbOptions, type CocotbReport } from '../src/sim/cocotb.js';
 import { copyRtlDir, encodeVectors, ignoreReadyCopy, toyRecords, TOY, TOY_DIR } from './cocotb-helpers.js';
 
@@ -110,6 +110,16 @@ describe('cocotb bridge on the toy top level', () => {
     const f = report.failures[0];
     expect(f.message).toMatch(/^image \d+ \(record 0\): no handshake on s_axis or m_axis for 3\d\d cycles while sending back to back/);
     expect(f.imageIndex).toBe(records[0].image);
+  });
+
+  it('a design that does not compile is a ToolFailedError showing the compiler output', async () => {
+    const bad = path.join(tmp, 'syntax-error');
+    copyRtlDir(TOY_DIR, bad);
+    fs.appendFileSync(path.join(bad, 'toy_top.v'), '\nmodule broken (; endmodule\n');
+    const err = await run({ rtlDir: bad }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ToolFailedError);
+    expect((err as ToolFailedError).tool).toBe('iverilog');
+    expect((err as ToolFailedError).message).toMatch(/build of .*syntax-error failed:[\s\S]*toy_top\.v:\d+: syntax error/);
   });
 
   it('reports a result mismatch with the image index and the expected values', async () => {

@@ -26,7 +26,6 @@ os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
 from bnnv import VectorFileError, read_vectors  # noqa: E402
 from manifest import ManifestError, read_manifest  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 TEST_MODULE = "test_bnn_top"
 
 
@@ -71,7 +70,7 @@ def main(argv: list[str]) -> int:
     except (ManifestError, VectorFileError) as e:
         return input_error(e.source, e.field, e.expected, e.got)
     except OSError as e:
-        return input_error(str(vectors), "file", "a readable vector file", e.strerror)
+        return input_error(str(e.filename or vectors), "file", "a readable file", e.strerror)
     if vf.count == 0:
         return input_error(str(vectors), "count", "at least one record", "0")
     if vf.pixels != m.pixels:
