@@ -5,6 +5,7 @@ import evalCommand from './eval.js';
 import vectorsCommand from './vectors.js';
 import compileCommand from './compile.js';
 import verifyCommand from './verify.js';
+import demoCommand from './demo.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -13,4 +14,5 @@ export const commands: CommandModule<any, any>[] = [
   vectorsCommand,
   compileCommand,
   verifyCommand,
+  demoCommand,
 ];

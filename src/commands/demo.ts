@@ -1,0 +1,193 @@
+/**
+ * bnnc demo: the whole flow on the built-in MNIST data, as a newcomer's first run.
+ *
+ *   train (sfc, a few epochs) -> eval (float vs integer) -> compile -> verify (all test
+ *   images through Verilator) -> report (float, integer and RTL accuracy side by side)
+ *
+ * Each step runs the same code as its own command and prints the command line that does
+ * it alone, so the demo doubles as a tutorial. Outputs: models/demo-<arch>.bnn (+ curves),
+ * rtl-out/demo-<arch>/ and rtl-out/demo-<arch>.report.{json,md}.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import yargs from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadDataset, datasetSpecFromArgs } from '../data/registry.js';
+import { InputError, MismatchError } from '../errors.js';
+import { loadModel, modelHash } from '../graph/io.js';
+import { foldModel } from '../int/fold.js';
+import { inferIntBatch } from '../int/infer.js';
+import { predictFloat } from '../nn/predict.js';
+import { formatVerifyReport } from '../sim/report.js';
+import { verifyRtl, type VerifyReport } from '../sim/verify.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+import trainCommand from './train.js';
+import compileCommand from './compile.js';
+
+interface DemoArgs {
+  arch: string;
+  epochs: number;
+  seed: number;
+  'target-cycles': number;
+  limit?: number;
+  'train-limit'?: number;
+  models: string;
+  'rtl-out': string;
+}
+
+/** Run one of our commands in-process with an argv, exactly as the CLI would. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function runCommand(cmd: CommandModule<any, any>, argv: string[]): Promise<void> {
+  process.stdout.write(`\n$ bnnc ${argv.join(' ')}\n`);
+  await yargs(argv)
+    .command(cmd)
+    .strict()
+    .fail((msg, err) => {
+      throw err ?? new InputError('demo', argv[0], 'valid arguments', msg);
+    })
+    .parseAsync();
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(2)} %`;
+
+export interface DemoSummary {
+  model: string;
+  rtlDir: string;
+  images: number;
+  floatAccuracy: number;
+  intAccuracy: number;
+  rtlAccuracy: number;
+  floatIntDiffer: number;
+  rtlMismatches: number;
+  ii: { planned: number; measured: number | null };
+  latency: { planned: number; measured: number | null };
+  pass: boolean;
+}
+
+function summaryMarkdown(s: DemoSummary, r: VerifyReport, curvesSvg: string): string {
+  const rel = (p: string): string => path.relative(path.dirname(s.rtlDir), p);
+  return [
+    `# bnnc demo report`,
+    '',
+    `Model \`${s.model}\`, RTL \`${s.rtlDir}\`, ${s.images} MNIST test images.`,
+    '',
+    '| model | accuracy |',
+    '| --- | --- |',
+    `| float (training graph, evaluation mode) | ${pct(s.floatAccuracy)} |`,
+    `| integer golden model | ${pct(s.intAccuracy)} |`,
+    `| RTL (Verilator) | ${pct(s.rtlAccuracy)} |`,
+    '',
+    `- float vs integer: predictions differ on ${s.floatIntDiffer} images`,
+    `- RTL vs integer: ${s.rtlMismatches} mismatches (class and every score compared)`,
+    `- II: ${s.ii.measured ?? 'not measured'} cycles measured, ${s.ii.planned} planned`,
+    `- latency: ${s.latency.measured ?? 'not measured'} cycles measured, ${s.latency.planned} planned`,
+    `- simulation: ${r.speed.imagesPerSecond.toFixed(0)} images/s, ${(r.speed.cyclesPerSecond / 1e6).toFixed(2)} Mcycles/s`,
+    '',
+    `Result: **${s.pass ? 'PASS' : 'FAIL'}**`,
+    '',
+    `![training curves](${rel(curvesSvg)})`,
+    '',
+  ].join('\n');
+}
+
+const demoCommand: CommandModule<object, DemoArgs> = {
+  command: 'demo',
+  describe: 'train, fold, compile and verify sfc on MNIST, and report float/integer/RTL accuracy',
+  builder: (y: Argv<object>) =>
+    y
+      .option('arch', { type: 'string', default: 'sfc', describe: 'architecture to train (an MLP)' })
+      .option('epochs', { type: 'number', default: 5, describe: 'training epochs' })
+      .option('seed', { type: 'number', default: 1, describe: 'training seed' })
+      .option('target-cycles', { type: 'number', default: 1024, describe: 'folding target: every stage II at most this many cycles' })
+      .option('limit', { type: 'number', describe: 'verify only the first N test images (default: all 10 000)' })
+      .option('train-limit', { type: 'number', describe: 'train on at most N images (quick runs)' })
+      .option('models', { type: 'string', default: 'models', describe: 'directory for the trained model' })
+      .option('rtl-out', { type: 'string', default: 'rtl-out', describe: 'directory for the RTL and the report' }) as unknown as Argv<DemoArgs>,
+  handler: async (args: ArgumentsCamelCase<DemoArgs>) => {
+    const name = `demo-${args.arch.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const modelPath = path.join(args.models, `${name}.bnn`);
+    const rtlDir = path.join(args['rtl-out'], name);
+    fs.mkdirSync(args.models, { recursive: true });
+
+    // 1. Train.
+    const trainArgv = ['train', '--arch', args.arch, '--dataset', 'mnist', '--epochs', String(args.epochs), '--batch', '100', '--seed', String(args.seed), '--out', modelPath];
+    if (args['train-limit'] !== undefined) trainArgv.push('--limit', String(args['train-limit']));
+    await runCommand(trainCommand, trainArgv);
+
+    // 2. Float and integer accuracy on the test set (what `bnnc eval` prints).
+    process.stdout.write(`\n$ bnnc eval ${modelPath} --dataset mnist\n`);
+    const model = loadModel(modelPath);
+    const folded = foldModel(model, modelHash(model));
+    const test = loadDataset(datasetSpecFromArgs({ dataset: 'mnist' }), 'test');
+    const fl = predictFloat(model, test.images, test.n);
+    const int = inferIntBatch(folded, test.images, test.n);
+    let floatCorrect = 0;
+    let intCorrect = 0;
+    let differ = 0;
+    for (let i = 0; i < test.n; i++) {
+      if (fl.predictions[i] === test.labels[i]) floatCorrect++;
+      if (int.predictions[i] === test.labels[i]) intCorrect++;
+      if (fl.predictions[i] !== int.predictions[i]) differ++;
+    }
+    process.stdout.write(
+      `float accuracy ${pct(floatCorrect / test.n)}, integer accuracy ${pct(intCorrect / test.n)}, ` +
+        `predictions differ on ${differ} of ${test.n} images\n`,
+    );
+
+    // 3. Compile.
+    await runCommand(compileCommand, ['compile', modelPath, '--out', rtlDir, '--target-cycles', String(args['target-cycles'])]);
+
+    // 4. Verify every test image (or --limit) through Verilator.
+    process.stdout.write(`\n$ bnnc verify ${rtlDir} --dataset mnist${args.limit ? ` --limit ${args.limit}` : ''}\n`);
+    const bars = new Map<string, Progress>();
+    const report = await verifyRtl({
+      rtlDir,
+      dataset: test,
+      limit: args.limit,
+      onProgress: (p) => {
+        if (p.phase !== 'simulate') return;
+        let bar = bars.get(p.phase);
+        if (!bar) bars.set(p.phase, (bar = new Progress('verilator simulate', p.total)));
+        bar.update(p.done);
+      },
+    });
+    process.stdout.write(formatVerifyReport(report) + '\n');
+
+    // 5. Report.
+    const m = report.cycles.measured;
+    const summary: DemoSummary = {
+      model: modelPath,
+      rtlDir,
+      images: report.frames,
+      floatAccuracy: floatCorrect / test.n,
+      intAccuracy: report.intAccuracy,
+      rtlAccuracy: report.rtlAccuracy,
+      floatIntDiffer: differ,
+      rtlMismatches: report.comparison.mismatchCount,
+      ii: { planned: report.cycles.planned.ii, measured: m ? m.ii : null },
+      latency: { planned: report.cycles.planned.latency, measured: m ? m.latency : null },
+      pass: report.ok,
+    };
+    const base = path.join(args['rtl-out'], name);
+    writeFileAtomic(`${base}.report.json`, JSON.stringify({ summary, verify: report }, null, 2) + '\n');
+    writeFileAtomic(`${base}.report.md`, summaryMarkdown(summary, report, `${modelPath}.curves.svg`));
+    const w = 22;
+    process.stdout.write(
+      [
+        '',
+        `${'bnnc demo'.padEnd(w)}${summary.images} MNIST test images`,
+        `${'  float model'.padEnd(w)}${pct(summary.floatAccuracy)}${args.limit ? ' (all 10 000 images)' : ''}`,
+        `${'  integer model'.padEnd(w)}${pct(summary.intAccuracy)}`,
+        `${'  RTL (Verilator)'.padEnd(w)}${pct(summary.rtlAccuracy)}   ${summary.rtlMismatches} mismatches with the integer model`,
+        `${'  II / latency'.padEnd(w)}${summary.ii.measured} / ${summary.latency.measured} cycles (planned ${summary.ii.planned} / ${summary.latency.planned})`,
+        `${'  report'.padEnd(w)}${base}.report.md`,
+        report.ok ? 'PASS' : 'FAIL',
+        '',
+      ].join('\n'),
+    );
+    if (!report.ok) throw new MismatchError(`demo: verification failed: ${report.failures.join('; ')}`);
+  },
+};
+
+export default demoCommand;
