@@ -122,7 +122,7 @@ export function renderDesign(
     folded = 'folded.bnnf';
     files.set(folded, encode(f));
   }
-  const readme = { ...top, blocks, files: verilog };
+  const readme = { ...top, blocks, files: verilog, folded: folded !== null };
   assertTemplateSafe(readme);
   files.set('README.md', renderTemplate('README.md.hbs', readme));
 
