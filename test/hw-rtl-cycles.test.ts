@@ -7,7 +7,8 @@
  * - every result beat (class and scores) equals inferInt (src/int/infer.ts), and every
  *   stage tap carries inferInt's layer bits;
  * - with random input gaps and output back-pressure, and with a reset in the middle of
- *   a frame, no frame is lost or duplicated and every result is still exact.
+ *   a frame, no frame is lost or duplicated and every result is still exact;
+ * - `verilator --lint-only -Wall` has nothing to say about any of them.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -224,8 +225,16 @@ describe('RTL cycle model and results (Icarus)', () => {
   let tiesSeen = 0;
 
   for (const c of cases) {
-    it(`${c.name}: II, latency, results and stage taps`, () => {
+    it(`${c.name}: lint-clean; II, latency, results and stage taps`, () => {
       const b = build(c);
+      // These small designs reach generate branches the tfc/sfc/lfc checks do not
+      // (IN_PIX != SIMD, one fold, one layer...): lint them too.
+      const lint = execFileSync('verilator', ['--lint-only', '-Wall', '--top-module', b.m.top, ...b.m.files.verilog], {
+        cwd: b.dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      expect(lint).toBe('');
       const frames = 6;
       const images = frameImages(b, frames, c.seed);
       const maxCycles = 20 + b.plan.latency + (frames + 1) * b.plan.ii;
