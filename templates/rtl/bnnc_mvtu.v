@@ -148,6 +148,21 @@ module bnnc_mvtu #(
 
   // ---- processing elements (bnnc_pe.v)
   wire [PE*OUT_W-1:0] fold_out;  // stage 2 result of each PE for the current fold
+  wire [ACC_W-1:0]    x_sum;     // pixels: the sum of this read's pixels, shared by all PEs
+
+  generate
+    if (IN_W == 8) begin : g_pixel_sum
+      reg [ACC_W-1:0] sum;
+      integer j;
+      always @* begin
+        sum = {ACC_W{1'b0}};
+        for (j = 0; j < SIMD; j = j + 1) sum = sum + {{(ACC_W-8){1'b0}}, x_data[8*j +: 8]};
+      end
+      assign x_sum = sum;
+    end else begin : g_no_pixel_sum
+      assign x_sum = {ACC_W{1'b0}};
+    end
+  endgenerate
 
   genvar p;
   generate
@@ -165,6 +180,7 @@ module bnnc_mvtu #(
         .first(p1_first_reg),
         .x_data(x_data),
         .w_word(w_data[p*SIMD +: SIMD]),
+        .x_sum(x_sum),
         .param(p_data[p*P_W +: P_W]),
         .result(fold_out[p*OUT_W +: OUT_W])
       );

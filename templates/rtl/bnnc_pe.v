@@ -4,6 +4,9 @@
 // neuron's parameter word, valid the cycle after the last fold's addition:
 //   IN_W = 1  lanes = popcount(xnor(x, w))             (activation bits)
 //   IN_W = 8  lanes = sum of +p (w = 1) or -p (w = 0)  (unsigned 8-bit pixels)
+//             = 2 * (sum of p where w = 1) - (sum of all p); the second sum is the same
+//             for every PE, so the MVTU computes it once (x_sum) and each PE adds only
+//             unsigned, zero-extended pixels: a narrow adder tree.
 //   OUT_W = 1   result = acc >= T                      (T = param, ACC_W bits)
 //   OUT_W = 32  result = mul*acc + add                 (param = {mul, add})
 // A module of its own so that tools elaborate the datapath once per layer, not once
@@ -25,6 +28,7 @@ module bnnc_pe #(
   input  wire                 first,   // first fold of a neuron: start from 0
   input  wire [SIMD*IN_W-1:0] x_data,  // lane j at [j*IN_W +: IN_W]
   input  wire [SIMD-1:0]      w_word,  // lane j's weight bit at [j]
+  input  wire [ACC_W-1:0]     x_sum,   // IN_W = 8: sum of the SIMD pixels of x_data (unused for bits)
 
   // the neuron's result
   input  wire [P_W-1:0]       param,
@@ -46,6 +50,7 @@ module bnnc_pe #(
 
   generate
     if (IN_W == 1) begin : g_xnor
+      wire unused_x_sum = ^x_sum;
       // popcount(xnor(x, w)), written as a plain sum so that synthesis can build one
       // adder tree (Yosys: a single $macc) for it
       always @* begin
@@ -55,13 +60,15 @@ module bnnc_pe #(
         end
       end
     end else begin : g_pixels
-      // sum of +p or -p, with -p = ~p + 1 so that the whole sum is additions
+      // 2 * (sum of the pixels whose weight is +1) - (sum of all pixels), modulo 2^ACC_W:
+      // the result lies in acc's range, so the wrap of the doubled sum does no harm.
+      reg [ACC_W-1:0] plus;
       always @* begin
-        lanes = {ACC_W{1'b0}};
+        plus = {ACC_W{1'b0}};
         for (j = 0; j < SIMD; j = j + 1) begin
-          lanes = lanes + ({ACC_W{~w_word[j]}} ^ {{(ACC_W-8){1'b0}}, x_data[8*j +: 8]})
-                        + {{(ACC_W-1){1'b0}}, ~w_word[j]};
+          plus = plus + ({{(ACC_W-8){1'b0}}, x_data[8*j +: 8]} & {ACC_W{w_word[j]}});
         end
+        lanes = {plus[ACC_W-2:0], 1'b0} - x_sum;
       end
     end
   endgenerate
