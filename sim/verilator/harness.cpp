@@ -306,11 +306,15 @@ int main(int argc, char** argv) {
     top->s_axis_tlast = 0;
     top->m_axis_tready = 0;
     top->eval();
+    // docs/hardware.md: while rst is high (from its first rising edge on) s_axis_tready
+    // and m_axis_tvalid stay low, so no handshake can happen.
+    uint64_t resetHandshakes = 0;
     for (int i = 0; i < opt.resetCycles; ++i) {
         top->clk = 1;
         top->eval();
         top->clk = 0;
         top->eval();
+        if (top->s_axis_tready || top->m_axis_tvalid) ++resetHandshakes;
     }
     top->rst = 0;
 
@@ -420,8 +424,8 @@ int main(int argc, char** argv) {
     uint64_t framesIn = 0;
     for (uint32_t fr = 0; fr < vec.count; ++fr) framesIn += lastIn[fr] >= 0 ? 1 : 0;
     std::fprintf(f, "end cycles %" PRIu64 " sim_seconds %.6f timeout %d frames_in %" PRIu64
-                 " beats %zu\n",
-                 cycle, simSeconds, timedOut ? 1 : 0, framesIn, out.size());
+                 " beats %zu reset_ready %" PRIu64 "\n",
+                 cycle, simSeconds, timedOut ? 1 : 0, framesIn, out.size(), resetHandshakes);
     if (std::fclose(f) != 0) die(tmp + ": write failed");
     if (std::rename(tmp.c_str(), opt.results.c_str()) != 0) die("cannot rename " + tmp);
     return 0;

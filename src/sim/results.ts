@@ -4,11 +4,13 @@
  *   BNNR 1
  *   frames <n> classes <C> inpix <IN_PIX> beats_per_frame <B>
  *   B <k> <firstIn> <lastIn> <out> <class> <score_0> ... <score_C-1>     (k = 0, 1, ...)
- *   end cycles <N> sim_seconds <s> timeout <0|1> frames_in <n> beats <count>
+ *   end cycles <N> sim_seconds <s> timeout <0|1> frames_in <n> beats <count> reset_ready <r>
  *
  * Result beat k is paired with input frame k (results leave in order); firstIn / lastIn
  * are the rising edges at which frame k's first / last input beat was accepted (-1 when
  * there is no frame k, i.e. an extra beat), out the edge at which beat k was accepted.
+ * reset_ready counts reset cycles (after the first rising edge with rst high) in which
+ * s_axis_tready or m_axis_tvalid was high, which docs/hardware.md forbids.
  */
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
@@ -37,6 +39,8 @@ export interface SimResults {
   timedOut: boolean;
   /** Frames whose last input beat was accepted. */
   framesIn: number;
+  /** Reset cycles in which s_axis_tready or m_axis_tvalid was high (must be 0). */
+  resetReady: number;
 }
 
 export function parseResults(text: string, source: string): SimResults {
@@ -73,11 +77,13 @@ export function parseResults(text: string, source: string): SimResults {
     for (let j = 0; j < classes; j++) scores[beats * classes + j] = nums[5 + j];
     beats++;
   }
-  const end = /^end cycles (\d+) sim_seconds ([\d.eE+-]+) timeout ([01]) frames_in (\d+) beats (\d+)$/.exec(
+  const end = /^end cycles (\d+) sim_seconds ([\d.eE+-]+) timeout ([01]) frames_in (\d+) beats (\d+) reset_ready (\d+)$/.exec(
     lines[li] ?? '',
   );
-  if (!end) fail('end line', "'end cycles N sim_seconds S timeout T frames_in F beats K'", JSON.stringify(lines[li]));
-  const [cycles, simSeconds, timeout, framesIn, beatCount] = end!.slice(1).map(Number);
+  if (!end) {
+    fail('end line', "'end cycles N sim_seconds S timeout T frames_in F beats K reset_ready R'", JSON.stringify(lines[li]));
+  }
+  const [cycles, simSeconds, timeout, framesIn, beatCount, resetReady] = end!.slice(1).map(Number);
   if (beatCount !== beats) fail('beats', `${beats} (the beat lines)`, String(beatCount));
   return {
     frames,
@@ -94,6 +100,7 @@ export function parseResults(text: string, source: string): SimResults {
     simSeconds,
     timedOut: timeout === 1,
     framesIn,
+    resetReady,
   };
 }
 

@@ -259,6 +259,9 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     }
     if (run.timedOut) failures.push(`the simulation stalled: no handshake for ${stallLimit(design, gaps, bp)} cycles with results outstanding`);
     if (comparison.lost > 0) failures.push(`${comparison.lost} frame(s) lost: ${run.beats} result beats for ${n} frames`);
+    if (run.resetReady > 0) {
+      failures.push(`s_axis_tready or m_axis_tvalid high in ${run.resetReady} cycle(s) while rst was high (docs/hardware.md: no handshake during reset)`);
+    }
     if (comparison.extra > 0) failures.push(`${comparison.extra} extra result beat(s): ${run.beats} result beats for ${n} frames`);
     if (!cycles.latencyOk) failures.push(`latency ${cycles.measured!.latency} cycles, planned ${design.latency}`);
     if (!cycles.iiOk) {

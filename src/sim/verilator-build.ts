@@ -58,7 +58,6 @@ export function verilatorArgs(top: string, trace: boolean, jobs: number): string
   const args = [
     '--cc',
     '--exe',
-    '--build',
     '-O3',
     // X values become whatever is fastest, and initial state is random per seed (the
     // harness turns randomisation on), so the design must come up through its reset.
@@ -78,13 +77,6 @@ export function verilatorArgs(top: string, trace: boolean, jobs: number): string
     // Lint findings are the compiler's business (its own lint test); they must not stop
     // verification, but they are counted and kept in build.log.
     '-Wno-fatal',
-    // verilated.mk defaults to -Os; the simulation runs for millions of cycles.
-    '-MAKEFLAGS',
-    'OPT_FAST=-O2',
-    '-MAKEFLAGS',
-    'OPT_SLOW=-O1',
-    '-MAKEFLAGS',
-    'OPT_GLOBAL=-O2',
   ];
   if (trace) {
     // Stage taps are as wide as a layer (1024 bits and more); the default limit is 256.
@@ -92,6 +84,9 @@ export function verilatorArgs(top: string, trace: boolean, jobs: number): string
   }
   return args;
 }
+
+/** make variables of the C++ build: verilated.mk defaults to -Os; simulations run for millions of cycles. */
+export const MAKE_VARS = ['OPT_FAST=-O2', 'OPT_SLOW=-O1', 'OPT_GLOBAL=-O2'];
 
 /** The Verilog sources of a design: the given list, or every *.v / *.sv file, sorted. */
 export function designSources(rtlDir: string, sources?: string[]): string[] {
@@ -137,6 +132,7 @@ export function cacheKey(
     includes: includeFiles(rtlDir).map((f) => [f, sha256File(path.join(rtlDir, f))]),
     // -j does not change the result, so it stays out of the key.
     args: verilatorArgs(opts.top, opts.trace ?? false, 1),
+    make: MAKE_VARS,
     verilatorVersion,
     cxxVersion,
   };
@@ -152,6 +148,8 @@ interface BuildRecord {
   verilatorVersion: string;
   seconds: number;
   warnings: number;
+  /** The run-time library objects came from the cache. */
+  runtimeReused: boolean;
 }
 
 /**
@@ -190,8 +188,9 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
   try {
     const objDir = path.join(tmp, 'obj');
     const trace = opts.trace ?? false;
+    const jobs = opts.jobs ?? 2;
     const args = [
-      ...verilatorArgs(opts.top, trace, opts.jobs ?? 2),
+      ...verilatorArgs(opts.top, trace, jobs),
       '-Mdir',
       objDir,
       `-I${rtlDir}`,
@@ -199,9 +198,22 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
       ...sources.map((f) => path.join(rtlDir, f)),
     ];
     const t0 = Date.now();
-    const { code, log } = await runLogged('verilator', args, tmp, env);
+    const verilated = await runLogged('verilator', args, tmp, env);
+    let log = `verilator ${args.join(' ')}\n\n${verilated.log}`;
+    let code = verilated.code;
+    let runtimeReused = false;
+    if (code === 0) {
+      // Verilator's run-time library does not depend on the design: reuse its objects.
+      const runtime = runtimeCacheDir(cacheDir, verilator.version, cxx.version, trace);
+      runtimeReused = restoreRuntimeObjects(runtime, objDir);
+      const makeArgs = ['-C', objDir, '-f', 'Vtop.mk', `-j${jobs}`, ...MAKE_VARS, 'Vtop'];
+      const made = await runLogged('make', makeArgs, tmp, env);
+      log += `\nmake ${makeArgs.join(' ')}${runtimeReused ? '  (run-time objects from the cache)' : ''}\n\n${made.log}`;
+      code = made.code;
+      if (code === 0 && !runtimeReused) saveRuntimeObjects(runtime, objDir);
+    }
     const seconds = (Date.now() - t0) / 1000;
-    fs.writeFileSync(path.join(tmp, 'build.log'), `verilator ${args.join(' ')}\n\n${log}`);
+    fs.writeFileSync(path.join(tmp, 'build.log'), log);
     if (code !== 0 || !fs.existsSync(path.join(objDir, 'Vtop'))) {
       const tail = log.trim().split('\n').slice(-25).join('\n');
       throw new ToolFailedError('verilator', `building ${opts.top} from ${rtlDir} (exit ${code}):\n${tail}`);
@@ -219,8 +231,11 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
       verilatorVersion: verilator.version,
       seconds,
       warnings,
+      runtimeReused,
     };
     writeFileAtomic(path.join(tmp, 'build.json'), JSON.stringify(rec, null, 2) + '\n');
+    // mkdtemp makes the directory private; the cache is as readable as the rest of .cache.
+    fs.chmodSync(tmp, 0o755);
     try {
       fs.renameSync(tmp, dir);
     } catch (e) {
@@ -232,6 +247,52 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/**
+ * Where the compiled run-time library objects (verilated.o, verilated_threads.o, and
+ * verilated_vcd_c.o for traces) of one tool/option combination are kept. They depend on
+ * the Verilator and compiler versions, the make variables and the trace switch (which
+ * sets VM_TRACE), never on the design.
+ */
+function runtimeCacheDir(cacheDir: string, verilatorVersion: string, cxxVersion: string, trace: boolean): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ format: CACHE_FORMAT, verilatorVersion, cxxVersion, make: MAKE_VARS, trace }))
+    .digest('hex');
+  return path.join(cacheDir, `runtime-${key.slice(0, 32)}`);
+}
+
+const RUNTIME_OBJECT = /^verilated[a-z_]*\.o$/;
+
+/** Copy cached run-time objects into a fresh object directory; false when there are none. */
+function restoreRuntimeObjects(runtimeDir: string, objDir: string): boolean {
+  if (!fs.existsSync(runtimeDir)) return false;
+  const objs = fs.readdirSync(runtimeDir).filter((f) => RUNTIME_OBJECT.test(f));
+  if (objs.length === 0) return false;
+  // verilated.mk makes these objects depend on Vtop.mk (just written by verilator): the
+  // copies must be newer, or make compiles them again (harmless, only slower).
+  const later = new Date(Date.now() + 2000);
+  for (const f of objs) {
+    fs.copyFileSync(path.join(runtimeDir, f), path.join(objDir, f));
+    fs.utimesSync(path.join(objDir, f), later, later);
+  }
+  return true;
+}
+
+/** Keep the run-time objects of a successful build (atomically: a temporary directory renamed). */
+function saveRuntimeObjects(runtimeDir: string, objDir: string): void {
+  if (fs.existsSync(runtimeDir)) return;
+  const objs = fs.readdirSync(objDir).filter((f) => RUNTIME_OBJECT.test(f));
+  if (objs.length === 0) return;
+  const tmp = fs.mkdtempSync(path.join(path.dirname(runtimeDir), `.build-${process.pid}-rt-`));
+  try {
+    for (const f of objs) fs.copyFileSync(path.join(objDir, f), path.join(tmp, f));
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, runtimeDir);
+  } catch {
+    // Another build saved them first, or the cache is read-only: either way nothing is lost.
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
