@@ -7,6 +7,7 @@
  * - per PE: accumulator adder accWidth LUTs, threshold comparator accWidth/2, or the
  *   score multiplier mulWidth*accWidth/2 and a 32-bit adder when there is no DSP;
  * - an N:1 read multiplexer of a register buffer: ~(N-1)/3 LUTs per bit (4:1 per LUT6);
+ * - the argmax after the scores stage: C-1 comparators and multiplexers, ~64 LUTs each;
  * - flip-flops: register buffers, accumulators, the output collector and register.
  * Memories are counted in bits: ROMs (weights, parameters) and the input RAM.
  */
@@ -47,8 +48,9 @@ export function estimateStage(s: MvtuStage): StageEstimate {
   const finish = s.output === 'scores' ? Math.ceil((s.mulWidth * s.accWidth) / 2) + 32 : Math.ceil(s.accWidth / 2);
   const control = 30;
   const bufferMux = s.input === 'bits' ? muxLuts(s.sf, s.simd) : 0;
+  const argmax = s.output === 'scores' ? (s.mh - 1) * 64 : 0;
   return {
-    luts: control + bufferMux + s.pe * (s.simd * lane + s.accWidth + finish),
+    luts: control + bufferMux + argmax + s.pe * (s.simd * lane + s.accWidth + finish),
     flipFlops: control + s.bufferBits + (s.input === 'bits' ? s.simd : 0) + s.pe * s.accWidth + (s.nf - 1) * s.pe * outW + s.mh * outW,
     romBits: s.weightBits + s.paramBits,
     ramBits: 0,
