@@ -19,6 +19,7 @@ import {
   KERNEL_NAMES,
   KERNEL_SIGNATURES,
   kernelModule,
+  TILE_FLOATS,
   type KernelExports,
   type KernelName,
 } from './wasm/kernels.js';
@@ -43,14 +44,25 @@ for (;;) {
   Atomics.wait(ci, ${SEQ}, seq);
   seq = Atomics.load(ci, ${SEQ});
   if (seq === ${SHUTDOWN}) break;
-  const sig = sigs[ci[${FN}]];
-  const args = new Array(sig.length);
-  for (let k = 0; k < sig.length; k++) args[k] = sig[k] === 'f32' ? cf[${ARGS} + k] : ci[${ARGS} + k];
-  try { fns[ci[${FN}]](...args); } catch (e) { ci[${ERR}] = 1; }
+  try {
+    const sig = sigs[ci[${FN}]];
+    const args = new Array(sig.length);
+    for (let k = 0; k < sig.length; k++) args[k] = sig[k] === 'f32' ? cf[${ARGS} + k] : ci[${ARGS} + k];
+    fns[ci[${FN}]](...args);
+  } catch (e) {
+    ci[${ERR}] = 1;
+  }
   Atomics.store(ci, ${DONE}, seq);
   Atomics.notify(ci, ${DONE});
 }
 `;
+
+/**
+ * A worker that has not finished its part after this long is taken as lost (killed by
+ * the system, say): the call fails instead of blocking forever. No kernel call of any
+ * network bnnc builds comes near it.
+ */
+const WATCHDOG_MS = 10 * 60 * 1000;
 
 /** Below this many multiply-adds a call is not worth waking a worker for. */
 const MIN_PARALLEL_WORK = 1 << 16;
@@ -92,6 +104,7 @@ export class KernelPool {
       await new Promise<void>((resolve, reject) => {
         worker.once('online', () => resolve());
         worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`kernel worker exited during startup (code ${code})`)));
       });
       // A pool someone forgot to close must not keep the process alive.
       worker.unref();
@@ -161,7 +174,11 @@ export class KernelPool {
     const own = parts[0] as Parameters<KernelExports[typeof name]>;
     (this.k[name] as (...a: number[]) => void)(...own);
     for (const w of started) {
-      while (Atomics.load(w.ci, DONE) !== this.seq) Atomics.wait(w.ci, DONE, Atomics.load(w.ci, DONE));
+      const t0 = Date.now();
+      while (Atomics.load(w.ci, DONE) !== this.seq) {
+        Atomics.wait(w.ci, DONE, Atomics.load(w.ci, DONE), 1000);
+        if (Date.now() - t0 > WATCHDOG_MS) throw new Error(`kernel ${name}: worker thread gave no answer for ${WATCHDOG_MS / 1000} s`);
+      }
       if (w.ci[ERR] !== 0) throw new Error(`kernel ${name} failed in a worker thread`);
     }
   }
@@ -183,35 +200,63 @@ export class KernelPool {
     this.dispatch('gather', parts);
   }
 
-  /** out[k*outStride + idx[j]] = dot(A[k,:], B[idx[j],:]) for rows k < nRows. */
-  dotsList(out: number, rowPtr: number, idx: number, nRows: number, A: number, B: number, width: number, outStride: number): void {
+  /**
+   * out[idx[e], o0:o1] += val[e] * M[j, o0:o1] for j < nCols (see kernels.ts); threads
+   * split the output columns on register-tile boundaries.
+   */
+  scatter(out: number, colPtr: number, idx: number, val: number, nCols: number, M: number, width: number): void {
     const rp = this.i32();
-    const base = rowPtr >> 2;
-    const nnz = rp[base + nRows] - rp[base];
-    if (this.threads === 1 || nnz * width < MIN_PARALLEL_WORK) {
-      this.k.dotsList(out, rowPtr, idx, nRows, A, B, width, outStride);
+    const base = colPtr >> 2;
+    const nnz = rp[base + nCols] - rp[base];
+    const tiles = Math.ceil(width / TILE_FLOATS);
+    if (this.threads === 1 || nnz * width < MIN_PARALLEL_WORK || tiles < 2) {
+      this.k.scatter(out, colPtr, idx, val, nCols, M, width, 0, width);
       return;
     }
-    const b = this.ranges(nRows, (k) => rp[base + k] - rp[base] + k);
+    const b = this.ranges(tiles, (k) => k);
     const parts: number[][] = [];
     for (let p = 0; p + 1 < b.length; p++) {
-      parts.push([out + b[p] * outStride * 4, rowPtr + b[p] * 4, idx, b[p + 1] - b[p], A + b[p] * width * 4, B, width, outStride]);
+      parts.push([out, colPtr, idx, val, nCols, M, width, b[p] * TILE_FLOATS, Math.min(width, b[p + 1] * TILE_FLOATS)]);
     }
-    this.dispatch('dotsList', parts);
+    this.dispatch('scatter', parts);
   }
 
-  /** out[a*nB + b] = dot(A[a,:], B[b,:]). */
-  dotsDense(out: number, A: number, nA: number, B: number, nB: number, width: number): void {
-    if (this.threads === 1 || nA * nB * width < MIN_PARALLEL_WORK || nA < this.threads) {
-      this.k.dotsDense(out, A, nA, B, nB, width);
+  /** out[idx[e]*outStride + j] = dot(A[idx[e],:], B[j,:]) for columns j < nCols. */
+  dotsCols(out: number, colPtr: number, idx: number, nCols: number, A: number, B: number, width: number, outStride: number): void {
+    const rp = this.i32();
+    const base = colPtr >> 2;
+    const nnz = rp[base + nCols] - rp[base];
+    if (this.threads === 1 || nnz * width < MIN_PARALLEL_WORK) {
+      this.k.dotsCols(out, colPtr, idx, nCols, A, B, width, outStride);
       return;
     }
-    const b = this.ranges(nA, (k) => k);
+    const b = this.ranges(nCols, (k) => rp[base + k] - rp[base] + k);
     const parts: number[][] = [];
     for (let p = 0; p + 1 < b.length; p++) {
-      parts.push([out + b[p] * nB * 4, A + b[p] * width * 4, b[p + 1] - b[p], B, nB, width]);
+      parts.push([out + b[p] * 4, colPtr + b[p] * 4, idx, b[p + 1] - b[p], A, B + b[p] * width * 4, width, outStride]);
     }
-    this.dispatch('dotsDense', parts);
+    this.dispatch('dotsCols', parts);
+  }
+
+  /**
+   * out[a*outStride + b] = dot(A[a,:], B[b,:]) for a < nA, b < nB. `bOuter` streams B
+   * once (B large, A cache-resident); otherwise A is streamed once.
+   */
+  dots(out: number, A: number, nA: number, B: number, nB: number, width: number, outStride: number, bOuter: boolean): void {
+    const outer = bOuter ? nB : nA;
+    if (this.threads === 1 || nA * nB * width < MIN_PARALLEL_WORK || outer < this.threads) {
+      if (bOuter) this.k.dotsByB(out, A, nA, B, nB, width, outStride);
+      else this.k.dotsRows(out, A, nA, B, nB, width, outStride);
+      return;
+    }
+    const b = this.ranges(outer, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) {
+      const n = b[p + 1] - b[p];
+      if (bOuter) parts.push([out + b[p] * 4, A, nA, B + b[p] * width * 4, n, width, outStride]);
+      else parts.push([out + b[p] * outStride * 4, A + b[p] * width * 4, n, B, nB, width, outStride]);
+    }
+    this.dispatch(bOuter ? 'dotsByB' : 'dotsRows', parts);
   }
 
   /** One Adam step with clipping on n floats (n a multiple of 4); see kernels.ts. */

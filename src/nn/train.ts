@@ -50,8 +50,11 @@ export interface EpochRecord {
 export interface TrainHooks {
   /** After every mini-batch: batches done and per epoch, and the batch loss. */
   onBatch?(epoch: number, done: number, total: number, loss: number): void;
-  /** After every epoch's validation; `best` when it is the best so far. */
-  onEpoch?(record: EpochRecord, best: boolean): void;
+  /**
+   * After every epoch's validation; `best` when it is the best so far. `current` copies
+   * out the model as it is now (for reports that evaluate it elsewhere).
+   */
+  onEpoch?(record: EpochRecord, best: boolean, current: () => Model): void;
 }
 
 export interface TrainResult {
@@ -174,7 +177,7 @@ export async function train(
       history.push(record);
       const isBest = best === null || val.accuracy >= best.acc;
       if (isBest) best = { epoch: epoch + 1, acc: val.accuracy, tensors: net.exportTensors() };
-      hooks.onEpoch?.(record, isBest);
+      hooks.onEpoch?.(record, isBest, () => ({ graph: model.graph, tensors: net.exportTensors() }));
     }
     if (!best) throw new Error('train: no epoch ran');
     const meta = {

@@ -128,10 +128,8 @@ export class ConvLayer extends Layer {
     } else if (width !== O) {
       unpadRows(this.yPad.a, this.y, n * R, O, width);
     }
-    if (ctx.training) {
-      this.lastX = x;
-      this.lastC = c;
-    }
+    this.lastX = ctx.training ? x : null;
+    this.lastC = c;
     return this.y.subarray(0, n * this.outSize);
   }
 
@@ -196,7 +194,7 @@ export class ConvLayer extends Layer {
     for (let b0 = 0; b0 < n; b0 += this.block) {
       const b1 = Math.min(n, b0 + this.block);
       const blockRows = (b1 - b0) * R;
-      pool.dotsDense(this.dPatch.ptr, this.gPad.ptr + b0 * R * width * 4, blockRows, w.bin.ptr, J, width);
+      pool.dots(this.dPatch.ptr, this.gPad.ptr + b0 * R * width * 4, blockRows, w.bin.ptr, J, width, J, false);
       for (let b = b0, row = 0; b < b1; b++) {
         for (let r = 0; r < R; r++, row++) {
           const base = this.windowBase(b, r);

@@ -1,15 +1,18 @@
 /**
  * Binary dense layer: y = x * sign(W)^T (+ bias), W the latent weights [out][in].
  *
- * Forward and weight gradient are sparse products on the WebAssembly kernels (see
- * sparse.ts for the background trick); the input gradient dx = dy * sign(W) is a dot
- * product per needed entry, skipping those a following sign/dropout would zero.
+ * The input is listed once per forward by column (input j: the examples whose x[r][j]
+ * differs from the background, see sparse.ts); the forward pass scatters each weight
+ * row into those examples' outputs (the weight matrix is read once per batch), and the
+ * backward pass reuses the same lists for the weight gradient. The input gradient
+ * dx = dy * sign(W) is a dot product per needed entry, skipping those a following
+ * sign/dropout would zero.
  */
 import type { DenseSpec, Shape3, Tensor } from '../../graph/types.js';
 import type { F32Block, I32Block } from '../arena.js';
 import { BinaryWeights, columnTotals, padRows, unpadRows } from './binary-weights.js';
 import { Layer, type ForwardContext, type LayerEnv, type NeedInput, type Param, type PixelAffine } from './layer.js';
-import { backgroundValue, columnsCsr, maskLists, rowsCsr } from './sparse.js';
+import { backgroundValue, columnsCsr, maskColumns } from './sparse.js';
 
 export interface MatrixOptions {
   /** Test mode: use the latent weights in the forward pass instead of their sign. */
@@ -18,10 +21,13 @@ export interface MatrixOptions {
 
 export class DenseLayer extends Layer {
   readonly w: BinaryWeights;
-  private readonly rowPtr: I32Block;
+  /** Column lists of the last training input (kept for the weight gradient). */
   private readonly colPtr: I32Block;
   private readonly idx: I32Block;
   private readonly val: F32Block;
+  /** Column lists of the input-gradient entries a mask asks for. */
+  private readonly needPtr: I32Block;
+  private readonly needIdx: I32Block;
   private readonly count: Int32Array;
   private readonly yPad: F32Block;
   private readonly y: Float32Array;
@@ -46,10 +52,11 @@ export class DenseLayer extends Layer {
     this.w = new BinaryWeights(env, spec.name, J, O, J, O, spec.bias, opts.binarize ?? true);
     const width = this.w.width;
     const { arena } = env;
-    this.rowPtr = arena.i32(B + 1);
     this.colPtr = arena.i32(J + 1);
     this.idx = arena.i32(B * J);
     this.val = arena.f32(B * J);
+    this.needPtr = arena.i32(J + 1);
+    this.needIdx = arena.i32(B * J);
     this.count = new Int32Array(J);
     this.yPad = arena.f32(B * width);
     this.y = width === O ? this.yPad.a : new Float32Array(B * O);
@@ -69,9 +76,9 @@ export class DenseLayer extends Layer {
     const width = w.width;
     w.refresh();
     const c = backgroundValue(x, n * J);
-    rowsCsr(x, n, J, c, this.rowPtr.a, this.idx.a, this.val.a);
+    columnsCsr(x, n, J, c, this.colPtr.a, this.idx.a, this.val.a, this.count);
     w.initRows(this.yPad.a, 0, n, c, !affine);
-    this.env.pool.gather(this.yPad.ptr, this.rowPtr.ptr, this.idx.ptr, this.val.ptr, n, w.bin.ptr, width);
+    this.env.pool.scatter(this.yPad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, w.bin.ptr, width);
     if (affine) {
       const acc = this.yPad.a;
       const s = w.colSum;
@@ -84,16 +91,14 @@ export class DenseLayer extends Layer {
     } else if (width !== O) {
       unpadRows(this.yPad.a, this.y, n, O, width);
     }
-    if (ctx.training) {
-      this.lastX = x;
-      this.lastC = c;
-    }
+    // The column lists now describe this input; backward needs a training forward's.
+    this.lastX = ctx.training ? x : null;
+    this.lastC = c;
     return this.y.subarray(0, n * O);
   }
 
   backward(dy: Float32Array, n: number, need: NeedInput): Float32Array | null {
-    const x = this.lastX;
-    if (!x) throw new Error(`layer ${this.name}: backward without a training forward`);
+    if (!this.lastX) throw new Error(`layer ${this.name}: backward without a training forward`);
     const J = this.spec.inFeatures;
     const O = this.spec.outFeatures;
     const { w } = this;
@@ -106,17 +111,17 @@ export class DenseLayer extends Layer {
     // dW[j][o] = sum_r x[r][j] g[r][o] = c * gSum[o] + sum_r (x[r][j] - c) g[r][o]
     const dw = w.grad.a;
     for (let j = 0; j < J; j++) for (let o = 0; o < O; o++) dw[j * width + o] = c * gSum[o];
-    columnsCsr(x, n, J, c, this.colPtr.a, this.idx.a, this.val.a, this.count);
     pool.gather(w.grad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, this.gPad.ptr, width);
     if (w.biasGrad) for (let o = 0; o < O; o++) w.biasGrad.a[o] = gSum[o];
 
     if (need === false) return null;
+    // Weight rows outside, so the (large) weight matrix is read once.
     if (need === true) {
-      pool.dotsDense(this.dx.ptr, this.gPad.ptr, n, w.bin.ptr, J, width);
+      pool.dots(this.dx.ptr, this.gPad.ptr, n, w.bin.ptr, J, width, J, true);
     } else {
       this.dx.a.fill(0, 0, n * J);
-      maskLists(need, n, J, this.rowPtr.a, this.idx.a);
-      pool.dotsList(this.dx.ptr, this.rowPtr.ptr, this.idx.ptr, n, this.gPad.ptr, w.bin.ptr, width, J);
+      maskColumns(need, n, J, this.needPtr.a, this.needIdx.a);
+      pool.dotsCols(this.dx.ptr, this.needPtr.ptr, this.needIdx.ptr, J, this.gPad.ptr, w.bin.ptr, width, J);
     }
     return this.dx.a.subarray(0, n * J);
   }

@@ -33,39 +33,9 @@ export function backgroundValue(x: Float32Array, count: number): number {
 }
 
 /**
- * CSR of (x - c) over nRows contiguous rows of width cols: row r's entries are
- * idx/val[rowPtr[r] .. rowPtr[r+1]). Returns the number of entries.
- */
-export function rowsCsr(
-  x: Float32Array,
-  nRows: number,
-  cols: number,
-  c: number,
-  rowPtr: Int32Array,
-  idx: Int32Array,
-  val: Float32Array,
-): number {
-  let nnz = 0;
-  rowPtr[0] = 0;
-  for (let r = 0; r < nRows; r++) {
-    const base = r * cols;
-    for (let j = 0; j < cols; j++) {
-      const v = x[base + j] - c;
-      if (v !== 0) {
-        idx[nnz] = j;
-        val[nnz] = v;
-        nnz++;
-      }
-    }
-    rowPtr[r + 1] = nnz;
-  }
-  return nnz;
-}
-
-/**
- * The same entries grouped by column (CSC): column j lists (row, x - c) in increasing
- * row order, so the weight gradient sums over examples in a fixed order.
- * `count` is scratch of length >= cols.
+ * The entries x[r][j] != c of nRows x cols values, grouped by column (CSC): column j
+ * lists (row r, x[r][j] - c) for increasing r, at idx/val[colPtr[j] .. colPtr[j+1]).
+ * Returns the number of entries. `count` is scratch of length >= cols.
  */
 export function columnsCsr(
   x: Float32Array,
@@ -101,14 +71,13 @@ export function columnsCsr(
   return colPtr[cols];
 }
 
-/** Row lists of the nonzero bytes of a mask of nRows x cols (for dotsList). */
-export function maskLists(mask: Uint8Array, nRows: number, cols: number, rowPtr: Int32Array, idx: Int32Array): number {
+/** Column lists (rows in increasing order) of the nonzero bytes of an nRows x cols mask. */
+export function maskColumns(mask: Uint8Array, nRows: number, cols: number, colPtr: Int32Array, idx: Int32Array): number {
   let nnz = 0;
-  rowPtr[0] = 0;
-  for (let r = 0; r < nRows; r++) {
-    const base = r * cols;
-    for (let j = 0; j < cols; j++) if (mask[base + j] !== 0) idx[nnz++] = j;
-    rowPtr[r + 1] = nnz;
+  colPtr[0] = 0;
+  for (let j = 0; j < cols; j++) {
+    for (let r = 0, at = j; r < nRows; r++, at += cols) if (mask[at] !== 0) idx[nnz++] = r;
+    colPtr[j + 1] = nnz;
   }
   return nnz;
 }

@@ -77,6 +77,7 @@ export const op = {
   i32Mul: [0x6c] as Code,
   i32Shl: [0x74] as Code,
   i32LtU: [0x49] as Code,
+  i32LeU: [0x4d] as Code,
   i32GeU: [0x4f] as Code,
   i32Eqz: [0x45] as Code,
   i32Load: (offset = 0): Code => [0x28, ...mem(2, offset)],

@@ -3,28 +3,44 @@
  * shared memory so that worker threads can split the work (src/nn/pool.ts).
  *
  * Every kernel computes each output element with a fixed sequence of float32
- * operations that depends only on its inputs, never on how rows are split between
- * threads: that is what makes training byte-for-byte reproducible with any thread
- * count. All pointers are byte offsets into the memory; every row width is a multiple
- * of 4 floats and every row starts 16-byte aligned.
+ * operations that depends only on its inputs, never on how the work is split between
+ * threads or on the loop order: sparse products add val * M into the output entry by
+ * entry in list order, and every dot product is the same 4-accumulator sum. That is
+ * what makes training byte-for-byte reproducible with any thread count. All pointers
+ * are byte offsets into the memory; every row width is a multiple of 4 floats and
+ * every row starts 16-byte aligned.
  *
  *   gather(out, rowPtr, idx, val, nRows, M, width)
- *     for k < nRows: out[k,:] += sum over j in [rowPtr[k], rowPtr[k+1]) of val[j] * M[idx[j],:]
- *     (a sparse-times-dense product, CSR on the left: the forward pass and the weight
- *     gradient of binary layers, whose inputs are mostly zeros or one repeated value)
- *   dotsList(out, rowPtr, idx, nRows, A, B, width, outStride)
- *     for k < nRows, j in row k: out[k*outStride + idx[j]] = dot(A[k,:], B[idx[j],:])
- *     (input gradients, only where a later mask lets them through)
- *   dotsDense(out, A, nA, B, nB, width)
- *     out[a*nB + b] = dot(A[a,:], B[b,:])
+ *     for k < nRows: out[k,:] += sum over e in [rowPtr[k], rowPtr[k+1]) of val[e] * M[idx[e],:]
+ *     (sparse rows times a small or cache-resident M: convolution windows times
+ *     weights, and weight gradients = input columns times output gradients)
+ *   scatter(out, colPtr, idx, val, nCols, M, width, o0, o1)
+ *     for j < nCols, e in [colPtr[j], colPtr[j+1]): out[idx[e], o0:o1] += val[e] * M[j, o0:o1]
+ *     (the same product from the other side, M read once: dense forward with a large
+ *     weight matrix; columns o0..o1 only, so threads can split the outputs)
+ *   dotsCols(out, colPtr, idx, nCols, A, B, width, outStride)
+ *     for j < nCols, e in col j: out[idx[e]*outStride + j] = dot(A[idx[e],:], B[j,:])
+ *     (input gradients of a dense layer where a later mask lets them through)
+ *   dotsRows(out, A, nA, B, nB, width, outStride)   [A rows outer]
+ *   dotsByB(out, A, nA, B, nB, width, outStride)    [B rows outer]
+ *     out[a*outStride + b] = dot(A[a,:], B[b,:])
  *   adam(w, g, m, v, n, step, b1, c1, b2, c2, eps, lo, hi)
  *     m = b1*m + c1*g; v = b2*v + c2*g*g; w = clamp(w - step*m/(sqrt(v)+eps), lo, hi)
+ *
+ * Products keep 32-float tiles of the output (or of M) in registers, and loop over the
+ * large operand in the outer loop so that it is streamed from memory once.
  */
 import { encodeModule, F32, I32, op, V128, type Code, type FuncDef, type ValType } from './encode.js';
 
 /** 64 KiB pages; 65536 pages = 4 GiB, the wasm32 limit. */
 export const WASM_PAGE = 65536;
 export const MAX_PAGES = 65536;
+
+/** Vectors (of 4 floats) per register tile. */
+const TILE = 8;
+const TILE_BYTES = TILE * 16;
+/** Floats per register tile: threads split scatter outputs on these boundaries. */
+export const TILE_FLOATS = TILE * 4;
 
 /** Names locals so kernel bodies read like code, not like index arithmetic. */
 class Locals {
@@ -34,74 +50,87 @@ class Locals {
     this.types.push(t);
     return this.nParams + this.types.length - 1;
   }
+  many(t: ValType, n: number): number[] {
+    return Array.from({ length: n }, () => this.add(t));
+  }
   list(): ValType[] {
     return this.types;
   }
 }
 
-const { get, set, tee, i32 } = op;
+const { get, set, i32 } = op;
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /** `while (cond) { body }` where cond leaves an i32 on the stack. */
 function whileLoop(cond: Code[], body: Code[]): Code[] {
   return [op.block, op.loop, ...cond, op.i32Eqz, op.brIf(1), ...body, op.br(0), op.end, op.end];
 }
 
-/** `do { body } while (a < b)` over unsigned pointers. */
-function doWhileLtU(body: Code[], a: number, b: number): Code[] {
-  return [op.loop, ...body, get(a), get(b), op.i32LtU, op.brIf(0), op.end];
-}
-
-/** ptr += delta */
+/** ptr += delta (a constant) */
 function bump(ptr: number, delta: number): Code[] {
   return [get(ptr), i32(delta), op.i32Add, set(ptr)];
 }
 
-/** A row width in floats, as bytes. */
-function widthBytes(width: number): Code[] {
-  return [get(width), i32(2), op.i32Shl, set(width)];
+/** x += y (a local) */
+function addTo(x: number, y: number): Code[] {
+  return [get(x), get(y), op.i32Add, set(x)];
+}
+
+/** Convert a float count in a parameter to bytes, in place. */
+function toBytes(local: number): Code[] {
+  return [get(local), i32(2), op.i32Shl, set(local)];
+}
+
+/** a + k <= b (unsigned), leaving an i32. */
+function fits(a: number, k: number, b: number): Code[] {
+  return [get(a), i32(k), op.i32Add, get(b), op.i32LeU];
+}
+
+/** Load the 4-byte element `index` of the array at `base`: base[index]. */
+function loadAt(base: number, index: number, load: Code): Code[] {
+  return [get(base), get(index), i32(2), op.i32Shl, op.i32Add, load];
 }
 
 function gather(): FuncDef {
-  const [out, rowPtr, idx, val, nRows, M, width] = [0, 1, 2, 3, 4, 5, 6];
+  const [out, rowPtr, idx, val, nRows, M, width] = range(7);
   const L = new Locals(7);
-  const j = L.add(I32);
-  const jEnd = L.add(I32);
-  const o = L.add(I32);
-  const oEnd = L.add(I32);
-  const m = L.add(I32);
-  const a = L.add(V128);
+  const [e0, e1, e, t, m] = L.many(I32, 5);
+  const v = L.add(V128);
+  const acc = L.many(V128, TILE);
+  /** acc[0..n) += M[idx[e]] (at tile t) * val[e], for e in [e0, e1). */
+  const entries = (n: number): Code[] => [
+    get(e0), set(e),
+    ...whileLoop(
+      [get(e), get(e1), op.i32LtU],
+      [
+        get(M), ...loadAt(idx, e, op.i32Load(0)), get(width), op.i32Mul, op.i32Add, get(t), op.i32Add, set(m),
+        ...loadAt(val, e, op.f32Load(0)), op.f32x4Splat, set(v),
+        ...range(n).flatMap((q) => [get(acc[q]), get(m), op.v128Load(16 * q), get(v), op.f32x4Mul, op.f32x4Add, set(acc[q])]),
+        ...bump(e, 1),
+      ],
+    ),
+  ];
+  /** Load n accumulators from out (at tile t), run the entries, store them back. */
+  const tile = (n: number): Code[] => [
+    ...range(n).flatMap((q) => [get(out), get(t), op.i32Add, op.v128Load(16 * q), set(acc[q])]),
+    ...entries(n),
+    ...range(n).flatMap((q) => [get(out), get(t), op.i32Add, get(acc[q]), op.v128Store(16 * q)]),
+  ];
   return {
     name: 'gather',
     params: [I32, I32, I32, I32, I32, I32, I32],
     locals: L.list(),
     body: [
-      ...widthBytes(width),
+      ...toBytes(width),
       ...whileLoop(
         [get(nRows)],
         [
-          get(rowPtr), op.i32Load(0), set(j),
-          get(rowPtr), op.i32Load(4), set(jEnd),
-          ...whileLoop(
-            [get(j), get(jEnd), op.i32LtU],
-            [
-              // m = M + idx[j] * width; a = splat(val[j])
-              get(M), get(idx), get(j), i32(2), op.i32Shl, op.i32Add, op.i32Load(0), get(width), op.i32Mul, op.i32Add, set(m),
-              get(val), get(j), i32(2), op.i32Shl, op.i32Add, op.f32Load(0), op.f32x4Splat, set(a),
-              get(out), set(o),
-              get(out), get(width), op.i32Add, set(oEnd),
-              ...doWhileLtU(
-                [
-                  get(o), get(o), op.v128Load(0), get(m), op.v128Load(0), get(a), op.f32x4Mul, op.f32x4Add, op.v128Store(0),
-                  ...bump(o, 16),
-                  ...bump(m, 16),
-                ],
-                o,
-                oEnd,
-              ),
-              ...bump(j, 1),
-            ],
-          ),
-          get(out), get(width), op.i32Add, set(out),
+          get(rowPtr), op.i32Load(0), set(e0),
+          get(rowPtr), op.i32Load(4), set(e1),
+          i32(0), set(t),
+          ...whileLoop(fits(t, TILE_BYTES, width), [...tile(TILE), ...bump(t, TILE_BYTES)]),
+          ...whileLoop([get(t), get(width), op.i32LtU], [...tile(1), ...bump(t, 16)]),
+          ...addTo(out, width),
           ...bump(rowPtr, 4),
           get(nRows), i32(1), op.i32Sub, set(nRows),
         ],
@@ -110,129 +139,155 @@ function gather(): FuncDef {
   };
 }
 
-/** Pushes dot(A row at ptr a, B row at ptr b) over `width` bytes; clobbers a, b, acc. */
-function dot(a: number, b: number, aEnd: number, acc: number): Code[] {
-  return [
-    op.v128Zero, set(acc),
-    ...doWhileLtU(
+function scatter(): FuncDef {
+  const [out, colPtr, idx, val, nCols, M, width, o0, o1] = range(9);
+  const L = new Locals(9);
+  const [t, cp, j, mRow, e, e1, p] = L.many(I32, 7);
+  const v = L.add(V128);
+  const mv = L.many(V128, TILE);
+  /** For every column j: keep M[j] (at tile t) in registers and add it into each listed output row. */
+  const columns = (n: number): Code[] => [
+    get(colPtr), set(cp),
+    get(M), get(t), op.i32Add, set(mRow),
+    get(nCols), set(j),
+    ...whileLoop(
+      [get(j)],
       [
-        get(acc), get(a), op.v128Load(0), get(b), op.v128Load(0), op.f32x4Mul, op.f32x4Add, set(acc),
-        ...bump(a, 16),
-        ...bump(b, 16),
+        ...range(n).flatMap((q) => [get(mRow), op.v128Load(16 * q), set(mv[q])]),
+        get(cp), op.i32Load(0), set(e),
+        get(cp), op.i32Load(4), set(e1),
+        ...whileLoop(
+          [get(e), get(e1), op.i32LtU],
+          [
+            get(out), ...loadAt(idx, e, op.i32Load(0)), get(width), op.i32Mul, op.i32Add, get(t), op.i32Add, set(p),
+            ...loadAt(val, e, op.f32Load(0)), op.f32x4Splat, set(v),
+            // out += M * val: the same operands and order as gather, so the same bits.
+            ...range(n).flatMap((q) => [get(p), get(p), op.v128Load(16 * q), get(mv[q]), get(v), op.f32x4Mul, op.f32x4Add, op.v128Store(16 * q)]),
+            ...bump(e, 1),
+          ],
+        ),
+        ...bump(cp, 4),
+        ...addTo(mRow, width),
+        get(j), i32(1), op.i32Sub, set(j),
       ],
-      a,
-      aEnd,
     ),
-    // Fixed horizontal order: (l0 + l1) + (l2 + l3).
-    get(acc), op.f32x4ExtractLane(0), get(acc), op.f32x4ExtractLane(1), op.f32Add,
-    get(acc), op.f32x4ExtractLane(2), get(acc), op.f32x4ExtractLane(3), op.f32Add,
+  ];
+  return {
+    name: 'scatter',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(width),
+      ...toBytes(o0),
+      ...toBytes(o1),
+      get(o0), set(t),
+      ...whileLoop(fits(t, TILE_BYTES, o1), [...columns(TILE), ...bump(t, TILE_BYTES)]),
+      ...whileLoop([get(t), get(o1), op.i32LtU], [...columns(1), ...bump(t, 16)]),
+    ],
+  };
+}
+
+/**
+ * Pushes dot(row at a, row at b) over the bytes up to aEnd; clobbers a and b. Four
+ * accumulators over 16-float blocks, the rest into the first, then a fixed reduction.
+ */
+function dot(a: number, b: number, aEnd: number, acc: number[]): Code[] {
+  const step = (q: number, offset: number): Code[] => [
+    get(acc[q]), get(a), op.v128Load(offset), get(b), op.v128Load(offset), op.f32x4Mul, op.f32x4Add, set(acc[q]),
+  ];
+  return [
+    ...acc.flatMap((x) => [op.v128Zero, set(x)]),
+    ...whileLoop(fits(a, 64, aEnd), [...range(4).flatMap((q) => step(q, 16 * q)), ...bump(a, 64), ...bump(b, 64)]),
+    ...whileLoop([get(a), get(aEnd), op.i32LtU], [...step(0, 0), ...bump(a, 16), ...bump(b, 16)]),
+    get(acc[0]), get(acc[1]), op.f32x4Add, get(acc[2]), get(acc[3]), op.f32x4Add, op.f32x4Add, set(acc[0]),
+    get(acc[0]), op.f32x4ExtractLane(0), get(acc[0]), op.f32x4ExtractLane(1), op.f32Add,
+    get(acc[0]), op.f32x4ExtractLane(2), get(acc[0]), op.f32x4ExtractLane(3), op.f32Add,
     op.f32Add,
   ];
 }
 
-function dotsList(): FuncDef {
-  const [out, rowPtr, idx, nRows, A, B, width, outStride] = [0, 1, 2, 3, 4, 5, 6, 7];
+function dotsCols(): FuncDef {
+  const [out, colPtr, idx, nCols, A, B, width, outStride] = range(8);
   const L = new Locals(8);
-  const j = L.add(I32);
-  const jEnd = L.add(I32);
-  const i = L.add(I32);
-  const a = L.add(I32);
-  const b = L.add(I32);
-  const aEnd = L.add(I32);
-  const acc = L.add(V128);
+  const [j, e, e1, r, a, b, aEnd] = L.many(I32, 7);
+  const acc = L.many(V128, 4);
   return {
-    name: 'dotsList',
+    name: 'dotsCols',
     params: [I32, I32, I32, I32, I32, I32, I32, I32],
     locals: L.list(),
     body: [
-      ...widthBytes(width),
-      get(outStride), i32(2), op.i32Shl, set(outStride),
+      ...toBytes(width),
+      ...toBytes(outStride),
+      i32(0), set(j),
       ...whileLoop(
-        [get(nRows)],
+        [get(j), get(nCols), op.i32LtU],
         [
-          get(rowPtr), op.i32Load(0), set(j),
-          get(rowPtr), op.i32Load(4), set(jEnd),
+          get(colPtr), op.i32Load(0), set(e),
+          get(colPtr), op.i32Load(4), set(e1),
           ...whileLoop(
-            [get(j), get(jEnd), op.i32LtU],
+            [get(e), get(e1), op.i32LtU],
             [
-              get(idx), get(j), i32(2), op.i32Shl, op.i32Add, op.i32Load(0), set(i),
-              get(A), set(a),
-              get(A), get(width), op.i32Add, set(aEnd),
-              get(B), get(i), get(width), op.i32Mul, op.i32Add, set(b),
-              // address of out[k*outStride + i], then the dot product, then store
-              get(out), get(i), i32(2), op.i32Shl, op.i32Add,
+              ...loadAt(idx, e, op.i32Load(0)), set(r),
+              get(A), get(r), get(width), op.i32Mul, op.i32Add, set(a),
+              get(a), get(width), op.i32Add, set(aEnd),
+              get(B), get(j), get(width), op.i32Mul, op.i32Add, set(b),
+              // &out[r * outStride + j]
+              get(out), get(r), get(outStride), op.i32Mul, op.i32Add, get(j), i32(2), op.i32Shl, op.i32Add,
               ...dot(a, b, aEnd, acc),
               op.f32Store(0),
-              ...bump(j, 1),
+              ...bump(e, 1),
             ],
           ),
-          get(A), get(width), op.i32Add, set(A),
-          get(out), get(outStride), op.i32Add, set(out),
-          ...bump(rowPtr, 4),
-          get(nRows), i32(1), op.i32Sub, set(nRows),
+          ...bump(colPtr, 4),
+          ...bump(j, 1),
         ],
       ),
     ],
   };
 }
 
-function dotsDense(): FuncDef {
-  const [out, A, nA, B, nB, width] = [0, 1, 2, 3, 4, 5];
-  const L = new Locals(6);
-  const bRow = L.add(I32);
-  const bEnd = L.add(I32);
-  const a = L.add(I32);
-  const b = L.add(I32);
-  const aEnd = L.add(I32);
-  const acc = L.add(V128);
+/** out[a*outStride + b] = dot(A[a], B[b]) with the A loop (or the B loop) outside. */
+function dots(name: string, aOuter: boolean): FuncDef {
+  const [out, A, nA, B, nB, width, outStride] = range(7);
+  const L = new Locals(7);
+  const [ai, bi, a, b, aEnd] = L.many(I32, 5);
+  const acc = L.many(V128, 4);
+  const inner = (outerIdx: number, innerIdx: number, innerCount: number): Code[] => [
+    i32(0), set(innerIdx),
+    ...whileLoop(
+      [get(innerIdx), get(innerCount), op.i32LtU],
+      [
+        get(A), get(ai), get(width), op.i32Mul, op.i32Add, set(a),
+        get(a), get(width), op.i32Add, set(aEnd),
+        get(B), get(bi), get(width), op.i32Mul, op.i32Add, set(b),
+        get(out), get(ai), get(outStride), op.i32Mul, op.i32Add, get(bi), i32(2), op.i32Shl, op.i32Add,
+        ...dot(a, b, aEnd, acc),
+        op.f32Store(0),
+        ...bump(innerIdx, 1),
+      ],
+    ),
+    ...bump(outerIdx, 1),
+  ];
+  const [outer, innerI, outerN, innerN] = aOuter ? [ai, bi, nA, nB] : [bi, ai, nB, nA];
   return {
-    name: 'dotsDense',
-    params: [I32, I32, I32, I32, I32, I32],
+    name,
+    params: [I32, I32, I32, I32, I32, I32, I32],
     locals: L.list(),
     body: [
-      ...widthBytes(width),
-      get(B), get(nB), get(width), op.i32Mul, op.i32Add, set(bEnd),
-      ...whileLoop(
-        [get(nA)],
-        [
-          get(B), set(bRow),
-          get(A), get(width), op.i32Add, set(aEnd),
-          ...whileLoop(
-            [get(bRow), get(bEnd), op.i32LtU],
-            [
-              get(A), set(a),
-              get(bRow), set(b),
-              get(out),
-              ...dot(a, b, aEnd, acc),
-              op.f32Store(0),
-              ...bump(out, 4),
-              get(bRow), get(width), op.i32Add, set(bRow),
-            ],
-          ),
-          get(A), get(width), op.i32Add, set(A),
-          get(nA), i32(1), op.i32Sub, set(nA),
-        ],
-      ),
+      ...toBytes(width),
+      ...toBytes(outStride),
+      i32(0), set(outer),
+      ...whileLoop([get(outer), get(outerN), op.i32LtU], inner(outer, innerI, innerN)),
     ],
   };
 }
 
 function adam(): FuncDef {
-  const [w, g, m, v, n] = [0, 1, 2, 3, 4];
+  const [w, g, m, v, n] = range(5);
   const [step, b1, c1, b2, c2, eps, lo, hi] = [5, 6, 7, 8, 9, 10, 11, 12];
   const L = new Locals(13);
   const end = L.add(I32);
-  const vs = L.add(V128);
-  const vb1 = L.add(V128);
-  const vc1 = L.add(V128);
-  const vb2 = L.add(V128);
-  const vc2 = L.add(V128);
-  const veps = L.add(V128);
-  const vlo = L.add(V128);
-  const vhi = L.add(V128);
-  const gv = L.add(V128);
-  const mv = L.add(V128);
-  const vv = L.add(V128);
+  const [vs, vb1, vc1, vb2, vc2, veps, vlo, vhi, gv, mv, vv] = L.many(V128, 11);
   const splat = (from: number, to: number): Code[] => [get(from), op.f32x4Splat, set(to)];
   return {
     name: 'adam',
@@ -269,8 +324,10 @@ function adam(): FuncDef {
 /** Parameter types of each kernel, in export order (the pool marshals arguments with them). */
 export const KERNEL_SIGNATURES = {
   gather: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
-  dotsList: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
-  dotsDense: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  scatter: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  dotsCols: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  dotsRows: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  dotsByB: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   adam: ['i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32'],
 } as const;
 export type KernelName = keyof typeof KERNEL_SIGNATURES;
@@ -278,8 +335,10 @@ export const KERNEL_NAMES = Object.keys(KERNEL_SIGNATURES) as KernelName[];
 
 export interface KernelExports {
   gather(out: number, rowPtr: number, idx: number, val: number, nRows: number, M: number, width: number): void;
-  dotsList(out: number, rowPtr: number, idx: number, nRows: number, A: number, B: number, width: number, outStride: number): void;
-  dotsDense(out: number, A: number, nA: number, B: number, nB: number, width: number): void;
+  scatter(out: number, colPtr: number, idx: number, val: number, nCols: number, M: number, width: number, o0: number, o1: number): void;
+  dotsCols(out: number, colPtr: number, idx: number, nCols: number, A: number, B: number, width: number, outStride: number): void;
+  dotsRows(out: number, A: number, nA: number, B: number, nB: number, width: number, outStride: number): void;
+  dotsByB(out: number, A: number, nA: number, B: number, nB: number, width: number, outStride: number): void;
   adam(
     w: number, g: number, m: number, v: number, n: number,
     step: number, b1: number, c1: number, b2: number, c2: number, eps: number, lo: number, hi: number,
@@ -291,7 +350,14 @@ let compiled: WebAssembly.Module | null = null;
 /** The compiled kernel module (compiled once per thread; workers receive it by message). */
 export function kernelModule(): WebAssembly.Module {
   if (!compiled) {
-    const defs: Record<KernelName, () => FuncDef> = { gather, dotsList, dotsDense, adam };
+    const defs: Record<KernelName, () => FuncDef> = {
+      gather,
+      scatter,
+      dotsCols,
+      dotsRows: () => dots('dotsRows', true),
+      dotsByB: () => dots('dotsByB', false),
+      adam,
+    };
     compiled = new WebAssembly.Module(encodeModule(KERNEL_NAMES.map((k) => defs[k]()), MAX_PAGES));
   }
   return compiled;
