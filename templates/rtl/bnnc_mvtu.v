@@ -19,6 +19,7 @@
 // while the previous result waits for m_tready. Only if a finished vector finds the
 // output register still occupied does the whole pipeline stall (all enables low; the
 // registered ROM and buffer outputs hold), so back-pressure never loses a result.
+// Memories are read only when there is work, so an idle stage's block RAMs stay quiet.
 //
 // Padding: neurons past MH (last neuron fold) are computed and dropped; synapse lanes
 // past MW must add nothing: their weight bits are 0 in the ROM images, and the input
@@ -71,7 +72,8 @@ module bnnc_mvtu #(
     if (MW < 1 || MH < 1 || PE < 1 || SIMD < 1 || PE > MH || SIMD > MW ||
         NF != (MH + PE - 1) / PE || SF != (MW + SIMD - 1) / SIMD ||
         !(IN_W == 1 || IN_W == 8) || !(OUT_W == 1 || OUT_W == 32) ||
-        ACC_W < 2 || ACC_W > 31 || (OUT_W == 1 && P_W != ACC_W) || (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
+        ACC_W < 2 || ACC_W > 31 || (OUT_W == 1 && P_W != ACC_W) ||
+        (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
         X_ADDR_W < 1 || (1 << X_ADDR_W) < SF || W_ADDR_W < 1 || (1 << W_ADDR_W) < NF * SF ||
         P_ADDR_W < 1 || (1 << P_ADDR_W) < NF)
     begin : g_check
@@ -80,15 +82,16 @@ module bnnc_mvtu #(
   endgenerate
 
   // ---- issue: nf outer, sf inner; wa = nf*SF + sf without a multiplier
+  localparam integer        SF_M1   = SF - 1;
+  localparam integer        NF_M1   = NF - 1;
+  localparam [X_ADDR_W-1:0] SF_LAST = SF_M1[X_ADDR_W-1:0];
+  localparam [P_ADDR_W-1:0] NF_LAST = NF_M1[P_ADDR_W-1:0];
+
   reg  [X_ADDR_W-1:0] sf_reg;
   reg  [P_ADDR_W-1:0] nf_reg;
   reg  [W_ADDR_W-1:0] wa_reg;
   wire                advance;  // low only while a finished vector waits for the output register
   wire                issue   = x_avail && advance;
-  localparam integer        SF_M1   = SF - 1;
-  localparam integer        NF_M1   = NF - 1;
-  localparam [X_ADDR_W-1:0] SF_LAST = SF_M1[X_ADDR_W-1:0];
-  localparam [P_ADDR_W-1:0] NF_LAST = NF_M1[P_ADDR_W-1:0];
   wire                sf_last = sf_reg == SF_LAST;
   wire                nf_last = nf_reg == NF_LAST;
 
@@ -108,10 +111,12 @@ module bnnc_mvtu #(
     end
   end
 
-  assign x_en      = advance;
+  // Memories are read only when a read is issued (an idle stage's block RAMs stay
+  // quiet); a stall leaves their registered outputs holding.
+  assign x_en      = issue;
   assign x_addr    = sf_reg;
   assign x_release = issue && sf_last && nf_last;
-  assign w_en      = advance;
+  assign w_en      = issue;
   assign w_addr    = wa_reg;
 
   // ---- pipeline control
@@ -140,7 +145,7 @@ module bnnc_mvtu #(
   end
 
   // The parameter ROM is read in stage 1 so that its word arrives with the final acc.
-  assign p_en   = advance;
+  assign p_en   = advance && p1_valid_reg;
   assign p_addr = p1_nf_reg;
 
   wire acc_en  = advance && p1_valid_reg;
