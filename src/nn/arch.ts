@@ -254,9 +254,9 @@ export function initTensors(layers: LayerSpec[], seed: number): Map<string, Tens
   return tensors;
 }
 
-/** Build an initialised model for an architecture and a dataset's input and classes. */
-export function buildModel(arch: string, opts: BuildOptions): Model {
-  const { input, classes, seed } = opts;
+/** The graph of an architecture for a dataset's input and classes (no tensors). */
+export function buildGraph(arch: string, opts: Omit<BuildOptions, 'seed'>): ModelGraph {
+  const { input, classes } = opts;
   positiveInt('buildModel', 'classes', classes);
   const { items, builtin } = archItems(arch, input, classes);
   const hasConv = items.some((i) => i.type === 'conv');
@@ -273,5 +273,11 @@ export function buildModel(arch: string, opts: BuildOptions): Model {
     layers,
     meta: builtin ? {} : { archSpec: arch },
   };
-  return { graph, tensors: initTensors(layers, seed) };
+  return graph;
+}
+
+/** Build an initialised model for an architecture and a dataset's input and classes. */
+export function buildModel(arch: string, opts: BuildOptions): Model {
+  const graph = buildGraph(arch, opts);
+  return { graph, tensors: initTensors(graph.layers, opts.seed) };
 }

@@ -1,0 +1,63 @@
+/** `bnnc train` through yargs: outputs, metadata, curves and errors. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import yargs from 'yargs';
+import trainCommand from '../src/commands/train.js';
+import { InputError } from '../src/errors.js';
+import { loadModel } from '../src/graph/io.js';
+import { predictFloat } from '../src/nn/predict.js';
+import { mnist } from './nn-helpers.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-train-cli-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<void> {
+  await yargs(args).command(trainCommand).strict().fail(false).parseAsync();
+}
+
+describe('bnnc train', () => {
+  it('trains, saves the best model with its metadata, and writes curves beside it', async () => {
+    const out = path.join(dir, 'tiny-tfc.bnn');
+    await run(['train', '--arch', 'tfc', '--dataset', 'mnist', '--epochs', '2', '--batch', '50', '--seed', '4',
+      '--limit', '1000', '--holdout', '500', '--threads', '1', '--lr-fin', '3e-4', '--out', out, '--no-progress']);
+    const model = loadModel(out);
+    expect(model.graph.name).toBe('tiny-tfc');
+    expect(model.graph.arch).toBe('tfc');
+    const meta = model.graph.meta as Record<string, unknown>;
+    expect(meta).toMatchObject({ arch: 'tfc', seed: 4, epochs: 2, batchSize: 50, trainImages: 1000, valImages: 500, dataset: 'mnist', holdout: 500 });
+    expect([1, 2]).toContain(meta.bestEpoch);
+
+    const curves = JSON.parse(fs.readFileSync(`${out}.curves.json`, 'utf8'));
+    expect(curves.epochs).toHaveLength(2);
+    expect(curves.bestEpoch).toBe(meta.bestEpoch);
+    const best = curves.epochs[(meta.bestEpoch as number) - 1];
+    expect(meta.valAccuracy).toBe(best.valAccuracy);
+    expect(curves.epochs[0].lr).toBe(3e-3);
+    expect(curves.epochs[1].lr).toBeCloseTo(3e-3 * Math.sqrt(0.1), 12);
+
+    const svg = fs.readFileSync(`${out}.curves.svg`, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('validation accuracy');
+    expect(svg).toContain('>epoch<');
+    expect(svg.match(/<polyline /g)).toHaveLength(4); // train/val accuracy, train/val loss
+
+    // It learned something: well above chance on test images.
+    const test = mnist('test');
+    const { predictions } = predictFloat(model, test.images, 500);
+    let ok = 0;
+    for (let i = 0; i < 500; i++) if (predictions[i] === test.labels[i]) ok++;
+    expect(ok / 500).toBeGreaterThan(0.5);
+    // No temporary files left behind.
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('rejects bad options with a one-line InputError', async () => {
+    const out = path.join(dir, 'bad.bnn');
+    await expect(run(['train', '--arch', 'tfc', '--epochs', '0', '--out', out])).rejects.toThrow(/--epochs: expected a positive integer/);
+    await expect(run(['train', '--arch', 'tfc', '--lr-start', '-1', '--out', out])).rejects.toThrow(InputError);
+    await expect(run(['train', '--arch', 'nope', '--limit', '100', '--out', out])).rejects.toThrow(/arch: name: expected one of/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
