@@ -17,10 +17,10 @@ import { compileDesign, mnistTest, randomFolded, type CompiledDesign } from './f
 
 const IMAGES = 1000;
 
-const CASES: Array<{ arch: string; folding: FoldingSpec; label: string }> = [
+const CASES: Array<{ arch: string; folding: FoldingSpec; inPix?: number; label: string }> = [
   { arch: 'tfc', folding: { kind: 'uniform', pe: 4, simd: 8 }, label: 'PE 4 SIMD 8' },
-  { arch: 'tfc', folding: { kind: 'uniform', pe: 10, simd: 49 }, label: 'PE 10 SIMD 49 (padded neuron folds)' },
-  { arch: 'tfc', folding: { kind: 'uniform', pe: 64, simd: 112 }, label: 'PE 64 SIMD 112 (input-bound)' },
+  { arch: 'tfc', folding: { kind: 'uniform', pe: 10, simd: 7 }, label: 'PE 10 SIMD 7 (padded neurons and synapses)' },
+  { arch: 'tfc', folding: { kind: 'uniform', pe: 16, simd: 32 }, inPix: 4, label: 'PE 16 SIMD 32, 4 pixels per beat (input-bound)' },
   { arch: 'sfc', folding: { kind: 'uniform', pe: 16, simd: 16 }, label: 'PE 16 SIMD 16' },
   { arch: 'sfc', folding: { kind: 'uniform', pe: 12, simd: 20 }, label: 'PE 12 SIMD 20 (padded neurons and synapses)' },
   { arch: 'sfc', folding: { kind: 'target', targetCycles: 200 }, label: 'per-layer folding for a 200-cycle target' },
@@ -32,11 +32,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-describe.each(CASES)('$arch, $label', ({ arch, folding }) => {
+describe.each(CASES)('$arch, $label', ({ arch, folding, inPix }) => {
   let d: CompiledDesign;
   beforeAll(() => {
     const name = `${arch}-${folding.kind === 'uniform' ? `${folding.pe}x${folding.simd}` : 'target'}`;
-    d = compileDesign(randomFolded(arch, 11), folding, path.join(work, name));
+    d = compileDesign(randomFolded(arch, 11), folding, path.join(work, name), inPix);
   });
 
   it(`is bit-exact on ${IMAGES} MNIST test images with the planned II and latency`, async () => {
@@ -59,6 +59,7 @@ describe.each(CASES)('$arch, $label', ({ arch, folding }) => {
     expect(r.cycles.measured!.iiMin).toBe(d.plan.ii);
     expect(r.cycles.measured!.iiMax).toBe(d.plan.ii);
     expect(r.cycles.measured!.intervals).toBe(IMAGES / 2);
+    if (inPix !== undefined) expect(d.plan.bottleneck).toBe(-1); // the input stage sets the pace
   });
 
   it('stays bit-exact with random idle gaps and back-pressure, losing and duplicating nothing', async () => {

@@ -38,6 +38,8 @@ interface VerifyArgs extends DatasetArgs {
 }
 
 const CLI = 'command line';
+/** Images run through cocotb (Icarus) when --limit is not given. */
+export const COCOTB_DEFAULT_LIMIT = 200;
 
 function probability(name: string, v: number): number {
   if (!(typeof v === 'number' && v >= 0 && v < 1)) throw new InputError(CLI, name, 'a probability in [0, 1)', String(v));
@@ -87,7 +89,9 @@ async function runCocotb(args: ArgumentsCamelCase<VerifyArgs>): Promise<void> {
   const f = loadFolded(design.foldedPath);
   let ds = loadDataset(datasetSpecFromArgs(args), args.split);
   checkDatasetFits(ds, f);
-  if (args.limit !== undefined && args.limit < ds.n) ds = subset(ds, 0, args.limit);
+  // Icarus runs a few hundred images a minute: without --limit, a sample, not the split.
+  const limit = args.limit ?? COCOTB_DEFAULT_LIMIT;
+  if (limit < ds.n) ds = subset(ds, 0, limit);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-verify-cocotb-'));
   try {
     const vectorsPath = path.join(work, 'vectors.bnnv');
@@ -117,7 +121,7 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .positional('rtl-dir', { type: 'string', demandOption: true, describe: 'directory written by bnnc compile' })
       .options(datasetOptions)
       .option('split', { type: 'string', choices: ['train', 'test'], default: 'test', describe: 'dataset split' })
-      .option('limit', { type: 'number', describe: 'the first N images of the split only (default: all)' })
+      .option('limit', { type: 'number', describe: `the first N images of the split only (default: all; ${COCOTB_DEFAULT_LIMIT} with --sim cocotb)` })
       .option('gaps', { type: 'number', default: 0, describe: 'probability per cycle of an idle cycle on s_axis' })
       .option('backpressure', { type: 'number', default: 0, describe: 'probability per cycle of m_axis_tready low' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the gaps, back-pressure and initial state' })
