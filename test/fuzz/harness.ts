@@ -92,6 +92,8 @@ export interface FuzzReport<I> {
   file: string;
   seed: number;
   inputs: number;
+  /** Size of the largest input generated. */
+  largest: number;
   rejected: number;
   accepted: number;
   failures: number;
@@ -176,7 +178,7 @@ export async function classify<I>(spec: LoaderFuzz<I>, input: I): Promise<Outcom
 }
 
 /** Shrink a failing input while it keeps failing with the same signature (bounded tries). */
-async function shrink<I>(spec: LoaderFuzz<I>, input: I, signature: string, budget = 400): Promise<I> {
+async function shrink<I>(spec: LoaderFuzz<I>, input: I, signature: string, budget = 200): Promise<I> {
   if (!spec.smaller) return input;
   let best = input;
   let tries = 0;
@@ -208,9 +210,11 @@ export async function fuzzLoader<I>(spec: LoaderFuzz<I>, runs = RUNS, onInput?: 
   let rejected = 0;
   let accepted = 0;
   let failures = 0;
+  let largest = 0;
   const details = await fc.check(
     fc.asyncProperty(spec.inputs, async (input) => {
       onInput?.(index);
+      largest = Math.max(largest, spec.size(input));
       const o = await classify(spec, input);
       if (o.kind === 'rejected') rejected++;
       else if (o.kind === 'accepted') accepted++;
@@ -231,7 +235,7 @@ export async function fuzzLoader<I>(spec: LoaderFuzz<I>, runs = RUNS, onInput?: 
   if (details.failed) throw new Error(`fast-check itself failed for ${spec.name}: ${String(details.errorInstance)}`);
   onInput?.(-1); // shrinking: re-runs of inputs already classified
   for (const g of groups.values()) g.shrunk = await shrink(spec, g.input, g.signature);
-  const report: FuzzReport<I> = { loader: spec.name, file: spec.file, seed, inputs: index, rejected, accepted, failures, groups: [...groups.values()] };
+  const report: FuzzReport<I> = { loader: spec.name, file: spec.file, seed, inputs: index, largest, rejected, accepted, failures, groups: [...groups.values()] };
   if (report.groups.length > 0) report.savedTo = saveFailures(spec, report.groups);
   return report;
 }
@@ -286,6 +290,7 @@ export function record(r: FuzzReport<unknown>): void {
     file: r.file,
     seed: r.seed,
     inputs: r.inputs,
+    largestInput: r.largest,
     failures: r.failures,
     rejected: r.rejected,
     accepted: r.accepted,
@@ -300,6 +305,7 @@ interface FuzzJsonEntry {
   file: string;
   seed: number;
   inputs: number;
+  largestInput: number;
   failures: number;
   rejected: number;
   accepted: number;

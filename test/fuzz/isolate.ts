@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TestContext } from 'vitest';
-import { describeFailures, record, replayInput, RUNS, seedFor, type FuzzReport, type LoaderFuzz } from './harness.js';
+import { describeFailures, MAX_INPUT_BYTES, record, replayInput, RUNS, seedFor, type FuzzReport, type LoaderFuzz } from './harness.js';
 import type { WorkerJob } from './worker-main.js';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.mjs');
@@ -59,6 +59,7 @@ export async function runLoaderFuzz<I>(
   });
   await worker.terminate();
   record(report as FuzzReport<unknown>);
+  if (report.largest > MAX_INPUT_BYTES) throw new Error(`fuzz ${spec.name}: the generator made a ${report.largest}-byte input (limit ${MAX_INPUT_BYTES})`);
   if (report.failures > 0) throw new Error(describeFailures(report, spec.show));
   return report;
 }

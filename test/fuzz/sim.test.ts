@@ -9,12 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { readJunit } from '../../src/sim/cocotb-junit.js';
+import { readDesign } from '../../src/sim/design.js';
 import { parseResults } from '../../src/sim/results.js';
 import { readStageTaps } from '../../src/sim/vcd.js';
 import { runLoaderFuzz } from './isolate.js';
+import { designSpec } from './specs/design.js';
 import { junitSpec, resultsSpec, vcdBase, vcdSpec } from './specs/sim.js';
 
 const SPEC_MODULE = fileURLToPath(new URL('./specs/sim.ts', import.meta.url));
+const DESIGN_SPEC_MODULE = fileURLToPath(new URL('./specs/design.ts', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-fuzz-sim-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -32,6 +35,19 @@ describe('fuzz: simulator result readers', () => {
   it('vcd-taps: readStageTaps returns well-formed traces, or throws InputError', async (ctx) => {
     const r = await runLoaderFuzz(ctx, SPEC_MODULE, vcdSpec);
     expect(r.rejected).toBeGreaterThan(r.inputs / 10);
+  });
+});
+
+describe('fuzz: RTL directory reader', () => {
+  it('manifest: readDesign returns a consistent design, or throws InputError', async (ctx) => {
+    const r = await runLoaderFuzz(ctx, DESIGN_SPEC_MODULE, designSpec);
+    expect(r.rejected).toBeGreaterThan(r.inputs / 2);
+  });
+
+  it('a manifest.json holding null is an InputError', () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'rtl-'));
+    fs.writeFileSync(path.join(dir, 'manifest.json'), 'null');
+    expect(() => readDesign(dir)).toThrow(InputError);
   });
 });
 

@@ -1,11 +1,12 @@
 /**
- * Body of the fuzz worker thread: loads one spec module, runs one loader's fuzz and posts
- * the report. The index of the input being loaded is kept in shared memory so that the
+ * Body of the fuzz worker thread: installs the allocation guard, loads one spec module,
+ * runs one loader's fuzz and posts the report. The index of the input being loaded is kept in shared memory so that the
  * test thread can name it if the loader never returns or the worker dies.
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
+import { installAllocationGuard } from './guard.js';
 import { fuzzLoader, type LoaderFuzz } from './harness.js';
 import { removeScratch } from './scratch.js';
 
@@ -19,6 +20,8 @@ export interface WorkerJob {
 
 export async function runWorker(): Promise<void> {
   const job = workerData as WorkerJob;
+  // Before the spec module (and the loaders) load, so that they see the guarded globals.
+  installAllocationGuard();
   const mod = (await tsImport(pathToFileURL(job.specModule).href, import.meta.url)) as { SPECS: Record<string, LoaderFuzz<unknown>> };
   const spec = mod.SPECS[job.name];
   if (!spec) throw new Error(`no fuzz spec ${job.name} in ${job.specModule}`);
