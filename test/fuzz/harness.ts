@@ -60,6 +60,8 @@ export interface LoaderFuzz<I> {
   load(input: I): unknown;
   /** What an InputError's `source` must start with (the paths or names given to the loader). */
   sources(): readonly string[];
+  /** Valid inputs the mutations start from; each must be accepted (a check that the format has not moved on). */
+  bases?: readonly I[];
   /** Check an accepted value (round trip, invariants); throw to report a failure. */
   accept?(value: unknown, input: I): void | Promise<void>;
   /** Most ArrayBuffer bytes one call may add; default 4 MiB + 16 x the input size. */
@@ -71,7 +73,7 @@ export interface LoaderFuzz<I> {
 }
 
 export type Outcome =
-  | { kind: 'rejected' }
+  | { kind: 'rejected'; message: string }
   | { kind: 'accepted' }
   | { kind: 'failure'; signature: string; detail: string };
 
@@ -164,7 +166,7 @@ export async function classify<I>(spec: LoaderFuzz<I>, input: I): Promise<Outcom
         detail: `InputError.source ${JSON.stringify(threw.source)} is none of ${JSON.stringify(sources)}: ${threw.message}`,
       };
     }
-    return { kind: 'rejected' };
+    return { kind: 'rejected', message: threw.message };
   }
   if (spec.accept) {
     try {
@@ -205,6 +207,12 @@ async function shrink<I>(spec: LoaderFuzz<I>, input: I, signature: string, budge
  */
 export async function fuzzLoader<I>(spec: LoaderFuzz<I>, runs = RUNS, onInput?: (index: number) => void): Promise<FuzzReport<I>> {
   const seed = seedFor(spec.name);
+  for (const [k, base] of (spec.bases ?? []).entries()) {
+    const o = await classify(spec, base);
+    if (o.kind !== 'accepted') {
+      throw new Error(`fuzz ${spec.name}: valid base ${k} is not accepted (${o.kind === 'failure' ? o.detail : o.message}); update the spec to the format in ${spec.file}`);
+    }
+  }
   const groups = new Map<string, FailureGroup<I>>();
   let index = 0;
   let rejected = 0;

@@ -15,6 +15,8 @@ import type { WorkerJob } from './worker-main.js';
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.mjs');
 /** Heap cap of the worker: far above what a loader needs for a 64 KiB input. */
 const WORKER_HEAP_MB = 1024;
+/** Stack of the worker: Node's main thread has about 1 MB, where the CLI runs the loaders. */
+const WORKER_STACK_MB = 1;
 
 async function describeInput<I>(spec: LoaderFuzz<I>, index: number): Promise<string> {
   if (index < 0) return 'while shrinking a failing input';
@@ -35,7 +37,7 @@ export async function runLoaderFuzz<I>(
 ): Promise<FuzzReport<I>> {
   const progress = new SharedArrayBuffer(4);
   const job: WorkerJob = { specModule, name: spec.name, runs, progress };
-  const worker = new Worker(WORKER, { workerData: job, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+  const worker = new Worker(WORKER, { workerData: job, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, stackSizeMb: WORKER_STACK_MB } });
   const current = (): number => Atomics.load(new Int32Array(progress), 0);
   let settled = false;
   ctx.onTestFailed(async () => {

@@ -67,6 +67,7 @@ export const idxImagesSpec: LoaderFuzz<Uint8Array> = {
   inputs: mutatedBytes(idxFormat),
   size: (b) => b.length,
   show: (b) => hex(b),
+  bases: [IDX_IMAGES_3, IDX_IMAGES_4],
   load: (b) => readIdxImages(write('images.idx', b)),
   sources: () => [path.join(scratchDir(), 'images.idx')],
   smaller: smallerBytes,
@@ -79,6 +80,7 @@ export const idxLabelsSpec: LoaderFuzz<Uint8Array> = {
   inputs: mutatedBytes(idxFormat),
   size: (b) => b.length,
   show: (b) => hex(b),
+  bases: [IDX_LABELS],
   load: (b) => readIdxLabels(write('labels.idx', b)),
   sources: () => [path.join(scratchDir(), 'labels.idx')],
   smaller: smallerBytes,
@@ -141,6 +143,7 @@ export const idxGzipSpec: LoaderFuzz<GzipInput> = {
   inputs: gzipInputs,
   size: (g) => g.bytes.length,
   show: (g) => `${g.kind} ${hex(g.bytes)}`,
+  bases: GZIP_BASES.map((bytes, i) => ({ kind: GZIP_KINDS[i], bytes })),
   contents: (g) => g.bytes,
   load: (g) => {
     const p = write('data.idx.gz', g.bytes);
@@ -210,6 +213,7 @@ export const cifarSpec: LoaderFuzz<Uint8Array[]> = {
   inputs: cifarInputs,
   size: (fs) => fs.reduce((a, b) => a + b.length, 0),
   show: (files) => files.map((b) => hex(b, 64)).join(' | '),
+  bases: CIFAR_BASES.map((b) => [b]),
   contents: (files) => files[files.length - 1],
   load: (files) => loadCifarFiles(files.map((b, i) => write(CIFAR_NAMES[i], b)), 'cifar-fuzz'),
   sources: () => [...CIFAR_NAMES.map((n) => path.join(scratchDir(), n)), 'cifar-fuzz'],

@@ -60,6 +60,7 @@ export const designSpec: LoaderFuzz<string> = {
   ),
   size: (t) => t.length,
   show: (t) => showText(t),
+  bases: MANIFEST_BASES.map((m) => JSON.stringify(m, null, 2)),
   load: (t) => {
     const dir = rtlDir();
     fs.writeFileSync(path.join(dir, 'manifest.json'), t);

@@ -32,6 +32,7 @@ export const foldingSpec: LoaderFuzz<string> = {
   ),
   size: (t) => t.length,
   show: (t) => showText(t),
+  bases: FOLDING_TEXTS,
   load: (t) => parseFoldingJson(t, 'folding.json'),
   sources: () => ['folding.json'],
   smaller: smallerText,

@@ -32,6 +32,7 @@ export const archSpec: LoaderFuzz<string> = {
   ),
   size: (t) => t.length,
   show: (t) => showText(t),
+  bases: ARCH_BASES.map((a) => JSON.stringify(a)),
   load: (t) => buildModel(scratchFile('arch.json', t), { input: ARCH_INPUT, classes: ARCH_CLASSES, seed: 1 }),
   sources: () => [path.join(scratchDir(), 'arch.json'), `arch ${path.join(scratchDir(), 'arch.json')}`],
   // Tensors of a model within the graph limits may be large; 96 MiB is far above any

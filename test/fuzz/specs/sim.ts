@@ -21,22 +21,22 @@ function formatResults(r: SimResults): string {
     const scores = Array.from(r.scores.subarray(k * r.classes, (k + 1) * r.classes));
     lines.push(['B', k, r.firstIn[k], r.lastIn[k], r.outCycle[k], r.classOut[k], ...scores].join(' '));
   }
-  lines.push(`end cycles ${r.cycles} sim_seconds ${r.simSeconds} timeout ${r.timedOut ? 1 : 0} frames_in ${r.framesIn} beats ${r.beats}`);
+  lines.push(`end cycles ${r.cycles} sim_seconds ${r.simSeconds} timeout ${r.timedOut ? 1 : 0} frames_in ${r.framesIn} beats ${r.beats} reset_ready ${r.resetReady}`);
   return lines.join('\n') + '\n';
 }
 
-const RESULTS_BASES = [
-  'BNNR 1\nframes 3 classes 2 inpix 4 beats_per_frame 3\nB 0 0 2 9 1 -5 17\nB 1 3 5 12 0 100 -100\nB 2 6 8 15 1 0 0\nend cycles 20 sim_seconds 0.000123 timeout 0 frames_in 3 beats 3\n',
-  'BNNR 1\nframes 1 classes 10 inpix 784 beats_per_frame 1\nB 0 0 0 40 7 1 2 3 4 5 6 7 2147483647 -2147483648 0\nB 1 -1 -1 41 0 0 0 0 0 0 0 0 0 0 0\nend cycles 60 sim_seconds 1.5e-05 timeout 0 frames_in 1 beats 2\n',
-  'BNNR 1\nframes 4 classes 3 inpix 1 beats_per_frame 16\nB 0 0 15 70 2 -1 -1 5\nend cycles 5000 sim_seconds 0.010000 timeout 1 frames_in 2 beats 1\n',
+export const RESULTS_BASES = [
+  'BNNR 1\nframes 3 classes 2 inpix 4 beats_per_frame 3\nB 0 0 2 9 1 -5 17\nB 1 3 5 12 0 100 -100\nB 2 6 8 15 1 0 0\nend cycles 20 sim_seconds 0.000123 timeout 0 frames_in 3 beats 3 reset_ready 0\n',
+  'BNNR 1\nframes 1 classes 10 inpix 784 beats_per_frame 1\nB 0 0 0 40 7 1 2 3 4 5 6 7 2147483647 -2147483648 0\nB 1 -1 -1 41 0 0 0 0 0 0 0 0 0 0 0\nend cycles 60 sim_seconds 1.5e-05 timeout 0 frames_in 1 beats 2 reset_ready 0\n',
+  'BNNR 1\nframes 4 classes 3 inpix 1 beats_per_frame 16\nB 0 0 15 70 2 -1 -1 5\nend cycles 5000 sim_seconds 0.010000 timeout 1 frames_in 2 beats 1 reset_ready 2\n',
 ];
 
-const RESULTS_TOKENS = ['BNNR 1', 'B ', 'end ', 'frames ', 'classes ', 'beats ', 'timeout ', '\n', ' ', '-', '\r'];
+const RESULTS_TOKENS = ['BNNR 1', 'B ', 'end ', 'frames ', 'classes ', 'beats ', 'timeout ', 'reset_ready ', '\n', ' ', '-', '\r'];
 
 /** Read the numbers of an accepted file independently and compare them with the parsed ones. */
 function acceptResults(value: unknown, text: string): void {
   const r = value as SimResults;
-  const counts = [r.frames, r.classes, r.inPix, r.beatsPerFrame, r.beats, r.cycles, r.framesIn];
+  const counts = [r.frames, r.classes, r.inPix, r.beatsPerFrame, r.beats, r.cycles, r.framesIn, r.resetReady];
   ensure(counts.every((n) => Number.isSafeInteger(n) && n >= 0), `a count that is not a safe non-negative integer: ${counts.join(' ')}`);
   ensure(Number.isFinite(r.simSeconds), 'sim_seconds not finite');
   ensure(r.classOut.length === r.beats && r.scores.length === r.beats * r.classes, 'array lengths differ from beats / classes');
@@ -55,6 +55,7 @@ export const resultsSpec: LoaderFuzz<string> = {
   name: 'sim-results',
   file: 'src/sim/results.ts',
   inputs: mutatedText(RESULTS_BASES, RESULTS_TOKENS),
+  bases: RESULTS_BASES,
   size: (t) => t.length,
   show: (t) => showText(t),
   load: (t) => parseResults(t, 'results.txt'),
@@ -65,7 +66,7 @@ export const resultsSpec: LoaderFuzz<string> = {
 
 // ---- cocotb JUnit XML ----
 
-const JUNIT_BASES = [
+export const JUNIT_BASES = [
   `<?xml version='1.0' encoding='utf-8'?>
 <testsuites name="cocotb tests"><testsuite name="test_bnn_top" errors="0" failures="1" skipped="1" tests="3" time="0.055">
 <testcase classname="test_bnn_top" name="test_back_to_back" time="0.012"><properties><property name="cocotb" value="True" /><property name="sim_time_unit" value="ns" /><property name="sim_time_duration" value="1310.0" /></properties></testcase>
@@ -89,6 +90,7 @@ export const junitSpec: LoaderFuzz<string> = {
   name: 'cocotb-junit',
   file: 'src/sim/cocotb-junit.ts',
   inputs: mutatedText(JUNIT_BASES, XML_SNIPPETS),
+  bases: JUNIT_BASES,
   size: (t) => t.length,
   show: (t) => showText(t),
   load: (t) => readJunit(t, 'results.xml'),
@@ -138,13 +140,14 @@ export function vcdBase(cycles: number, withRst: boolean): string {
   return [...head, '$dumpvars', ...body, ''].join('\n');
 }
 
-const VCD_BASES = [vcdBase(6, true), vcdBase(3, false)];
+export const VCD_BASES = [vcdBase(6, true), vcdBase(3, false)];
 const VCD_SNIPPETS = ['$var wire 2147483648 + stage2_tdata $end\n', '$var wire -8 + stage3_tdata $end\n', '$scope module', '$upscope $end\n', '$enddefinitions $end\n', '#', 'b', 'x', 'z', '$end', ' ', '\n'];
 
 export const vcdSpec: LoaderFuzz<string> = {
   name: 'vcd-taps',
   file: 'src/sim/vcd.ts',
   inputs: mutatedText(VCD_BASES, VCD_SNIPPETS),
+  bases: VCD_BASES,
   size: (t) => t.length,
   show: (t) => showText(t),
   load: (t) => readStageTaps(scratchFile('wave.vcd', t)),
