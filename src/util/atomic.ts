@@ -1,16 +1,17 @@
 /**
  * Atomic outputs: every command that writes files writes to a temporary sibling and
  * renames it into place, so a failure or a kill leaves either the old output or the
- * new one, never half of one.
+ * new one, never half of one. The temporaries a killed run leaves (their names carry
+ * its pid) are removed by the next write of the same target (./stale.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { cleanStaleSiblings, tempSiblingName } from './stale.js';
 
-let counter = 0;
+/** A fresh temporary sibling of an absolute target, after clearing what dead runs left there. */
 function tmpSibling(target: string): string {
-  const dir = path.dirname(target);
-  const base = path.basename(target);
-  return path.join(dir, `.${base}.tmp-${process.pid}-${Date.now()}-${counter++}`);
+  cleanStaleSiblings(target);
+  return tempSiblingName(target);
 }
 
 /** Write a file atomically (temp file in the same directory, fsync, rename). */
@@ -71,7 +72,7 @@ export async function writeDirAtomicAsync(
 
 function replaceDir(tmp: string, abs: string): void {
   if (fs.existsSync(abs)) {
-    const old = tmpSibling(abs) + '.old';
+    const old = tempSiblingName(abs) + '.old';
     fs.renameSync(abs, old);
     fs.renameSync(tmp, abs);
     fs.rmSync(old, { recursive: true, force: true });
