@@ -1,0 +1,62 @@
+/**
+ * Random differential testing of the whole flow (make test's share): 64 cases, eight
+ * structures of eight value sets each (test/diff/cases.ts), every one through fold,
+ * plan, emit and Verilator against the integer model, bit for bit, with the cycle model
+ * checked against the measured II and latency (test/diff/run.ts). make fuzz runs 512
+ * more (test/fuzz/diff.test.ts).
+ *
+ * Replay one case: BNNC_DIFF_SEED=<seed> npx vitest run test/diff
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { groupOf, makeCase, makeStructure } from './cases.js';
+import { defineDiffSuite, replaySeed, seedsOfGroups } from './driver.js';
+import { runCase } from './run.js';
+
+/** Structure groups of make test, chosen once (with the coverage test below holding them to it). */
+export const TEST_GROUPS = [0, 1, 2, 4, 6, 15, 16, 21];
+const SEEDS = seedsOfGroups(TEST_GROUPS);
+
+defineDiffSuite({ title: 'differential: random networks, fold -> compile -> Verilator', seeds: SEEDS, minCases: 50 });
+
+describe.skipIf(replaySeed() !== undefined)('differential cases', () => {
+  it('cover both network sources, every folding kind, IN_PIX != SIMD, one-layer and deep networks, one pixel, traffic', () => {
+    const cases = SEEDS.map(makeCase);
+    const structures = TEST_GROUPS.map(makeStructure);
+    const kinds = new Set(structures.map((s) => s.folding.kind));
+    expect([...kinds].sort()).toEqual(['perLayer', 'target', 'uniform']);
+    expect(new Set(structures.map((s) => s.source))).toEqual(new Set(['float', 'folded']));
+    expect(structures.some((s) => s.inPix !== undefined)).toBe(true);
+    expect(structures.some((s) => s.hidden.length === 0 || s.hidden.length === 3)).toBe(true);
+    expect(structures.some((s) => s.input[0] * s.input[1] * s.input[2] === 1)).toBe(true);
+    expect(structures.some((s) => s.input[0] === 5 && s.input[1] === 7)).toBe(true);
+    expect(cases.filter((c) => c.gaps > 0 || c.backpressure > 0).length).toBeGreaterThan(5);
+    // Each case is a pure function of its seed.
+    const again = makeCase(SEEDS[13]);
+    expect(again.images).toEqual(cases[13].images);
+    expect(again.folded).toEqual(cases[13].folded);
+    expect(groupOf(SEEDS[13])).toBe(TEST_GROUPS[1]);
+  });
+
+  it('fail when the RTL is wrong: one bit of a scores ROM flipped', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-diff-tamper-'));
+    try {
+      const flipAddBit = (dir: string): void => {
+        const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+        const last = manifest.stages[manifest.stages.length - 1];
+        const file = path.join(dir, `${manifest.top}_${last.verilogName}_p0.mem`);
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        const digit = parseInt(lines[0].slice(-1), 16) ^ 1;
+        lines[0] = lines[0].slice(0, -1) + digit.toString(16);
+        fs.writeFileSync(file, lines.join('\n'));
+      };
+      const o = await runCase(SEEDS[1], { work, locate: 0, tamper: flipAddBit });
+      expect(o.failures.some((l) => /images differ from the integer model/.test(l))).toBe(true);
+      expect(o.failures.some((l) => /^image \d+: RTL class/.test(l))).toBe(true);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

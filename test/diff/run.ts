@@ -1,0 +1,199 @@
+/**
+ * Running one differential case through the whole flow and listing every way it
+ * departs from the references:
+ *
+ * 1. float model -> integer model (float cases): every hidden layer's bits equal the
+ *    float model's signs (src/nn/eval.ts) on every image, and every integer score is the
+ *    float score times 2^fracBits within the rounding of mul and add;
+ * 2. the folded model passes the contract's checks; the fast engine (inferIntBatch)
+ *    equals the readable reference (inferInt);
+ * 3. the plan's cycle figures equal the cycle model re-derived here from docs/hardware.md
+ *    (II = max(beats, NF*SF), latency = beats - 1 + sum(NF*SF + 3)), and the folding is
+ *    what was asked for;
+ * 4. emitDesign -> verifyRtl (Verilator): no failure, every class and score equal to the
+ *    integer model, every frame out exactly once, and the measured II and latency equal
+ *    the figures of step 3. The images are labelled with inferInt's classes, so the RTL's
+ *    accuracy against them must be 100 %: the RTL classes equal the reference directly,
+ *    not only through the verifier's own expectations.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Dataset } from '../../src/data/types.js';
+import { emitDesign } from '../../src/emit/emit.js';
+import { planHardware, type HwPlan } from '../../src/hw/plan.js';
+import { checkFolded } from '../../src/int/check.js';
+import { inferInt, inferIntBatch } from '../../src/int/infer.js';
+import { getBit } from '../../src/int/bits.js';
+import type { FoldedMatrixLayer } from '../../src/int/types.js';
+import { encodeFolded } from '../../src/int/serialize.js';
+import { evalFloat } from '../../src/nn/eval.js';
+import { verifyRtl } from '../../src/sim/verify.js';
+import { makeCase, type DiffCase } from './cases.js';
+
+export interface CaseOutcome {
+  seed: number;
+  summary: string;
+  /** One line per departure; empty when the case passed. */
+  failures: string[];
+  frames: number;
+  /** The Verilator build came from the cache (another variant of the group built it). */
+  cached: boolean;
+  buildSeconds: number;
+  seconds: number;
+}
+
+export interface RunOptions {
+  /** Scratch directory; the case's design is written below it and removed afterwards. */
+  work: string;
+  /** Verilator build cache (default: .cache/verilator, shared with the other suites). */
+  cacheDir?: string;
+  /** Mismatching images to locate to a layer and neuron (default 1; each costs a trace build). */
+  locate?: number;
+  /** Change the emitted design before it is verified (for testing that this harness fails). */
+  tamper?: (rtlDir: string) => void;
+}
+
+/** The cycle model, re-derived from docs/hardware.md rather than taken from src/hw. */
+function expectedCycles(plan: HwPlan): { ii: number; latency: number } {
+  const beats = Math.ceil(plan.input.npix / plan.input.inPix);
+  let ii = beats;
+  let latency = beats - 1;
+  for (const s of plan.stages) {
+    const stageII = Math.ceil(s.mh / s.pe) * Math.ceil(s.mw / s.simd);
+    ii = Math.max(ii, stageII);
+    latency += stageII + 3;
+  }
+  return { ii, latency };
+}
+
+function checkFolding(c: DiffCase, plan: HwPlan, fail: (m: string) => void): void {
+  const f = c.structure.folding;
+  plan.stages.forEach((s, k) => {
+    const at = `stage ${k} (${s.mh}x${s.mw})`;
+    if (f.kind === 'uniform' && (s.pe !== Math.min(f.pe, s.mh) || s.simd !== Math.min(f.simd, s.mw))) {
+      fail(`${at}: PE ${s.pe} SIMD ${s.simd}, asked uniform ${f.pe}x${f.simd} (clamped)`);
+    }
+    if (f.kind === 'perLayer' && (s.pe !== f.layers[k].pe || s.simd !== f.layers[k].simd)) {
+      fail(`${at}: PE ${s.pe} SIMD ${s.simd}, asked ${f.layers[k].pe}x${f.layers[k].simd}`);
+    }
+    if (f.kind === 'target' && s.ii > f.targetCycles) fail(`${at}: II ${s.ii} over the target ${f.targetCycles}`);
+  });
+  const inPix = c.structure.inPix ?? plan.stages[0].simd;
+  if (plan.input.inPix !== inPix) fail(`input stage: ${plan.input.inPix} pixels per beat, expected ${inPix}`);
+}
+
+/** Level 1: the fold against the float model (see the header). */
+function checkFloatAgainstInt(c: DiffCase, fail: (m: string) => void): void {
+  const model = c.model!;
+  const f = c.folded;
+  const npix = f.input[0] * f.input[1] * f.input[2];
+  const last = f.layers[f.layers.length - 1] as FoldedMatrixLayer;
+  if (last.output.kind !== 'scores') return fail('the last folded layer is not a scores layer');
+  const { mul, add, fracBits } = last.output;
+  const accAbs = last.input === 'bits' ? last.cols : 255 * last.cols;
+  const scale = 2 ** fracBits;
+  let reported = 0;
+  for (let i = 0; i < c.n && reported < 3; i++) {
+    const img = c.images.subarray(i * npix, (i + 1) * npix);
+    const fl = evalFloat(model, img, true);
+    const int = inferInt(f, img, true);
+    const signs = model.graph.layers.map((l, k) => (l.kind === 'sign' ? fl.activations![k] : null)).filter((a): a is Float64Array => a !== null);
+    signs.forEach((s, k) => {
+      const bits = int.layerBits![k];
+      for (let j = 0; j < s.length; j++) {
+        if ((s[j] > 0 ? 1 : 0) !== getBit(bits, j)) {
+          fail(`image ${i}: hidden layer ${k} neuron ${j}: float sign ${s[j]}, integer bit ${getBit(bits, j)}`);
+          reported++;
+          return;
+        }
+      }
+    });
+    for (let j = 0; j < f.classes; j++) {
+      const want = fl.scores[j] * scale;
+      // mul and add are rounded to integers: at most 0.5 * |v| + 0.5 apart, plus float64 noise.
+      const tol = 0.5 * (accAbs + 1) + 1e-9 * (Math.abs(want) + Math.abs(mul[j]) * accAbs + Math.abs(add[j]) + 1);
+      if (!(Math.abs(int.scores[j] - want) <= tol)) {
+        fail(`image ${i}: score ${j}: integer ${int.scores[j]}, float ${fl.scores[j]} x 2^${fracBits} = ${want} (tolerance ${tol})`);
+        reported++;
+        break;
+      }
+    }
+  }
+}
+
+export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutcome> {
+  const t0 = Date.now();
+  const failures: string[] = [];
+  const fail = (m: string): void => {
+    failures.push(m);
+  };
+  const c = makeCase(seed);
+  const outcome = (cached: boolean, buildSeconds: number): CaseOutcome => ({
+    seed,
+    summary: c.summary,
+    failures,
+    frames: c.n,
+    cached,
+    buildSeconds,
+    seconds: (Date.now() - t0) / 1000,
+  });
+  const f = c.folded;
+  const npix = f.input[0] * f.input[1] * f.input[2];
+
+  checkFolded(f, `diff case ${seed}`);
+  if (c.model) checkFloatAgainstInt(c, fail);
+
+  // The reference classes (readable inferInt) and the fast engine, image by image.
+  const labels = new Uint8Array(c.n);
+  const batch = inferIntBatch(f, c.images, c.n);
+  for (let i = 0; i < c.n; i++) {
+    const ref = inferInt(f, c.images.subarray(i * npix, (i + 1) * npix));
+    labels[i] = ref.prediction;
+    const same = batch.predictions[i] === ref.prediction && ref.scores.every((v, j) => batch.scores[i * f.classes + j] === v);
+    if (!same) fail(`image ${i}: inferIntBatch differs from inferInt`);
+  }
+
+  const plan = planHardware(f, c.structure.folding, c.structure.inPix === undefined ? {} : { inPix: c.structure.inPix });
+  checkFolding(c, plan, fail);
+  const cycles = expectedCycles(plan);
+  if (plan.ii !== cycles.ii || plan.latency !== cycles.latency) {
+    fail(`plan: II ${plan.ii} latency ${plan.latency}, the cycle model says II ${cycles.ii} latency ${cycles.latency}`);
+  }
+
+  const dir = path.join(opts.work, `case-${seed}`);
+  try {
+    const manifest = emitDesign(f, plan, dir, { encodeFolded });
+    if (manifest.cycles.ii !== cycles.ii || manifest.cycles.latency !== cycles.latency) {
+      fail(`manifest: II ${manifest.cycles.ii} latency ${manifest.cycles.latency}, expected ${cycles.ii} and ${cycles.latency}`);
+    }
+    opts.tamper?.(dir);
+    const [height, width, channels] = f.input;
+    const dataset: Dataset = { name: `diff case ${seed}`, n: c.n, height, width, channels, classes: f.classes, images: c.images, labels };
+    const r = await verifyRtl({
+      rtlDir: dir,
+      dataset,
+      gaps: c.gaps,
+      backpressure: c.backpressure,
+      seed: seed % 1000003,
+      cacheDir: opts.cacheDir,
+      locate: opts.locate ?? 1,
+    });
+    for (const line of r.failures) fail(`verify: ${line}`);
+    for (const m of r.comparison.mismatches.slice(0, 3)) {
+      fail(`image ${m.position}: RTL class ${m.rtlClass} scores [${m.rtlScores.join(', ')}], integer model ${m.expectedClass} [${m.expectedScores.join(', ')}]`);
+    }
+    for (const loc of r.locations) fail(`first departure: ${JSON.stringify(loc)}`);
+    if (r.comparison.beats !== c.n) fail(`${r.comparison.beats} result beats for ${c.n} frames`);
+    if (r.comparison.rtlCorrect !== c.n) fail(`RTL classes equal inferInt's on ${r.comparison.rtlCorrect} of ${c.n} images`);
+    const m = r.cycles.measured;
+    if (!m) fail('no cycle figures measured');
+    else {
+      if (m.latency !== cycles.latency) fail(`measured latency ${m.latency}, cycle model ${cycles.latency}`);
+      if (m.iiMin !== cycles.ii || m.iiMax !== cycles.ii) fail(`measured II ${m.iiMin}..${m.iiMax}, cycle model ${cycles.ii}`);
+      if (m.intervals < 1) fail('no result interval measured');
+    }
+    return outcome(r.build.cached, r.build.seconds);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

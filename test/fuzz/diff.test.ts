@@ -1,0 +1,29 @@
+/**
+ * Random differential testing of the whole flow, full count (make fuzz: BNNC_FUZZ=full):
+ * 512 cases, 64 structures of eight value sets each, through fold, plan, emit and
+ * Verilator against the integer model with the cycle model checked (test/diff/run.ts).
+ * The count is printed at the end and written to bench/out/diff.json. Without
+ * BNNC_FUZZ=full (make test) it runs the first structure's eight cases only.
+ *
+ * The structures are other groups than make test's (test/diff/flow.test.ts);
+ * BNNC_FUZZ_SEED=k moves to the k-th block of 64 groups. Replay one case:
+ * BNNC_DIFF_SEED=<seed> npx vitest run test/diff
+ */
+import path from 'node:path';
+import { defineDiffSuite, seedsOfGroups } from '../diff/driver.js';
+
+const FULL = process.env.BNNC_FUZZ === 'full';
+const BLOCK = Number(process.env.BNNC_FUZZ_SEED ?? 0);
+if (!(Number.isSafeInteger(BLOCK) && BLOCK >= 0 && BLOCK < 2 ** 20)) throw new Error(`BNNC_FUZZ_SEED must be an integer in 0..2^20-1, got ${process.env.BNNC_FUZZ_SEED}`);
+const GROUPS = FULL ? 64 : 1;
+/** Groups 4096 + 64k .. 4096 + 64k + 63: far from make test's (0..63). */
+const FIRST_GROUP = 4096 + 64 * BLOCK;
+
+defineDiffSuite({
+  title: `differential fuzz${FULL ? '' : ' (slice; BNNC_FUZZ=full for 512 cases)'}: fold -> compile -> Verilator`,
+  seeds: seedsOfGroups(Array.from({ length: GROUPS }, (_, k) => FIRST_GROUP + k)),
+  minCases: FULL ? 500 : 8,
+  reportFile: FULL ? path.resolve('bench/out/diff.json') : undefined,
+  // 64 new structures per block: keep their builds out of the shared cache.
+  privateCache: FULL,
+});
