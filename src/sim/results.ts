@@ -54,27 +54,34 @@ export function parseResults(text: string, source: string): SimResults {
   const head = /^frames (\d+) classes (\d+) inpix (\d+) beats_per_frame (\d+)$/.exec(lines[1] ?? '');
   if (!head) fail('sizes line', "'frames N classes C inpix P beats_per_frame B'", JSON.stringify(lines[1]));
   const [frames, classes, inPix, beatsPerFrame] = head!.slice(1).map(Number);
+  for (const [name, v] of Object.entries({ frames, classes, inPix, beatsPerFrame })) {
+    if (!Number.isSafeInteger(v)) fail(name, 'a safe integer', String(v));
+  }
+  if (classes < 1 || classes > 32768) fail('classes', '1..32768', String(classes));
 
-  const cap = Math.max(frames, lines.length - 3, 0);
-  const classOut = new Int32Array(cap);
-  const scores = new Int32Array(cap * classes);
-  const firstIn = new Float64Array(cap);
-  const lastIn = new Float64Array(cap);
-  const outCycle = new Float64Array(cap);
+  // Sized by the beat lines present, never by a number in the file.
+  let count = 0;
+  while (2 + count < lines.length && lines[2 + count].startsWith('B ')) count++;
+  const classOut = new Int32Array(count);
+  const scores = new Int32Array(count * classes);
+  const firstIn = new Float64Array(count);
+  const lastIn = new Float64Array(count);
+  const outCycle = new Float64Array(count);
+  const int = (tok: string, lo: number, hi: number, what: string): number => {
+    const v = /^-?\d{1,16}$/.test(tok) ? Number(tok) : NaN;
+    if (!(Number.isSafeInteger(v) && v >= lo && v <= hi)) fail(what, `an integer in ${lo}..${hi}`, JSON.stringify(tok.slice(0, 40)));
+    return v;
+  };
   let beats = 0;
-  for (li = 2; li < lines.length; li++) {
-    const line = lines[li];
-    if (!line.startsWith('B ')) break;
-    const f = line.split(' ');
-    if (f.length !== 7 + classes - 1) fail('beat line', `${6 + classes} fields`, String(f.length - 1));
-    const nums = f.slice(1).map(Number);
-    if (nums.some((x) => !Number.isInteger(x))) fail('beat line', 'integers', line);
-    if (nums[0] !== beats) fail('beat index', String(beats), String(nums[0]));
-    firstIn[beats] = nums[1];
-    lastIn[beats] = nums[2];
-    outCycle[beats] = nums[3];
-    classOut[beats] = nums[4];
-    for (let j = 0; j < classes; j++) scores[beats * classes + j] = nums[5 + j];
+  for (li = 2; li < 2 + count; li++) {
+    const f = lines[li].split(' ');
+    if (f.length !== 6 + classes) fail('beat line', `${5 + classes} fields after B`, String(f.length - 1));
+    if (int(f[1], 0, Number.MAX_SAFE_INTEGER, 'beat index') !== beats) fail('beat index', String(beats), f[1]);
+    firstIn[beats] = int(f[2], -1, Number.MAX_SAFE_INTEGER, 'firstIn');
+    lastIn[beats] = int(f[3], -1, Number.MAX_SAFE_INTEGER, 'lastIn');
+    outCycle[beats] = int(f[4], 0, Number.MAX_SAFE_INTEGER, 'out');
+    classOut[beats] = int(f[5], 0, 0xffff, 'class');
+    for (let j = 0; j < classes; j++) scores[beats * classes + j] = int(f[6 + j], -0x80000000, 0x7fffffff, `score ${j}`);
     beats++;
   }
   const end = /^end cycles (\d+) sim_seconds ([\d.eE+-]+) timeout ([01]) frames_in (\d+) beats (\d+) reset_ready (\d+)$/.exec(
@@ -84,6 +91,10 @@ export function parseResults(text: string, source: string): SimResults {
     fail('end line', "'end cycles N sim_seconds S timeout T frames_in F beats K reset_ready R'", JSON.stringify(lines[li]));
   }
   const [cycles, simSeconds, timeout, framesIn, beatCount, resetReady] = end!.slice(1).map(Number);
+  for (const [name, v] of Object.entries({ cycles, framesIn, beats: beatCount, resetReady })) {
+    if (!Number.isSafeInteger(v)) fail(name, 'a safe integer', String(v));
+  }
+  if (!Number.isFinite(simSeconds)) fail('sim_seconds', 'a finite number', end![2]);
   if (beatCount !== beats) fail('beats', `${beats} (the beat lines)`, String(beatCount));
   return {
     frames,
@@ -91,11 +102,11 @@ export function parseResults(text: string, source: string): SimResults {
     inPix,
     beatsPerFrame,
     beats,
-    classOut: classOut.slice(0, beats),
-    scores: scores.slice(0, beats * classes),
-    firstIn: firstIn.slice(0, beats),
-    lastIn: lastIn.slice(0, beats),
-    outCycle: outCycle.slice(0, beats),
+    classOut,
+    scores,
+    firstIn,
+    lastIn,
+    outCycle,
     cycles,
     simSeconds,
     timedOut: timeout === 1,

@@ -34,6 +34,9 @@ export interface TapTrace {
   unknownBits: boolean;
 }
 
+/** Widest tap read (bits): far beyond any layer, small enough to allocate per beat. */
+const MAX_TAP_WIDTH = 1 << 24;
+
 interface VarDecl {
   scope: string;
   name: string;
@@ -94,6 +97,9 @@ export async function readStageTaps(file: string): Promise<TapTrace> {
       const ready = inScope.get(`stage${k}_tready`);
       if (!valid || !ready) {
         throw new InputError(file, `stage${k} taps`, 'stage<k>_tdata, _tvalid and _tready', 'an incomplete set');
+      }
+      if (!(Number.isSafeInteger(v.width) && v.width >= 1 && v.width <= MAX_TAP_WIDTH)) {
+        throw new InputError(file, `stage${k}_tdata width`, `an integer in 1..${MAX_TAP_WIDTH}`, String(v.width));
       }
       stageIds.set(k, { data: v.id, valid: valid.id, ready: ready.id, width: v.width });
       stages.set(k, { stage: k, width: v.width, beats: [] });
