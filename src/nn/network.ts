@@ -112,11 +112,6 @@ export class Network {
     return net;
   }
 
-  /** Build from a graph alone (parameters at their construction defaults). */
-  static fromGraph(graph: ModelGraph, opts: NetworkOptions): Network {
-    return new Network(graph, opts);
-  }
-
   loadTensors(tensors: Map<string, Tensor>): void {
     for (const l of this.layers) l.load(tensors);
     this.invalidate();

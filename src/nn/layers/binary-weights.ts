@@ -28,6 +28,11 @@ export class BinaryWeights {
   readonly bias: F32Block | null;
   readonly biasGrad: F32Block | null;
   readonly lrScale: number;
+  /**
+   * bin transposed, [outputs][rows padded to 4] (pads 0), for products with output
+   * gradients on the left; allocated by withTransposed().
+   */
+  binT: F32Block | null = null;
   private fresh = false;
 
   constructor(
@@ -53,7 +58,13 @@ export class BinaryWeights {
     this.lrScale = glorotLrScale(fanIn, fanOut);
   }
 
-  /** Recompute bin and colSum after the latent weights changed. */
+  /** Keep binT up to date from now on. */
+  withTransposed(env: LayerEnv): void {
+    if (!this.binT) this.binT = env.arena.f32(this.outputs * pad4(this.rows));
+    this.fresh = false;
+  }
+
+  /** Recompute bin, binT and colSum after the latent weights changed. */
   refresh(): void {
     if (this.fresh) return;
     const { rows, outputs, width } = this;
@@ -68,6 +79,11 @@ export class BinaryWeights {
         b[base + o] = v;
         s[o] += v;
       }
+    }
+    if (this.binT) {
+      const t = this.binT.a;
+      const tw = pad4(rows);
+      for (let o = 0; o < outputs; o++) for (let j = 0; j < rows; j++) t[o * tw + j] = b[j * width + o];
     }
     this.fresh = true;
   }

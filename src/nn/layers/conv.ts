@@ -9,7 +9,7 @@
  * (col2im).
  */
 import type { Conv2dSpec, Shape3, Tensor } from '../../graph/types.js';
-import type { F32Block, I32Block } from '../arena.js';
+import { pad4, type F32Block, type I32Block } from '../arena.js';
 import { BinaryWeights, columnTotals, padRows, unpadRows } from './binary-weights.js';
 import type { MatrixOptions } from './dense.js';
 import { Layer, type ForwardContext, type LayerEnv, type NeedInput, type Param, type PixelAffine } from './layer.js';
@@ -60,17 +60,20 @@ export class ConvLayer extends Layer {
     const width = this.w.width;
     this.block = Math.max(1, Math.min(B, Math.floor(BLOCK_ENTRIES / (this.R * this.J))));
     const { arena } = env;
+    // Entry lists hold a block's windows (J per row) or its output gradients (O per row).
+    const perRow = Math.max(this.J, O);
     this.rowPtr = arena.i32(this.block * this.R + 1);
     this.colPtr = arena.i32(this.J + 1);
-    this.idx = arena.i32(this.block * this.R * this.J);
-    this.val = arena.f32(this.block * this.R * this.J);
+    this.idx = arena.i32(this.block * this.R * perRow);
+    this.val = arena.f32(this.block * this.R * perRow);
     this.count = new Int32Array(this.J);
     this.colOffset = new Int32Array(this.J);
     for (let kh = 0, j = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) for (let ci = 0; ci < c; ci++) this.colOffset[j++] = (kh * wd + kw) * c + ci;
     this.yPad = arena.f32(B * this.R * width);
     this.y = width === O ? this.yPad.a : new Float32Array(B * this.R * O);
     this.gPad = arena.f32(B * this.R * width);
-    this.dPatch = arena.f32(this.block * this.R * this.J);
+    this.dPatch = arena.f32(this.block * this.R * pad4(this.J));
+    this.w.withTransposed(env);
     this.dx = arena.f32(B * this.inSize);
   }
 
@@ -190,15 +193,36 @@ export class ConvLayer extends Layer {
     // Masks are not used here: every window overlaps others, so a full product is needed.
     const dx = this.dx.a;
     dx.fill(0, 0, n * this.inSize);
+    // Window gradients dP = G * sign(W), as sparse rows of G times the transposed
+    // weights (register-tiled), then scattered back onto the input (col2im).
     const dp = this.dPatch.a;
+    const jw = pad4(J);
+    const g = this.gPad.a;
+    const binT = w.binT!;
+    const rowPtr = this.rowPtr.a;
     for (let b0 = 0; b0 < n; b0 += this.block) {
       const b1 = Math.min(n, b0 + this.block);
       const blockRows = (b1 - b0) * R;
-      pool.dots(this.dPatch.ptr, this.gPad.ptr + b0 * R * width * 4, blockRows, w.bin.ptr, J, width, J, false);
+      let nnz = 0;
+      rowPtr[0] = 0;
+      for (let row = 0; row < blockRows; row++) {
+        const base = (b0 * R + row) * width;
+        for (let o = 0; o < O; o++) {
+          const v = g[base + o];
+          if (v !== 0) {
+            idx[nnz] = o;
+            val[nnz] = v;
+            nnz++;
+          }
+        }
+        rowPtr[row + 1] = nnz;
+      }
+      dp.fill(0, 0, blockRows * jw);
+      pool.gather(this.dPatch.ptr, this.rowPtr.ptr, this.idx.ptr, this.val.ptr, blockRows, binT.ptr, jw);
       for (let b = b0, row = 0; b < b1; b++) {
         for (let r = 0; r < R; r++, row++) {
           const base = this.windowBase(b, r);
-          const pr = row * J;
+          const pr = row * jw;
           for (let j = 0; j < J; j++) dx[base + off[j]] += dp[pr + j];
         }
       }
