@@ -25,10 +25,11 @@ import {
   type TinyDesign,
 } from './fixtures/sim/tiny.js';
 import type { SimResults } from '../src/sim/results.js';
+import { compareResults, type ExpectedResults } from '../src/sim/compare.js';
 
 let work: string;
 let cacheDir: string;
-const sources = ['tiny_top.v', 'tiny_narrow.v'];
+const sources = ['tiny_top.v', 'tiny_narrow.v', 'tiny_faulty.v'];
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-sim-harness-'));
@@ -169,6 +170,59 @@ describe('verilator harness on tiny_narrow (8-bit input, 48-bit result)', () => 
     await expect(
       runSimulation({ binary: build.binary, rtlDir: FIXTURE_DIR, vectors, inPix: 4 }),
     ).rejects.toThrow(/s_axis_tdata.*32/);
+  });
+});
+
+/** The fixture's reference results in the verifier's form. */
+function tinyReference(d: TinyDesign, images: Uint8Array[]): ExpectedResults {
+  const n = images.length;
+  const scores = new Int32Array(n * d.classes);
+  const predictions = new Int32Array(n);
+  images.forEach((img, k) => {
+    const e = tinyExpected(d, img);
+    predictions[k] = e.cls;
+    scores.set(e.scores, k * d.classes);
+  });
+  return { classes: d.classes, indices: Int32Array.from(images.keys()), labels: new Int32Array(n).fill(-1), predictions, scores };
+}
+
+describe('frame accounting on broken designs', () => {
+  const d = TINY_TOP;
+  const images = randomImages(d, 12, 9);
+  let vectors: string;
+  beforeAll(() => {
+    vectors = path.join(work, 'faulty.bnnv');
+    writeTinyVectors(d, images, vectors);
+  });
+
+  it('sees a duplicated result beat, and every later frame one position late', async () => {
+    const { run } = await simulate({ rtlDir: FIXTURE_DIR, top: 'tiny_dup', sources, cacheDir, vectors, inPix: d.inPix, drain: 100 });
+    expect(run.timedOut).toBe(false);
+    expect(run.beats).toBe(13);
+    const c = compareResults(tinyReference(d, images), run);
+    expect(c.extra).toBe(1);
+    expect(c.lost).toBe(0);
+    expect(c.mismatches[0].position).toBe(6);
+    // Beat 6 repeats frame 5's result.
+    expect(c.mismatches[0].rtlScores).toEqual(Array.from(tinyExpected(d, images[5]).scores));
+  });
+
+  it('gives up on a design that stops accepting input, counting the frames that never came out', async () => {
+    const { run } = await simulate({
+      rtlDir: FIXTURE_DIR,
+      top: 'tiny_hang',
+      sources,
+      cacheDir,
+      vectors,
+      inPix: d.inPix,
+      stallLimit: 500,
+      drain: 100,
+    });
+    expect(run.timedOut).toBe(true);
+    expect(run.beats).toBe(8);
+    expect(run.framesIn).toBe(8);
+    const c = compareResults(tinyReference(d, images), run);
+    expect(c).toMatchObject({ lost: 4, extra: 0, mismatchCount: 0 });
   });
 });
 

@@ -89,6 +89,7 @@ export function readDesign(rtlDirArg: string): DesignInfo {
   } catch (e) {
     throw new InputError(src, 'JSON', 'valid JSON', (e as Error).message);
   }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new InputError(src, 'JSON', 'an object', JSON.stringify(m)?.slice(0, 40));
   if (m.format !== 'bnnc-rtl') throw new InputError(src, 'format', '"bnnc-rtl"', JSON.stringify(m.format));
   if (m.version !== 1) throw new InputError(src, 'version', '1', JSON.stringify(m.version));
   const top = str(m, 'top', src);
