@@ -59,7 +59,11 @@ function progressPrinter(enabled: boolean): (p: VerifyProgress) => void {
   let phase = '';
   let t0 = Date.now();
   return (p) => {
-    if (!enabled || p.phase === 'vectors' || p.phase === 'build') return;
+    if (!enabled || p.phase === 'vectors') return;
+    if (p.phase === 'build') {
+      process.stderr.write('verilator: building the simulation (or reusing the cached build)...\n');
+      return;
+    }
     if (p.phase !== phase) {
       bar?.done();
       phase = p.phase;

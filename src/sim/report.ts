@@ -34,8 +34,8 @@ export function formatVerifyReport(r: VerifyReport): string {
   const p = r.phases;
   lines.push(
     `  wall clock         vectors ${p.vectors.toFixed(1)} s, build ${p.build.toFixed(1)} s, simulate ${p.simulate.toFixed(1)} s` +
-      (p.timing > 0 ? `, timing ${p.timing.toFixed(1)} s` : '') +
-      (p.locate > 0 ? `, locate ${p.locate.toFixed(1)} s` : ''),
+      (cy.source === 'timing' ? `, timing run ${p.timing.toFixed(1)} s` : '') +
+      (r.locations.length > 0 ? `, locate ${p.locate.toFixed(1)} s` : ''),
   );
   if (r.vcd) lines.push(`  waveform           ${r.vcd}`);
   if (c.mismatches.length > 0) {
