@@ -55,9 +55,21 @@ function maxRssMB(): number {
 interface Measurement {
   impl: string;
   arch: string;
+  /** Training images per second of wall-clock time over the timed batches. */
   samplesPerSecond: number;
+  /** Training images per second of process CPU time (less sensitive to a busy machine). */
+  samplesPerCpuSecond: number;
   batches: number;
   maxRssMB: number;
+  /** Mean loss of the first and of the last timed batches: both implementations learn. */
+  lossFirst: number;
+  lossLast: number;
+  notes?: string;
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 // ---------------------------------------------------------------------------------
@@ -68,16 +80,34 @@ async function measureOurs(arch: string, batches: number, threads: number): Prom
   const model = buildModel(arch, { input: INPUT, classes: 10, seed: 1 });
   // Epoch 1 is the warm-up (JIT, first-touch of buffers); epoch 2 is timed.
   const n = Math.max(batches, WARMUP_BATCHES) * BATCH;
-  const r = await train(model, subset(ds, 0, n), subset(ds, 59000, 100), {
-    epochs: 2,
-    batchSize: BATCH,
-    lrStart: 3e-3,
-    lrFin: 3e-4,
-    seed: 1,
-    threads,
-  });
-  const trainSeconds = (n / r.history[1].samplesPerSecond);
-  return { impl: `bnnc-${threads}t`, arch, samplesPerSecond: n / trainSeconds, batches: n / BATCH, maxRssMB: maxRssMB() };
+  let cpuAtEpoch2 = 0;
+  let cpuAtEnd = 0;
+  const losses: number[] = [];
+  const r = await train(
+    model,
+    subset(ds, 0, n),
+    subset(ds, 59000, 100),
+    { epochs: 2, batchSize: BATCH, lrStart: 3e-3, lrFin: 3e-3, seed: 1, threads },
+    {
+      onBatch: (epoch, done, total, loss) => {
+        if (epoch === 1 && done === total) cpuAtEpoch2 = cpuSeconds();
+        if (epoch === 2) losses.push(loss);
+        if (epoch === 2 && done === total) cpuAtEnd = cpuSeconds();
+      },
+    },
+  );
+  const k = Math.max(1, Math.floor(losses.length / 4));
+  const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+  return {
+    impl: `bnnc-${threads}t`,
+    arch,
+    samplesPerSecond: r.history[1].samplesPerSecond,
+    samplesPerCpuSecond: n / (cpuAtEnd - cpuAtEpoch2),
+    batches: n / BATCH,
+    maxRssMB: maxRssMB(),
+    lossFirst: mean(losses.slice(0, k)),
+    lossLast: mean(losses.slice(-k)),
+  };
 }
 
 // ---------------------------------------------------------------------------------
@@ -158,7 +188,7 @@ async function measureTfjs(arch: string, batches: number, backend: 'wasm' | 'cpu
   let t = 0;
   let seed = 100;
 
-  function step(x: Tensor2D, targets: Tensor2D, lr: number): void {
+  function step(x: Tensor2D, targets: Tensor2D, lr: number): number {
     const moments: { mean: Tensor; variance: Tensor }[] = [];
     const { value, grads } = tf.variableGrads(() => {
       let h = tf.dropout(x, 0.2, undefined, seed++) as Tensor2D;
@@ -192,13 +222,14 @@ async function measureTfjs(arch: string, batches: number, backend: 'wasm' | 'cpu
         l.runVar.assign(tf.add(tf.mul(l.runVar, 1 - momentum), tf.mul(moments[i].variance, momentum)));
       });
     });
-    value.dataSync();
+    const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads), ...moments.flatMap((m) => [m.mean, m.variance])]);
+    return loss;
   }
 
   const ds = mnist('train');
   const size = 784;
-  const runBatch = (b: number): void => {
+  const runBatch = (b: number): number => {
     const xs = new Float32Array(BATCH * size);
     const ts = new Float32Array(BATCH * 10).fill(-1);
     for (let i = 0; i < BATCH; i++) {
@@ -206,13 +237,29 @@ async function measureTfjs(arch: string, batches: number, backend: 'wasm' | 'cpu
       for (let k = 0; k < size; k++) xs[i * size + k] = (2 / 255) * ds.images[j * size + k] - 1;
       ts[i * 10 + ds.labels[j]] = 1;
     }
-    tf.tidy(() => step(tf.tensor2d(xs, [BATCH, size]), tf.tensor2d(ts, [BATCH, 10]), 3e-3));
+    return tf.tidy(() => step(tf.tensor2d(xs, [BATCH, size]), tf.tensor2d(ts, [BATCH, 10]), 3e-3));
   };
   for (let b = 0; b < WARMUP_BATCHES; b++) runBatch(b);
   const t0 = performance.now();
-  for (let b = 0; b < batches; b++) runBatch(WARMUP_BATCHES + b);
+  const c0 = cpuSeconds();
+  const losses: number[] = [];
+  for (let b = 0; b < batches; b++) losses.push(runBatch(WARMUP_BATCHES + b));
   const seconds = (performance.now() - t0) / 1000;
-  return { impl: `tfjs-${backend}`, arch, samplesPerSecond: (batches * BATCH) / seconds, batches, maxRssMB: maxRssMB() };
+  const cpu = cpuSeconds() - c0;
+  const k = Math.max(1, Math.floor(losses.length / 4));
+  const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+  const flags = backend === 'wasm' ? `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}` : undefined;
+  return {
+    impl: `tfjs-${backend}`,
+    arch,
+    samplesPerSecond: (batches * BATCH) / seconds,
+    samplesPerCpuSecond: (batches * BATCH) / cpu,
+    batches,
+    maxRssMB: maxRssMB(),
+    lossFirst: mean(losses.slice(0, k)),
+    lossLast: mean(losses.slice(-k)),
+    notes: flags,
+  };
 }
 
 // ---------------------------------------------------------------------------------
@@ -255,7 +302,11 @@ async function throughput(): Promise<void> {
       const m = child(impl, arch, n);
       results.push(m);
       byImpl[impl] = m;
-      console.log(`${arch.padEnd(4)} ${impl.padEnd(10)} ${m.samplesPerSecond.toFixed(0).padStart(7)} samples/s  peak RSS ${m.maxRssMB.toFixed(0).padStart(5)} MB  (${m.batches} batches of ${BATCH})`);
+      console.log(
+        `${arch.padEnd(4)} ${impl.padEnd(10)} ${m.samplesPerSecond.toFixed(0).padStart(7)} samples/s ` +
+          `(${m.samplesPerCpuSecond.toFixed(0).padStart(6)} per CPU-second)  peak RSS ${m.maxRssMB.toFixed(0).padStart(5)} MB  ` +
+          `loss ${m.lossFirst.toFixed(3)} -> ${m.lossLast.toFixed(3)}  (${m.batches} batches of ${BATCH})${m.notes ? `  [${m.notes}]` : ''}`,
+      );
     }
     const best = Math.max(byImpl['bnnc-1t'].samplesPerSecond, byImpl['bnnc-2t'].samplesPerSecond);
     const ratio = best / byImpl['tfjs-wasm'].samplesPerSecond;

@@ -29,7 +29,6 @@ export class ConvLayer extends Layer {
   private readonly colPtr: I32Block;
   private readonly idx: I32Block;
   private readonly val: F32Block;
-  private readonly count: Int32Array;
   /** Offset of each window column (kh, kw, c) from the window's top-left input value. */
   private readonly colOffset: Int32Array;
   private readonly yPad: F32Block;
@@ -66,7 +65,6 @@ export class ConvLayer extends Layer {
     this.colPtr = arena.i32(this.J + 1);
     this.idx = arena.i32(this.block * this.R * perRow);
     this.val = arena.f32(this.block * this.R * perRow);
-    this.count = new Int32Array(this.J);
     this.colOffset = new Int32Array(this.J);
     for (let kh = 0, j = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) for (let ci = 0; ci < c; ci++) this.colOffset[j++] = (kh * wd + kw) * c + ci;
     this.yPad = arena.f32(B * this.R * width);
@@ -153,37 +151,35 @@ export class ConvLayer extends Layer {
     const colPtr = this.colPtr.a;
     const idx = this.idx.a;
     const val = this.val.a;
-    const count = this.count;
     const off = this.colOffset;
+    const [oh, ow] = this.outShape;
+    const ci = this.inShape[2];
+    const rowStride = this.inShape[1] * ci;
     for (let b0 = 0; b0 < n; b0 += this.block) {
       const b1 = Math.min(n, b0 + this.block);
       // Column lists of the block's windows, rows numbered globally (b * R + r) so the
       // kernel reads the matching gradient rows; rows in increasing order per column.
-      count.fill(0);
-      for (let b = b0; b < b1; b++) {
-        for (let r = 0; r < R; r++) {
-          const base = this.windowBase(b, r);
-          for (let j = 0; j < J; j++) if (x[base + off[j]] !== c) count[j]++;
-        }
-      }
+      // Column j = (kh, kw, c) of every window is a shifted view of the input, so one
+      // pass, column by column, writes the lists in order.
+      let nnz = 0;
       colPtr[0] = 0;
       for (let j = 0; j < J; j++) {
-        colPtr[j + 1] = colPtr[j] + count[j];
-        count[j] = colPtr[j];
-      }
-      for (let b = b0; b < b1; b++) {
-        for (let r = 0; r < R; r++) {
-          const base = this.windowBase(b, r);
-          const g = b * R + r;
-          for (let j = 0; j < J; j++) {
-            const v = x[base + off[j]] - c;
-            if (v !== 0) {
-              const at = count[j]++;
-              idx[at] = g;
-              val[at] = v;
+        const oj = off[j];
+        for (let b = b0; b < b1; b++) {
+          let g = b * R;
+          for (let oy = 0; oy < oh; oy++) {
+            let xi = b * this.inSize + oy * rowStride + oj;
+            for (let ox = 0; ox < ow; ox++, g++, xi += ci) {
+              const v = x[xi] - c;
+              if (v !== 0) {
+                idx[nnz] = g;
+                val[nnz] = v;
+                nnz++;
+              }
             }
           }
         }
+        colPtr[j + 1] = nnz;
       }
       pool.gather(w.grad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, this.gPad.ptr, width);
     }
