@@ -180,8 +180,10 @@ export async function classify<I>(spec: LoaderFuzz<I>, input: I): Promise<Outcom
 }
 
 /** Shrink a failing input while it keeps failing with the same signature (bounded tries). */
-async function shrink<I>(spec: LoaderFuzz<I>, input: I, signature: string, budget = 200): Promise<I> {
-  if (!spec.smaller) return input;
+async function shrink<I>(spec: LoaderFuzz<I>, input: I, signature: string, budget = 100): Promise<I> {
+  // Chunk removal cannot keep a deep nest balanced, and each try of one costs a stack
+  // overflow: such inputs are reported as found (regressions.test.ts has minimal ones).
+  if (!spec.smaller || signature.includes('Maximum call stack size exceeded')) return input;
   let best = input;
   let tries = 0;
   let progress = true;

@@ -72,11 +72,11 @@ describe('simulator readers refuse huge declared sizes before allocating', () =>
     if (threw !== undefined) expect(threw).toBeInstanceOf(InputError);
   });
 
-  it('a VCD declaring a 2^24-bit tap (beyond any design bnnc emits) is refused, naming the width', async () => {
+  it('a VCD declaring a tap of 2^24 + 1 bits (beyond any design bnnc emits) is refused, naming the width', async () => {
     // Tap widths are at most a layer's neurons (2^20) or the result beat (16 + 32 x 65535
-    // bits). 2^24 rather than 2^31: today the reader trusts the width, and 2^31 bits per
-    // beat would take minutes and gigabytes before this test could fail.
-    const text = vcdBase(3, true).replace('$var wire 8 % stage0_tdata [7:0] $end', '$var wire 16777216 % stage0_tdata $end');
+    // bits). Just past 2^24 rather than 2^31: a reader that trusted the width would take
+    // minutes and gigabytes on 2^31 bits per beat before this test could fail.
+    const text = vcdBase(3, true).replace('$var wire 8 % stage0_tdata [7:0] $end', '$var wire 16777217 % stage0_tdata $end');
     const f = path.join(tmp, 'wide.vcd');
     fs.writeFileSync(f, text);
     const err = await readStageTaps(f).then(
@@ -84,7 +84,7 @@ describe('simulator readers refuse huge declared sizes before allocating', () =>
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(InputError);
-    expect((err as Error).message).toMatch(/16777216/);
+    expect((err as Error).message).toMatch(/16777217/);
   });
 
   it('a character reference beyond U+10FFFF in a JUnit report is an InputError', () => {
