@@ -417,7 +417,7 @@ export function makeCase(seed: number): DiffCase {
     folded = randomExtremeFolded(structure, rng);
   }
   const npix = structure.input[0] * structure.input[1] * structure.input[2];
-  const n = 8 + rng.int(5);
+  const n = 32 + rng.int(9);
   const images = randomCaseImages(rng.fork(), npix, n);
   const traffic = rng.next() < 0.25;
   const gaps = traffic ? rng.uniform(0, 0.5) : 0;
