@@ -26,10 +26,12 @@ export async function runWorker(): Promise<void> {
   const spec = mod.SPECS[job.name];
   if (!spec) throw new Error(`no fuzz spec ${job.name} in ${job.specModule}`);
   const progress = new Int32Array(job.progress);
+  let report;
   try {
-    const report = await fuzzLoader(spec, job.runs, (i) => Atomics.store(progress, 0, i));
-    parentPort!.postMessage(report);
+    report = await fuzzLoader(spec, job.runs, (i) => Atomics.store(progress, 0, i));
   } finally {
+    // Before the report goes out: the test thread terminates the worker on receipt.
     removeScratch();
   }
+  parentPort!.postMessage(report);
 }
