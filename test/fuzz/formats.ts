@@ -2,6 +2,7 @@
  * Small helpers to take valid files apart and put (possibly inconsistent) pieces back
  * together, independently of the loaders under test.
  */
+import { MAX_INPUT_BYTES } from './harness.js';
 
 /** Split a safetensors file into header text and data buffer, trusting nothing but the base file. */
 export function splitSafetensors(bytes: Uint8Array): { header: string; data: Uint8Array } {
@@ -35,6 +36,14 @@ export function safetensorsBoundaries(bytes: Uint8Array): number[] {
     /* a base is always valid; nothing to add otherwise */
   }
   return out;
+}
+
+/**
+ * Cut an assembled file to the fuzz input limit. JSON escaping inside a safetensors
+ * header can double a mutated document; the cut file is still a malformed input.
+ */
+export function capBytes(b: Uint8Array): Uint8Array {
+  return b.length > MAX_INPUT_BYTES ? b.slice(0, MAX_INPUT_BYTES) : b;
 }
 
 export function concatBytes(parts: Uint8Array[]): Uint8Array {

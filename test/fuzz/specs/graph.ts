@@ -7,7 +7,7 @@ import { decodeModel, encodeModel } from '../../../src/graph/io.js';
 import { decodeSafetensors, encodeSafetensors, type DType, type TensorData } from '../../../src/graph/safetensors.js';
 import type { Model } from '../../../src/graph/types.js';
 import { tinyCnn, tinyMlp } from '../../fixtures/graph/models.js';
-import { bytesEqual, ensure, joinSafetensors, safetensorsBoundaries, splitSafetensors } from '../formats.js';
+import { bytesEqual, capBytes, ensure, joinSafetensors, safetensorsBoundaries, splitSafetensors } from '../formats.js';
 import { hex, smallerBytes, type LoaderFuzz } from '../harness.js';
 import { mutatedBytes } from '../mutate-bytes.js';
 import { mutatedJson } from '../mutate-json.js';
@@ -38,7 +38,7 @@ const safetensorsHeaders = SAFE_BASES.map((b) => splitSafetensors(b));
 const safetensorsHeaderMutations = fc
   .tuple(fc.nat({ max: SAFE_BASES.length - 1 }), fc.integer({ min: -9, max: 9 }), fc.boolean())
   .chain(([bi, delta, lie]) =>
-    mutatedJson([JSON.parse(safetensorsHeaders[bi].header)]).map((h) => joinSafetensors(h, safetensorsHeaders[bi].data, lie ? delta : 0)),
+    mutatedJson([JSON.parse(safetensorsHeaders[bi].header)]).map((h) => capBytes(joinSafetensors(h, safetensorsHeaders[bi].data, lie ? delta : 0))),
   );
 
 function sameTensor(a: { dtype: DType; shape: number[]; data: TensorData }, b: { dtype: DType; shape: number[]; data: TensorData }): boolean {
@@ -80,14 +80,14 @@ const GRAPHS = MODELS.map((m) => JSON.parse(JSON.stringify(m.graph)) as unknown)
 /** The graph JSON mutated and stored back with the model's real tensors. */
 const graphMutations = fc.tuple(fc.nat({ max: MODELS.length - 1 })).chain(([mi]) =>
   mutatedJson([GRAPHS[mi]]).map((graph) =>
-    encodeSafetensors(MODELS[mi].tensors, { format: 'bnnc-model', version: '1', graph }),
+    capBytes(encodeSafetensors(MODELS[mi].tensors, { format: 'bnnc-model', version: '1', graph })),
   ),
 );
 
 /** The safetensors header (metadata and tensor entries) mutated; data kept. */
 const modelHeaderMutations = fc.tuple(fc.nat({ max: MODELS.length - 1 }), fc.integer({ min: -9, max: 9 }), fc.boolean()).chain(([mi, delta, lie]) => {
   const { header, data } = splitSafetensors(MODEL_BASES[mi]);
-  return mutatedJson([JSON.parse(header)]).map((h) => joinSafetensors(h, data, lie ? delta : 0));
+  return mutatedJson([JSON.parse(header)]).map((h) => capBytes(joinSafetensors(h, data, lie ? delta : 0)));
 });
 
 const BAD_FLOATS = [NaN, Infinity, -Infinity, -1, -1e-30, 3.4e38, -3.4e38, 0, -0, 1e-45];

@@ -9,7 +9,7 @@ import type { FoldedModel } from '../../../src/int/types.js';
 import { decodeVectors, encodeVectors, VECTOR_MAGIC, type VectorFile } from '../../../src/int/vectors.js';
 import { Rng } from '../../../src/util/rng.js';
 import { tinyCnn, tinyMlp } from '../../fixtures/graph/models.js';
-import { bytesEqual, ensure, joinSafetensors, safetensorsBoundaries, splitSafetensors } from '../formats.js';
+import { bytesEqual, capBytes, ensure, joinSafetensors, safetensorsBoundaries, splitSafetensors } from '../formats.js';
 import { hex, smallerBytes, type LoaderFuzz } from '../harness.js';
 import { mutatedBytes, type IntField } from '../mutate-bytes.js';
 import { mutatedJson } from '../mutate-json.js';
@@ -24,14 +24,14 @@ const foldedModelJsonMutations = fc.nat({ max: FOLDED.length - 1 }).chain((i) =>
   const { header, data } = splitSafetensors(FOLDED_BASES[i]);
   const h = JSON.parse(header) as { __metadata__: Record<string, string> } & Record<string, unknown>;
   return mutatedJson([JSON.parse(h.__metadata__.model)]).map((model) =>
-    joinSafetensors(JSON.stringify({ ...h, __metadata__: { ...h.__metadata__, model } }), data),
+    capBytes(joinSafetensors(JSON.stringify({ ...h, __metadata__: { ...h.__metadata__, model } }), data)),
   );
 });
 
 /** The safetensors header (metadata, tensor entries) mutated; data kept. */
 const foldedHeaderMutations = fc.tuple(fc.nat({ max: FOLDED.length - 1 }), fc.integer({ min: -9, max: 9 }), fc.boolean()).chain(([i, delta, lie]) => {
   const { header, data } = splitSafetensors(FOLDED_BASES[i]);
-  return mutatedJson([JSON.parse(header)]).map((h) => joinSafetensors(h, data, lie ? delta : 0));
+  return mutatedJson([JSON.parse(header)]).map((h) => capBytes(joinSafetensors(h, data, lie ? delta : 0)));
 });
 
 export const foldedSpec: LoaderFuzz<Uint8Array> = {
