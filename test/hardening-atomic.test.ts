@@ -214,6 +214,7 @@ describe('bnnc train killed while saving (tfc, 200 images)', () => {
 
 describe('the Verilator build of bnnc verify killed in a fresh cache', () => {
   let cacheRoot: string;
+  let tmp: string;
   let cache: string;
   let dataArgs: string[];
   let mark: string;
@@ -223,6 +224,8 @@ describe('the Verilator build of bnnc verify killed in a fresh cache', () => {
     cacheRoot = path.join(work, 'cache-root');
     cache = path.join(cacheRoot, 'verilator');
     mark = path.join(work, 'verify.mark');
+    tmp = path.join(work, 'tmp');
+    fs.mkdirSync(tmp);
     const n = 6;
     const images = randomImages(7, 35, n);
     images.fill(0, 0, 35);
@@ -242,7 +245,9 @@ describe('the Verilator build of bnnc verify killed in a fresh cache', () => {
     return dir;
   }
 
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, BNNC_CACHE_DIR: cacheRoot });
+  /** The cache in cacheRoot; work directories (bnnc-verify-<pid>-*, bnnc-sim-<pid>-*) in a private TMPDIR. */
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, BNNC_CACHE_DIR: cacheRoot, TMPDIR: tmp });
+  const workDirs = (): string[] => fs.readdirSync(tmp).filter((n) => n.startsWith('bnnc-'));
 
   /** Entries complete, temporaries only of dead processes. */
   function checkCache(): { entries: string[]; runtimes: string[]; temporaries: string[] } {
@@ -277,6 +282,8 @@ describe('the Verilator build of bnnc verify killed in a fresh cache', () => {
     const after = checkCache();
     expect(after.entries.length).toBe(before.entries.length + (entry ? 1 : 0));
     if (!entry) expect(after.temporaries.length).toBeGreaterThan(0);
+    // The killed run's work directory is still there (its pid in the name)...
+    expect(workDirs().filter((n) => n.startsWith(`bnnc-verify-${k.pid}-`))).toHaveLength(1);
 
     const r = await runCli(['verify', design, ...dataArgs], { env: env() });
     expect(r.stderr).toBe('');
@@ -289,5 +296,7 @@ describe('the Verilator build of bnnc verify killed in a fresh cache', () => {
     expect(final.temporaries).toEqual([]);
     expect(final.entries.length).toBe(before.entries.length + 1);
     expect(final.runtimes.length).toBe(1);
+    // ...and the next run removed it (and its own).
+    expect(workDirs()).toEqual([]);
   });
 });

@@ -10,7 +10,6 @@
  * See docs/verification.md.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { datasetOptions, datasetSpecFromArgs, loadDataset, subset, type DatasetArgs } from '../data/registry.js';
@@ -23,6 +22,7 @@ import { readDesign } from '../sim/design.js';
 import { formatVerifyReport } from '../sim/report.js';
 import { verifyRtl, type VerifyProgress } from '../sim/verify.js';
 import { Progress } from '../util/progress.js';
+import { makeWorkDir } from '../util/stale.js';
 
 interface VerifyArgs extends DatasetArgs {
   rtlDir: string;
@@ -96,7 +96,7 @@ async function runCocotb(args: ArgumentsCamelCase<VerifyArgs>): Promise<void> {
   // Icarus runs a few hundred images a minute: without --limit, a sample, not the split.
   const limit = args.limit ?? COCOTB_DEFAULT_LIMIT;
   if (limit < ds.n) ds = subset(ds, 0, limit);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-verify-cocotb-'));
+  const work = makeWorkDir('bnnc-verify-cocotb-');
   try {
     const vectorsPath = path.join(work, 'vectors.bnnv');
     writeVectors(vectorsPath, f, ds.images, Uint32Array.from({ length: ds.n }, (_, i) => i), ds.labels, { activations: false });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ToolFailedError, ToolMissingError } from '../errors.js';
 import { packageRoot } from './paths.js';
+import { TOOLS as TOOL_TABLE } from '../util/tools.js';
 
 /** The cocotb version the Makefile pins (COCOTB_VERSION); keep the two equal. */
 export const COCOTB_PIN = '2.1.0';
@@ -86,7 +87,7 @@ function firstLine(command: string, args: string[], env: NodeJS.ProcessEnv, hint
 /** The simulator and its companions are on PATH (and new enough); returns its version line. */
 export function requireSimulator(simulator: CocotbSimulator, env: NodeJS.ProcessEnv = process.env): string {
   if (simulator === 'icarus') {
-    const hint = 'apt-get install iverilog (or make setup)';
+    const hint = TOOL_TABLE.iverilog.installHint;
     const version = firstLine('iverilog', ['-V'], env, hint);
     firstLine('vvp', ['-V'], env, hint);
     return version;

@@ -13,11 +13,11 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { InputError, ToolFailedError } from '../errors.js';
 import { readJunit, type JunitStatus } from './cocotb-junit.js';
 import { COCOTB_SIM_DIR, requirePython, requireSimulator, type CocotbSimulator } from './cocotb-tools.js';
+import { makeWorkDir } from '../util/stale.js';
 
 /** The tests in sim/cocotb/test_bnn_top.py, in the order they run. */
 export const COCOTB_TESTS = [
@@ -133,7 +133,7 @@ export async function runCocotbVerify(opts: CocotbOptions): Promise<CocotbReport
   const simulatorVersion = requireSimulator(simulator, env);
 
   const keep = opts.workDir !== undefined;
-  const workDir = keep ? path.resolve(opts.workDir!) : fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-cocotb-'));
+  const workDir = keep ? path.resolve(opts.workDir!) : makeWorkDir('bnnc-cocotb-');
   fs.mkdirSync(workDir, { recursive: true });
   const resultsXml = path.join(workDir, 'results.xml');
   fs.rmSync(resultsXml, { force: true });

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { ToolMissingError, ToolFailedError } from '../errors.js';
+import { TOOLS as TOOL_TABLE } from '../util/tools.js';
 
 export interface ToolInfo {
   /** The command as it will be run (looked up on PATH). */
@@ -23,10 +24,10 @@ const TOOLS = {
   verilator: {
     command: 'verilator',
     versionArgs: ['--version'],
-    installHint: 'apt-get install verilator (or make setup)',
+    installHint: TOOL_TABLE.verilator.installHint,
   },
-  'g++': { command: 'g++', versionArgs: ['--version'], installHint: 'apt-get install g++ (or make setup)' },
-  make: { command: 'make', versionArgs: ['--version'], installHint: 'apt-get install make (or make setup)' },
+  'g++': { command: 'g++', versionArgs: ['--version'], installHint: TOOL_TABLE['g++'].installHint },
+  make: { command: 'make', versionArgs: ['--version'], installHint: TOOL_TABLE.make.installHint },
 } satisfies Record<string, ToolSpec>;
 
 export type ToolName = keyof typeof TOOLS;

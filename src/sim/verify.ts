@@ -13,7 +13,6 @@
  *    stage taps in the VCD locate the first layer and neuron that depart.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { loadFolded } from '../int/serialize.js';
@@ -26,6 +25,8 @@ import { readDesign, type DesignInfo } from './design.js';
 import { locateMismatch, type MismatchLocation } from './locate.js';
 import { readStageTaps } from './vcd.js';
 import { buildHarness, type HarnessBuild } from './verilator-build.js';
+import { requireVerilatorTools } from './tools.js';
+import { makeWorkDir } from '../util/stale.js';
 import { runSimulation, type SimRun } from './verilator.js';
 
 export interface VerifyProgress {
@@ -167,7 +168,10 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
   }
   const progress = o.onProgress ?? (() => {});
   const phases = { vectors: 0, build: 0, simulate: 0, timing: 0, locate: 0 };
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-verify-'));
+  // A missing tool is one line (ToolMissingError) before anything else is printed or made.
+  requireVerilatorTools(o.env ?? process.env);
+  // Named with the pid, so that the next run removes what a killed one left (util/stale.ts).
+  const work = makeWorkDir('bnnc-verify-');
   try {
     // 1. Vectors.
     let t0 = Date.now();

@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { InputError, ToolFailedError } from '../errors.js';
 import { readResults, type SimResults } from './results.js';
 import { buildHarness, type HarnessBuild, type HarnessBuildOptions } from './verilator-build.js';
+import { makeWorkDir } from '../util/stale.js';
 
 export interface WaveformOptions {
   /** VCD file to write. */
@@ -97,7 +97,7 @@ export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
   checkProbability('backpressure', o.backpressure);
   if (!fs.existsSync(o.vectors)) throw new InputError(o.vectors, 'vector file', 'an existing file');
   if (o.vcd) fs.mkdirSync(path.dirname(path.resolve(o.vcd.file)), { recursive: true });
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-sim-'));
+  const work = makeWorkDir('bnnc-sim-'); // pid-named: a killed run's is removed by the next (util/stale.ts)
   try {
     const resultsFile = path.join(work, 'results.txt');
     const t0 = Date.now();

@@ -114,6 +114,8 @@ export interface KillPoint {
 }
 
 export interface KilledRun extends CliRun {
+  /** The CLI's process id (now dead). */
+  pid: number;
   /** The kill point was reached and the process group was killed there. */
   killed: boolean;
   /** The subject of the call the process stopped at. */
@@ -147,8 +149,8 @@ export async function runToKillPoint(args: string[], point: KillPoint, markFile:
   });
   // Wait for the state, not for a time: the mark file, then the stopped process.
   while (!finished && !(fs.existsSync(markFile) && isStopped(child.pid!))) await sleep(5);
-  if (finished) return { ...(await done), killed: false, at: '' };
+  if (finished) return { ...(await done), pid: child.pid!, killed: false, at: '' };
   process.kill(-child.pid!, 'SIGKILL');
   const r = await done;
-  return { ...r, killed: true, at: fs.readFileSync(markFile, 'utf8').trim() };
+  return { ...r, pid: child.pid!, killed: true, at: fs.readFileSync(markFile, 'utf8').trim() };
 }
