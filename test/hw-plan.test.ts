@@ -10,6 +10,7 @@ import { planHardware } from '../src/hw/plan.js';
 import { randomFoldedMlp } from '../src/hw/random-model.js';
 import { accBits, addrBits, clampThreshold, mulBits, signedBits, unsignedBits } from '../src/hw/widths.js';
 import { Rng } from '../src/util/rng.js';
+import type { FoldedMatrixLayer, FoldedModel } from '../src/int/types.js';
 
 const tfc = () => randomFoldedMlp({ input: [28, 28, 1], hidden: [64, 64, 64], classes: 10, seed: 1, name: 'tfc' });
 
@@ -142,7 +143,8 @@ describe('planHardware', () => {
 
   it('rejects models the RTL does not implement', () => {
     const f = tfc();
-    const conv = { ...f, layers: [{ ...f.layers[0], kind: 'conv' as const }, ...f.layers.slice(1)] };
+    const first = f.layers[0] as FoldedMatrixLayer;
+    const conv: FoldedModel = { ...f, layers: [{ ...first, kind: 'conv' }, ...f.layers.slice(1)] };
     expect(() => planHardware(conv, { kind: 'uniform', pe: 1, simd: 1 })).toThrow(BnncError);
     const noScores = { ...f, layers: f.layers.slice(0, 3) };
     expect(() => planHardware(noScores, { kind: 'uniform', pe: 1, simd: 1 })).toThrow(/output: expected scores/);
