@@ -60,6 +60,8 @@ export interface VerifyOptions {
   folded?: FoldedModel;
   cacheDir?: string;
   jobs?: number;
+  /** Unoptimised Verilator build (HarnessBuildOptions.quick): for short runs of many designs; default false. */
+  quickBuild?: boolean;
   env?: NodeJS.ProcessEnv;
   onProgress?: (p: VerifyProgress) => void;
 }
@@ -191,7 +193,7 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     // 2. Build and run.
     t0 = Date.now();
     progress({ phase: 'build', done: 0, total: 1 });
-    const buildOpts = { rtlDir: design.rtlDir, top: design.top, sources: design.sources, cacheDir: o.cacheDir, jobs: o.jobs, env: o.env };
+    const buildOpts = { rtlDir: design.rtlDir, top: design.top, sources: design.sources, cacheDir: o.cacheDir, jobs: o.jobs, quick: o.quickBuild, env: o.env };
     const fast = await buildHarness({ ...buildOpts, trace: false });
     const traced = o.vcd ? await buildHarness({ ...buildOpts, trace: true }) : null;
     phases.build = seconds(t0);
@@ -332,7 +334,7 @@ async function locateMismatches(
   mismatches: FrameMismatch[],
   images: Uint8Array,
   work: string,
-  buildOpts: { rtlDir: string; top: string; sources: string[]; cacheDir?: string; jobs?: number; env?: NodeJS.ProcessEnv },
+  buildOpts: { rtlDir: string; top: string; sources: string[]; cacheDir?: string; jobs?: number; quick?: boolean; env?: NodeJS.ProcessEnv },
   seed: number,
   env: NodeJS.ProcessEnv | undefined,
   progress: (p: VerifyProgress) => void,

@@ -30,6 +30,12 @@ export interface HarnessBuildOptions {
   trace?: boolean;
   /** Parallel jobs for verilation and the C++ build (default 2). */
   jobs?: number;
+  /**
+   * Build for a short run: Verilator and the C++ compiler without optimisation
+   * (QUICK_MAKE_VARS). A large design builds 2-3 times faster and simulates slower, which
+   * pays for a few hundred frames (the random differential tests); default false.
+   */
+  quick?: boolean;
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -54,11 +60,11 @@ export interface HarnessBuild {
 const CACHE_FORMAT = 1;
 
 /** Verilator options, apart from paths; part of the cache key. */
-export function verilatorArgs(top: string, trace: boolean, jobs: number): string[] {
+export function verilatorArgs(top: string, trace: boolean, jobs: number, quick = false): string[] {
   const args = [
     '--cc',
     '--exe',
-    '-O3',
+    quick ? '-O0' : '-O3',
     // X values become whatever is fastest, and initial state is random per seed (the
     // harness turns randomisation on), so the design must come up through its reset.
     '--x-assign',
@@ -87,6 +93,12 @@ export function verilatorArgs(top: string, trace: boolean, jobs: number): string
 
 /** make variables of the C++ build: verilated.mk defaults to -Os; simulations run for millions of cycles. */
 export const MAKE_VARS = ['OPT_FAST=-O2', 'OPT_SLOW=-O1', 'OPT_GLOBAL=-O2'];
+/** make variables of a quick build (HarnessBuildOptions.quick): no optimisation at all. */
+export const QUICK_MAKE_VARS = ['OPT_FAST=-O0', 'OPT_SLOW=-O0', 'OPT_GLOBAL=-O0'];
+
+function makeVars(quick: boolean | undefined): string[] {
+  return quick ? QUICK_MAKE_VARS : MAKE_VARS;
+}
 
 /** The Verilog sources of a design: the given list, or every *.v / *.sv file, sorted. */
 export function designSources(rtlDir: string, sources?: string[]): string[] {
@@ -131,8 +143,8 @@ export function cacheKey(
     sources: sources.map((f) => [f, sha256File(path.join(rtlDir, f))]),
     includes: includeFiles(rtlDir).map((f) => [f, sha256File(path.join(rtlDir, f))]),
     // -j does not change the result, so it stays out of the key.
-    args: verilatorArgs(opts.top, opts.trace ?? false, 1),
-    make: MAKE_VARS,
+    args: verilatorArgs(opts.top, opts.trace ?? false, 1, opts.quick),
+    make: makeVars(opts.quick),
     verilatorVersion,
     cxxVersion,
   };
@@ -190,7 +202,7 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
     const trace = opts.trace ?? false;
     const jobs = opts.jobs ?? 2;
     const args = [
-      ...verilatorArgs(opts.top, trace, jobs),
+      ...verilatorArgs(opts.top, trace, jobs, opts.quick),
       '-Mdir',
       objDir,
       `-I${rtlDir}`,
@@ -204,9 +216,9 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
     let runtimeReused = false;
     if (code === 0) {
       // Verilator's run-time library does not depend on the design: reuse its objects.
-      const runtime = runtimeCacheDir(cacheDir, verilator.version, cxx.version, trace);
+      const runtime = runtimeCacheDir(cacheDir, verilator.version, cxx.version, trace, makeVars(opts.quick));
       runtimeReused = restoreRuntimeObjects(runtime, objDir);
-      const makeArgs = ['-C', objDir, '-f', 'Vtop.mk', `-j${jobs}`, ...MAKE_VARS, 'Vtop'];
+      const makeArgs = ['-C', objDir, '-f', 'Vtop.mk', `-j${jobs}`, ...makeVars(opts.quick), 'Vtop'];
       const made = await runLogged('make', makeArgs, tmp, env);
       log += `\nmake ${makeArgs.join(' ')}${runtimeReused ? '  (run-time objects from the cache)' : ''}\n\n${made.log}`;
       code = made.code;
@@ -256,9 +268,9 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
  * the Verilator and compiler versions, the make variables and the trace switch (which
  * sets VM_TRACE), never on the design.
  */
-function runtimeCacheDir(cacheDir: string, verilatorVersion: string, cxxVersion: string, trace: boolean): string {
+function runtimeCacheDir(cacheDir: string, verilatorVersion: string, cxxVersion: string, trace: boolean, make: string[]): string {
   const key = createHash('sha256')
-    .update(JSON.stringify({ format: CACHE_FORMAT, verilatorVersion, cxxVersion, make: MAKE_VARS, trace }))
+    .update(JSON.stringify({ format: CACHE_FORMAT, verilatorVersion, cxxVersion, make, trace }))
     .digest('hex');
   return path.join(cacheDir, `runtime-${key.slice(0, 32)}`);
 }

@@ -176,6 +176,8 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
       backpressure: c.backpressure,
       seed: seed % 1000003,
       cacheDir: opts.cacheDir,
+      // Unoptimised Verilator and C++: a few dozen frames per design do not repay -O3.
+      quickBuild: true,
       locate: opts.locate ?? 1,
     });
     for (const line of r.failures) fail(`verify: ${line}`);
