@@ -299,4 +299,29 @@ describe('the Verilator build of bnnc verify killed in a fresh cache', () => {
     // ...and the next run removed it (and its own).
     expect(workDirs()).toEqual([]);
   });
+
+  it('verify --vcd killed with the simulation running: the waveform is the previous one, the next run writes it whole', async () => {
+    const design = newDesign();
+    const vcdDir = path.join(work, 'vcd');
+    fs.mkdirSync(vcdDir);
+    const vcd = path.join(vcdDir, 'wave.vcd');
+    const args = (images: string): string[] => ['verify', design, ...dataArgs, '--vcd', vcd, '--images', images];
+    // The new version's bytes, from a complete run to another name (the waveform is deterministic).
+    const ref = path.join(work, 'wave-ref.vcd');
+    expect((await runCli(['verify', design, ...dataArgs, '--vcd', ref, '--images', '1:3'], { env: env() })).code).toBe(0);
+    expect((await runCli(args('0:2'), { env: env() })).code).toBe(0);
+    const previous = fs.readFileSync(vcd);
+    expect(previous.equals(fs.readFileSync(ref))).toBe(false);
+
+    // Stopped right after starting the simulation: it may write its waveform, never into place.
+    const k = await runToKillPoint(args('1:3'), { op: 'spawn', match: '/Vtop --vectors ', when: 'after' }, mark, { env: env() });
+    expect(k.killed, `the run never reached the kill point (exit ${k.code}: ${k.stderr})`).toBe(true);
+    expect(fs.readFileSync(vcd).equals(previous)).toBe(true);
+
+    const r = await runCli(args('1:3'), { env: env() });
+    expect(r.code).toBe(0);
+    expect(fs.readdirSync(vcdDir)).toEqual(['wave.vcd']);
+    expect(fs.readFileSync(vcd).equals(fs.readFileSync(ref))).toBe(true);
+    expect(workDirs()).toEqual([]);
+  });
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { InputError, ToolFailedError } from '../errors.js';
 import { readResults, type SimResults } from './results.js';
 import { buildHarness, type HarnessBuild, type HarnessBuildOptions } from './verilator-build.js';
-import { makeWorkDir } from '../util/stale.js';
+import { cleanStaleSiblings, makeWorkDir, tempSiblingName } from '../util/stale.js';
 
 export interface WaveformOptions {
   /** VCD file to write. */
@@ -98,11 +98,16 @@ export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
   if (!fs.existsSync(o.vectors)) throw new InputError(o.vectors, 'vector file', 'an existing file');
   if (o.vcd) fs.mkdirSync(path.dirname(path.resolve(o.vcd.file)), { recursive: true });
   const work = makeWorkDir('bnnc-sim-'); // pid-named: a killed run's is removed by the next (util/stale.ts)
+  // The waveform is an output: written to a temporary sibling and renamed when the run succeeds.
+  const vcdTarget = o.vcd ? path.resolve(o.vcd.file) : null;
+  if (vcdTarget) cleanStaleSiblings(vcdTarget);
+  const vcdTmp = vcdTarget ? tempSiblingName(vcdTarget) : null;
   try {
     const resultsFile = path.join(work, 'results.txt');
     const t0 = Date.now();
+    const run = o.vcd ? { ...o, vcd: { ...o.vcd, file: vcdTmp! } } : o;
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
-      const child = spawn(o.binary, harnessArgs(o, resultsFile), {
+      const child = spawn(o.binary, harnessArgs(run, resultsFile), {
         cwd: path.resolve(o.rtlDir),
         env: o.env ?? process.env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,8 +138,11 @@ export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
       const tail = stderr.trim().split('\n').slice(-20).join('\n');
       throw new ToolFailedError('verilator simulation', `${o.binary} in ${o.rtlDir} exited with ${code}:\n${tail}`);
     }
-    return { ...readResults(resultsFile), wallSeconds };
+    const results = readResults(resultsFile);
+    if (vcdTmp && fs.existsSync(vcdTmp)) fs.renameSync(vcdTmp, vcdTarget!);
+    return { ...results, wallSeconds };
   } finally {
+    if (vcdTmp) fs.rmSync(vcdTmp, { force: true });
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
