@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { parseJsonStrict } from './json.js';
+import { describeValue, parseJsonStrict } from './json.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { inferShapes, validateGraph, validateTensors } from './validate.js';
 import { MODEL_FORMAT, MODEL_VERSION, type Model, type ModelGraph, type Shape3, type Tensor } from './types.js';
@@ -23,7 +23,7 @@ const METADATA_FIELDS = ['format', 'version', 'graph'];
 
 /** Encode a model as .bnn bytes. Refuses an invalid model (it could not be loaded back). */
 export function encodeModel(model: Model): Uint8Array {
-  const source = `model ${JSON.stringify(model.graph?.name)} (being saved)`;
+  const source = `model ${describeValue(model.graph?.name)} (being saved)`;
   const graph = validateGraph(model.graph, source);
   const normalized: Model = { graph, tensors: model.tensors };
   validateTensors(normalized, source);
@@ -40,14 +40,14 @@ export function decodeModel(bytes: Uint8Array, source: string): Model {
     }
   }
   if (metadata.format !== MODEL_FORMAT) {
-    throw new InputError(source, '__metadata__.format', `"${MODEL_FORMAT}" (a bnnc model file)`, metadata.format === undefined ? 'missing' : JSON.stringify(metadata.format));
+    throw new InputError(source, '__metadata__.format', `"${MODEL_FORMAT}" (a bnnc model file)`, metadata.format === undefined ? 'missing' : describeValue(metadata.format));
   }
   if (metadata.version !== String(MODEL_VERSION)) {
     throw new InputError(
       source,
       '__metadata__.version',
       `"${MODEL_VERSION}" (this bnnc reads model format version ${MODEL_VERSION})`,
-      metadata.version === undefined ? 'missing' : JSON.stringify(metadata.version),
+      metadata.version === undefined ? 'missing' : describeValue(metadata.version),
     );
   }
   if (metadata.graph === undefined) throw new InputError(source, '__metadata__.graph', 'the model graph as a JSON string', 'missing');
@@ -55,7 +55,7 @@ export function decodeModel(bytes: Uint8Array, source: string): Model {
 
   const modelTensors = new Map<string, Tensor>();
   for (const [name, t] of tensors) {
-    if (t.dtype !== 'F32') throw new InputError(source, `tensors[${JSON.stringify(name)}].dtype`, 'F32', t.dtype);
+    if (t.dtype !== 'F32') throw new InputError(source, `tensors[${describeValue(name)}].dtype`, 'F32', t.dtype);
     modelTensors.set(name, { shape: t.shape, data: t.data as Float32Array });
   }
   const model: Model = { graph, tensors: modelTensors };

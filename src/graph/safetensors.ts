@@ -13,7 +13,7 @@
  * against the bytes present before it is used.
  */
 import { InputError } from '../errors.js';
-import { isPlainObject, parseJsonStrict } from './json.js';
+import { describeValue, isPlainObject, parseJsonStrict } from './json.js';
 
 export type DType = 'F32' | 'I32' | 'U32' | 'U8';
 export type TensorData = Float32Array | Int32Array | Uint32Array | Uint8Array;
@@ -144,8 +144,17 @@ interface Entry {
   order: number;
 }
 
+/** Dimensions shown in an error message before the rest is elided. */
+const SHAPE_SHOWN = 16;
+
+/** A shape as error messages write it, "[2, 3, 4]", with at most SHAPE_SHOWN dimensions. */
+export function describeShape(shape: readonly number[]): string {
+  const more = shape.length > SHAPE_SHOWN ? `, ... (${shape.length} dimensions)` : '';
+  return `[${shape.slice(0, SHAPE_SHOWN).join(', ')}${more}]`;
+}
+
 function checkEntry(name: string, raw: unknown, source: string, order: number, bufferBytes: number): Entry {
-  const field = `tensors[${JSON.stringify(name)}]`;
+  const field = `tensors[${describeValue(name)}]`;
   if (!isPlainObject(raw)) throw new InputError(source, field, 'an object {dtype, shape, data_offsets}', typeof raw);
   for (const k of Object.keys(raw)) {
     if (!ENTRY_FIELDS.includes(k)) throw new InputError(source, `${field}.${k}`, 'only dtype, shape, data_offsets', 'an unknown field');
@@ -155,11 +164,11 @@ function checkEntry(name: string, raw: unknown, source: string, order: number, b
   }
   const dtype = raw.dtype;
   if (typeof dtype !== 'string' || !(DTYPES as string[]).includes(dtype)) {
-    throw new InputError(source, `${field}.dtype`, `one of ${DTYPES.join(', ')}`, JSON.stringify(dtype));
+    throw new InputError(source, `${field}.dtype`, `one of ${DTYPES.join(', ')}`, describeValue(dtype));
   }
   const shape = raw.shape;
   if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
-    throw new InputError(source, `${field}.shape`, 'an array of non-negative integers', JSON.stringify(shape));
+    throw new InputError(source, `${field}.shape`, 'an array of non-negative integers', describeValue(shape));
   }
   const offsets = raw.data_offsets;
   if (
@@ -168,11 +177,11 @@ function checkEntry(name: string, raw: unknown, source: string, order: number, b
     offsets.some((d) => !Number.isSafeInteger(d) || (d as number) < 0) ||
     (offsets[0] as number) > (offsets[1] as number)
   ) {
-    throw new InputError(source, `${field}.data_offsets`, '[begin, end] with 0 <= begin <= end', JSON.stringify(offsets));
+    throw new InputError(source, `${field}.data_offsets`, '[begin, end] with 0 <= begin <= end', describeValue(offsets));
   }
   const [begin, end] = offsets as [number, number];
   if (end > bufferBytes) {
-    throw new InputError(source, `${field}.data_offsets`, `an end within the ${bufferBytes}-byte buffer`, JSON.stringify(offsets));
+    throw new InputError(source, `${field}.data_offsets`, `an end within the ${bufferBytes}-byte buffer`, describeValue(offsets));
   }
   // Multiply step by step against the buffer size so a huge shape cannot overflow.
   let bytes = (shape as number[]).includes(0) ? 0 : DTYPE_SIZE[dtype as DType];
@@ -188,7 +197,7 @@ function checkEntry(name: string, raw: unknown, source: string, order: number, b
     throw new InputError(
       source,
       `${field}.shape`,
-      `[${(shape as number[]).join(', ')}] x ${DTYPE_SIZE[dtype as DType]}-byte ${dtype} to fill data_offsets [${begin}, ${end}] (${end - begin} bytes)`,
+      `${describeShape(shape as number[])} x ${DTYPE_SIZE[dtype as DType]}-byte ${dtype} to fill data_offsets [${begin}, ${end}] (${end - begin} bytes)`,
       Number.isFinite(bytes) ? `${bytes} bytes` : 'more bytes than the file holds',
     );
   }
@@ -227,7 +236,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): SafeTensor
   let order = 0;
   for (const [key, raw] of Object.entries(header)) {
     if (key === METADATA_KEY) {
-      if (!isPlainObject(raw)) throw new InputError(source, METADATA_KEY, 'an object of strings', JSON.stringify(raw));
+      if (!isPlainObject(raw)) throw new InputError(source, METADATA_KEY, 'an object of strings', describeValue(raw));
       for (const [mk, mv] of Object.entries(raw)) {
         if (typeof mv !== 'string') throw new InputError(source, `${METADATA_KEY}.${mk}`, 'a string', typeof mv);
       }
@@ -246,7 +255,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): SafeTensor
     if (e.begin !== at) {
       throw new InputError(
         source,
-        `tensors[${JSON.stringify(e.name)}].data_offsets`,
+        `tensors[${describeValue(e.name)}].data_offsets`,
         `to begin at byte ${at} (tensors contiguous, no overlap or gap)`,
         `[${e.begin}, ${e.end}]`,
       );

@@ -7,7 +7,8 @@
  * "layers[3].inFeatures".
  */
 import { InputError } from '../errors.js';
-import { checkJsonValue, isPlainObject } from './json.js';
+import { checkJsonValue, describeValue, isPlainObject, MAX_JSON_DEPTH } from './json.js';
+import { describeShape } from './safetensors.js';
 import { expectedTensors } from './tensors.js';
 import {
   MODEL_FORMAT,
@@ -48,14 +49,7 @@ const GRAPH_FIELDS = ['format', 'version', 'name', 'arch', 'input', 'classes', '
 const INPUT_FIELDS = ['height', 'width', 'channels', 'pixelScale', 'pixelOffset'];
 
 function show(v: unknown): string {
-  if (v === undefined) return 'missing';
-  let s: string;
-  try {
-    s = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
-  } catch {
-    s = String(v);
-  }
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return v === undefined ? 'missing' : describeValue(v, 60);
 }
 
 /** Field checks bound to one source, each returning the checked value. */
@@ -268,7 +262,8 @@ export function validateGraph(obj: unknown, source: string): ModelGraph {
   const graph: ModelGraph = { format: MODEL_FORMAT, version: MODEL_VERSION, name, arch, input, classes, layers };
   if (o.meta !== undefined) {
     if (!isPlainObject(o.meta)) f.fail('meta', 'an object', o.meta);
-    checkJsonValue(o.meta, source, 'meta');
+    // meta sits one level inside the graph object, whose JSON text parseJsonStrict limits to MAX_JSON_DEPTH.
+    checkJsonValue(o.meta, source, 'meta', MAX_JSON_DEPTH - 1);
     graph.meta = o.meta;
   }
   inferShapes(graph, source);
@@ -285,7 +280,7 @@ export function validateTensors(model: Model, source: string): void {
   const expected = expectedTensors(model.graph);
   const names = new Set(expected.map((t) => t.name));
   for (const name of model.tensors.keys()) {
-    if (!names.has(name)) f.failText(`tensors[${JSON.stringify(name)}]`, 'only tensors that a layer reads', 'an extra tensor');
+    if (!names.has(name)) f.failText(`tensors[${describeValue(name)}]`, 'only tensors that a layer reads', 'an extra tensor');
   }
   for (const spec of expected) {
     const field = `tensors[${JSON.stringify(spec.name)}]`;
@@ -293,7 +288,7 @@ export function validateTensors(model: Model, source: string): void {
     if (t === undefined) f.failText(field, `present (read by layers[${spec.layer}])`, 'missing');
     if (!(t.data instanceof Float32Array)) f.failText(`${field}.data`, 'a Float32Array', (t.data as object)?.constructor?.name ?? typeof t.data);
     const sameShape = t.shape.length === spec.shape.length && t.shape.every((d, i) => d === spec.shape[i]);
-    if (!sameShape) f.failText(`${field}.shape`, `[${spec.shape.join(', ')}]`, `[${t.shape.join(', ')}]`);
+    if (!sameShape) f.failText(`${field}.shape`, describeShape(spec.shape), describeShape(t.shape));
     const count = spec.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== count) f.failText(`${field}.data`, `${count} values`, `${t.data.length} values`);
     const data = t.data;
