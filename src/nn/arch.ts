@@ -20,6 +20,7 @@
  */
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
+import { describeValue, isPlainObject, parseJsonStrict } from '../graph/json.js';
 import {
   MODEL_FORMAT,
   MODEL_VERSION,
@@ -30,6 +31,7 @@ import {
   type Shape3,
   type Tensor,
 } from '../graph/types.js';
+import { validateGraph } from '../graph/validate.js';
 import { Rng } from '../util/rng.js';
 import { glorotUniformLimit } from './schedule.js';
 
@@ -69,7 +71,7 @@ export const BUILTIN_ARCHS = Object.keys(BUILTIN);
 
 function positiveInt(source: string, field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new InputError(source, field, 'a positive integer', JSON.stringify(v));
+    throw new InputError(source, field, 'a positive integer', describeValue(v));
   }
   return v;
 }
@@ -97,25 +99,27 @@ function parseConv(spec: string): ArchItem[] {
       }
       if ((m = /^pool(\d*)$/.exec(t))) return { type: 'pool', size: m[1] ? positiveInt(source, `item ${i + 1}`, Number(m[1])) : 2 };
       if ((m = /^fc(\d+)$/.exec(t))) return fc(positiveInt(source, `item ${i + 1}`, Number(m[1])));
-      throw new InputError(source, `item ${i + 1}`, '<channels>x<kernel>, pool[<size>] or fc<units>', JSON.stringify(t));
+      throw new InputError(source, `item ${i + 1}`, '<channels>x<kernel>, pool[<size>] or fc<units>', describeValue(t));
     });
 }
 
 function parseJson(path: string): ArchItem[] {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = JSON.parse(fs.readFileSync(path, 'utf8'));
+    text = fs.readFileSync(path, 'utf8');
   } catch (e) {
     throw new InputError(path, 'file', 'a readable JSON architecture', (e as Error).message);
   }
-  const list = Array.isArray(doc) ? doc : (doc as { layers?: unknown } | null)?.layers;
+  // Strict: a key given twice ({"units":8,"units":4096}) would otherwise read as the last one.
+  const doc = parseJsonStrict(text, path, 'file');
+  const list = Array.isArray(doc) ? doc : isPlainObject(doc) ? doc.layers : undefined;
   if (!Array.isArray(list)) throw new InputError(path, 'layers', 'an array of layers (or {"layers": [...]})');
   return list.map((raw: unknown, i): ArchItem => {
     const field = `layers[${i}]`;
     if (typeof raw !== 'object' || raw === null) throw new InputError(path, field, 'an object');
     const o = raw as Record<string, unknown>;
     const bias = o.bias === undefined ? undefined : o.bias === true ? true : o.bias === false ? false : undefined;
-    if (o.bias !== undefined && bias === undefined) throw new InputError(path, `${field}.bias`, 'true or false', JSON.stringify(o.bias));
+    if (o.bias !== undefined && bias === undefined) throw new InputError(path, `${field}.bias`, 'true or false', describeValue(o.bias));
     switch (o.type) {
       case 'conv':
         return { type: 'conv', channels: positiveInt(path, `${field}.channels`, o.channels), kernel: positiveInt(path, `${field}.kernel`, o.kernel ?? 3), bias };
@@ -124,7 +128,7 @@ function parseJson(path: string): ArchItem[] {
       case 'fc':
         return { type: 'fc', units: positiveInt(path, `${field}.units`, o.units), bias };
       default:
-        throw new InputError(path, `${field}.type`, '"conv", "pool" or "fc"', JSON.stringify(o.type));
+        throw new InputError(path, `${field}.type`, '"conv", "pool" or "fc"', describeValue(o.type));
     }
   });
 }
@@ -140,7 +144,7 @@ export function archItems(arch: string, input: InputSpec, classes: number): { it
     'arch',
     'name',
     `one of ${BUILTIN_ARCHS.join(', ')}, mlp:<sizes>, conv:<items> or a JSON file`,
-    JSON.stringify(arch),
+    describeValue(arch),
   );
 }
 
@@ -273,6 +277,9 @@ export function buildGraph(arch: string, opts: Omit<BuildOptions, 'seed'>): Mode
     layers,
     meta: builtin ? {} : { archSpec: arch },
   };
+  // The model limits (units, weights, activations per layer, layer count) are checked
+  // here, before buildModel allocates tensors for sizes that came from a file.
+  validateGraph(graph, `arch ${arch}`);
   return graph;
 }
 
