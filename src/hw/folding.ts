@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
+import { describeValue, parseJsonStrict } from '../graph/json.js';
 import { folds } from './cycles.js';
 
 export interface LayerFolding {
@@ -30,34 +31,25 @@ function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 }
 
-function describe(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 40)}...` : s;
-}
-
 /** Parse and check the structure of a folding JSON text (ranges are checked against the model by the planner). */
 export function parseFoldingJson(text: string, source: string): FoldingFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(source, '(file)', 'JSON', e instanceof Error ? e.message : String(e));
-  }
+  // Strict: a key given twice ({"pe":2,"pe":8}) would otherwise silently read as the last one.
+  const raw = parseJsonStrict(text, source, '(file)');
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InputError(source, '(top level)', 'an object { "layers": [...] }', describe(raw));
+    throw new InputError(source, '(top level)', 'an object { "layers": [...] }', describeValue(raw));
   }
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
     if (key !== 'layers' && key !== 'inPix') throw new InputError(source, key, 'only "layers" and "inPix"', 'an unknown key');
   }
   if (!Array.isArray(obj.layers) || obj.layers.length === 0) {
-    throw new InputError(source, 'layers', 'a non-empty array of { "pe", "simd" }', describe(obj.layers));
+    throw new InputError(source, 'layers', 'a non-empty array of { "pe", "simd" }', describeValue(obj.layers));
   }
   const layers: LayerFolding[] = [];
   const names: (string | undefined)[] = [];
   obj.layers.forEach((entry: unknown, k: number) => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw new InputError(source, `layers[${k}]`, 'an object { "pe", "simd" }', describe(entry));
+      throw new InputError(source, `layers[${k}]`, 'an object { "pe", "simd" }', describeValue(entry));
     }
     const e = entry as Record<string, unknown>;
     for (const key of Object.keys(e)) {
@@ -65,17 +57,17 @@ export function parseFoldingJson(text: string, source: string): FoldingFile {
         throw new InputError(source, `layers[${k}].${key}`, 'only "pe", "simd" and "name"', 'an unknown key');
       }
     }
-    if (!isPositiveInt(e.pe)) throw new InputError(source, `layers[${k}].pe`, 'a positive integer', describe(e.pe));
-    if (!isPositiveInt(e.simd)) throw new InputError(source, `layers[${k}].simd`, 'a positive integer', describe(e.simd));
+    if (!isPositiveInt(e.pe)) throw new InputError(source, `layers[${k}].pe`, 'a positive integer', describeValue(e.pe));
+    if (!isPositiveInt(e.simd)) throw new InputError(source, `layers[${k}].simd`, 'a positive integer', describeValue(e.simd));
     if (e.name !== undefined && typeof e.name !== 'string') {
-      throw new InputError(source, `layers[${k}].name`, 'a string', describe(e.name));
+      throw new InputError(source, `layers[${k}].name`, 'a string', describeValue(e.name));
     }
     layers.push({ pe: e.pe, simd: e.simd });
     names.push(e.name as string | undefined);
   });
   let inPix: number | undefined;
   if (obj.inPix !== undefined) {
-    if (!isPositiveInt(obj.inPix)) throw new InputError(source, 'inPix', 'a positive integer', describe(obj.inPix));
+    if (!isPositiveInt(obj.inPix)) throw new InputError(source, 'inPix', 'a positive integer', describeValue(obj.inPix));
     inPix = obj.inPix;
   }
   return { spec: { kind: 'perLayer', layers, names, source }, inPix };

@@ -5,6 +5,7 @@
  * (docs/integer-contract.md). Errors are InputErrors naming the field.
  */
 import { InputError } from '../errors.js';
+import { describeValue } from '../graph/json.js';
 import type { Shape3 } from '../graph/types.js';
 import { lastWordMask } from './bits.js';
 import { MAX_FRAC_BITS, MUL_LIMIT, SCORE_LIMIT, accRange } from './threshold.js';
@@ -22,13 +23,13 @@ export function isShape3(v: unknown): v is Shape3 {
 
 /** Throws an InputError (source = where the model came from) unless f is a valid folded model. */
 export function checkFolded(f: FoldedModel, source: string): void {
-  if (f.format !== FOLDED_FORMAT) throw new InputError(source, 'format', `"${FOLDED_FORMAT}"`, JSON.stringify(f.format));
-  if (f.version !== FOLDED_VERSION) throw new InputError(source, 'version', String(FOLDED_VERSION), JSON.stringify(f.version));
+  if (f.format !== FOLDED_FORMAT) throw new InputError(source, 'format', `"${FOLDED_FORMAT}"`, describeValue(f.format));
+  if (f.version !== FOLDED_VERSION) throw new InputError(source, 'version', String(FOLDED_VERSION), describeValue(f.version));
   if (typeof f.name !== 'string') throw new InputError(source, 'name', 'a string', typeof f.name);
   if (typeof f.sourceHash !== 'string') throw new InputError(source, 'sourceHash', 'a string', typeof f.sourceHash);
-  if (!isShape3(f.input)) throw new InputError(source, 'input', `[h, w, c] positive integers, h*w*c <= ${MAX_ACTIVATION}`, JSON.stringify(f.input));
-  if (!(Number.isSafeInteger(f.classes) && f.classes >= 1)) throw new InputError(source, 'classes', 'a positive integer', String(f.classes));
-  if (!Array.isArray(f.layers) || f.layers.length === 0) throw new InputError(source, 'layers', 'a non-empty array', JSON.stringify(f.layers));
+  if (!isShape3(f.input)) throw new InputError(source, 'input', `[h, w, c] positive integers, h*w*c <= ${MAX_ACTIVATION}`, describeValue(f.input));
+  if (!(Number.isSafeInteger(f.classes) && f.classes >= 1)) throw new InputError(source, 'classes', 'a positive integer', describeValue(f.classes));
+  if (!Array.isArray(f.layers) || f.layers.length === 0) throw new InputError(source, 'layers', 'a non-empty array', describeValue(f.layers));
 
   let shape: Shape3 = f.input;
   let prev: FoldedLayer | null = null;
@@ -37,9 +38,9 @@ export function checkFolded(f: FoldedModel, source: string): void {
     const isLast = i === f.layers.length - 1;
     if (typeof l.name !== 'string') throw new InputError(source, `${at}.name`, 'a string', typeof l.name);
     if (!isShape3(l.inShape) || !sameShape(l.inShape, shape)) {
-      throw new InputError(source, `${at}.inShape`, `${fmt(shape)} (the previous output)`, JSON.stringify(l.inShape));
+      throw new InputError(source, `${at}.inShape`, `${fmt(shape)} (the previous output)`, describeValue(l.inShape));
     }
-    if (!isShape3(l.outShape)) throw new InputError(source, `${at}.outShape`, '[h, w, c] positive integers', JSON.stringify(l.outShape));
+    if (!isShape3(l.outShape)) throw new InputError(source, `${at}.outShape`, '[h, w, c] positive integers', describeValue(l.outShape));
     const [h, w, c] = l.inShape;
 
     if (l.kind === 'maxpool') {
@@ -48,42 +49,42 @@ export function checkFolded(f: FoldedModel, source: string): void {
         throw new InputError(source, at, 'a maxpool only right after a threshold layer', prev ? prev.kind : 'the input');
       }
       if (!(Number.isSafeInteger(l.size) && l.size >= 1 && l.size <= h && l.size <= w)) {
-        throw new InputError(source, `${at}.size`, `an integer in 1..${Math.min(h, w)}`, String(l.size));
+        throw new InputError(source, `${at}.size`, `an integer in 1..${Math.min(h, w)}`, describeValue(l.size));
       }
       const expected: Shape3 = [Math.floor(h / l.size), Math.floor(w / l.size), c];
       if (!sameShape(l.outShape, expected)) throw new InputError(source, `${at}.outShape`, fmt(expected), fmt(l.outShape));
     } else if (l.kind === 'dense' || l.kind === 'conv') {
       const expectInput = i === 0 ? 'pixels' : 'bits';
-      if (l.input !== expectInput) throw new InputError(source, `${at}.input`, `"${expectInput}"`, JSON.stringify(l.input));
+      if (l.input !== expectInput) throw new InputError(source, `${at}.input`, `"${expectInput}"`, describeValue(l.input));
       if (!(Number.isSafeInteger(l.rows) && l.rows >= 1 && l.rows <= MAX_ACTIVATION)) {
-        throw new InputError(source, `${at}.rows`, 'a positive integer', String(l.rows));
+        throw new InputError(source, `${at}.rows`, 'a positive integer', describeValue(l.rows));
       }
       const k = l.kernel;
       let cols: number;
       let expected: Shape3;
       if (l.kind === 'dense') {
-        if (k !== 1) throw new InputError(source, `${at}.kernel`, '1 for a dense layer', String(k));
+        if (k !== 1) throw new InputError(source, `${at}.kernel`, '1 for a dense layer', describeValue(k));
         cols = h * w * c;
         expected = [1, 1, l.rows];
       } else {
         if (!(Number.isSafeInteger(k) && k >= 1 && k <= h && k <= w)) {
-          throw new InputError(source, `${at}.kernel`, `an integer in 1..${Math.min(h, w)}`, String(k));
+          throw new InputError(source, `${at}.kernel`, `an integer in 1..${Math.min(h, w)}`, describeValue(k));
         }
         cols = k * k * c;
         expected = [h - k + 1, w - k + 1, l.rows];
       }
-      if (l.cols !== cols) throw new InputError(source, `${at}.cols`, String(cols), String(l.cols));
+      if (l.cols !== cols) throw new InputError(source, `${at}.cols`, String(cols), describeValue(l.cols));
       if (!sameShape(l.outShape, expected)) throw new InputError(source, `${at}.outShape`, fmt(expected), fmt(l.outShape));
       checkWeights(l.weights, l.rows, cols, source, `${at}.weights`);
       const { lo, hi } = accRange(l.input === 'bits' ? { kind: 'bits', cols } : { kind: 'pixels', cols, scale: 1, offset: 0, sumW: 0 });
 
       if (isLast) {
-        if (l.output.kind !== 'scores') throw new InputError(source, `${at}.output.kind`, '"scores" in the last layer', JSON.stringify(l.output.kind));
-        if (l.rows !== f.classes) throw new InputError(source, `${at}.rows`, `${f.classes} (classes)`, String(l.rows));
+        if (l.output.kind !== 'scores') throw new InputError(source, `${at}.output.kind`, '"scores" in the last layer', describeValue(l.output.kind));
+        if (l.rows !== f.classes) throw new InputError(source, `${at}.rows`, `${f.classes} (classes)`, describeValue(l.rows));
         if (l.outShape[0] !== 1 || l.outShape[1] !== 1) throw new InputError(source, `${at}.outShape`, `[1, 1, ${f.classes}]`, fmt(l.outShape));
         const { mul, add, fracBits } = l.output;
         if (!(Number.isSafeInteger(fracBits) && fracBits >= 0 && fracBits <= MAX_FRAC_BITS)) {
-          throw new InputError(source, `${at}.output.fracBits`, `an integer in 0..${MAX_FRAC_BITS}`, String(fracBits));
+          throw new InputError(source, `${at}.output.fracBits`, `an integer in 0..${MAX_FRAC_BITS}`, describeValue(fracBits));
         }
         checkInt32(mul, l.rows, source, `${at}.output.mul`);
         checkInt32(add, l.rows, source, `${at}.output.add`);
@@ -95,7 +96,7 @@ export function checkFolded(f: FoldedModel, source: string): void {
           }
         }
       } else {
-        if (l.output.kind !== 'threshold') throw new InputError(source, `${at}.output.kind`, '"threshold" before the last layer', JSON.stringify(l.output.kind));
+        if (l.output.kind !== 'threshold') throw new InputError(source, `${at}.output.kind`, '"threshold" before the last layer', describeValue(l.output.kind));
         const t = l.output.thresholds;
         checkInt32(t, l.rows, source, `${at}.output.thresholds`);
         for (let r = 0; r < l.rows; r++) {
@@ -103,7 +104,7 @@ export function checkFolded(f: FoldedModel, source: string): void {
         }
       }
     } else {
-      throw new InputError(source, `${at}.kind`, '"dense", "conv" or "maxpool"', JSON.stringify((l as { kind: unknown }).kind));
+      throw new InputError(source, `${at}.kind`, '"dense", "conv" or "maxpool"', describeValue((l as { kind: unknown }).kind));
     }
     shape = l.outShape;
     prev = l;

@@ -15,8 +15,8 @@
  */
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
-import { isPlainObject, parseJsonStrict } from '../graph/json.js';
-import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorData } from '../graph/safetensors.js';
+import { describeValue, isPlainObject, parseJsonStrict } from '../graph/json.js';
+import { decodeSafetensors, describeShape, encodeSafetensors, type SafeTensor, type TensorData } from '../graph/safetensors.js';
 import type { Shape3 } from '../graph/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { checkFolded } from './check.js';
@@ -47,7 +47,7 @@ function describeLayer(l: FoldedLayer): Record<string, unknown> {
 }
 
 export function encodeFolded(f: FoldedModel): Uint8Array {
-  checkFolded(f, `folded model ${JSON.stringify(f.name)} (being saved)`);
+  checkFolded(f, `folded model ${describeValue(f.name)} (being saved)`);
   const model = {
     name: f.name,
     sourceHash: f.sourceHash,
@@ -73,10 +73,10 @@ export function decodeFolded(bytes: Uint8Array, source: string): FoldedModel {
   const { metadata, tensors } = decodeSafetensors(bytes, source);
   exactKeys(metadata, METADATA_FIELDS, source, '__metadata__');
   if (metadata.format !== FOLDED_FORMAT) {
-    throw new InputError(source, '__metadata__.format', `"${FOLDED_FORMAT}" (a bnnc folded model file)`, JSON.stringify(metadata.format));
+    throw new InputError(source, '__metadata__.format', `"${FOLDED_FORMAT}" (a bnnc folded model file)`, describeValue(metadata.format));
   }
   if (metadata.version !== String(FOLDED_VERSION)) {
-    throw new InputError(source, '__metadata__.version', `"${FOLDED_VERSION}"`, JSON.stringify(metadata.version));
+    throw new InputError(source, '__metadata__.version', `"${FOLDED_VERSION}"`, describeValue(metadata.version));
   }
   const m = parseJsonStrict(metadata.model, source, '__metadata__.model');
   if (!isPlainObject(m)) throw new InputError(source, 'model', 'a JSON object', typeof m);
@@ -86,9 +86,9 @@ export function decodeFolded(bytes: Uint8Array, source: string): FoldedModel {
   const used = new Set<string>();
   const take = (name: string, dtype: 'U32' | 'I32', shape: number[]): TensorData => {
     const t: SafeTensor | undefined = tensors.get(name);
-    if (!t) throw new InputError(source, `tensors[${JSON.stringify(name)}]`, `a ${dtype} tensor [${shape.join(', ')}]`, 'missing');
+    if (!t) throw new InputError(source, `tensors[${describeValue(name)}]`, `a ${dtype} tensor [${shape.join(', ')}]`, 'missing');
     if (t.dtype !== dtype || t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-      throw new InputError(source, `tensors[${JSON.stringify(name)}]`, `${dtype} [${shape.join(', ')}]`, `${t.dtype} [${t.shape.join(', ')}]`);
+      throw new InputError(source, `tensors[${describeValue(name)}]`, `${dtype} ${describeShape(shape)}`, `${t.dtype} ${describeShape(t.shape)}`);
     }
     used.add(name);
     return t.data;
@@ -101,12 +101,12 @@ export function decodeFolded(bytes: Uint8Array, source: string): FoldedModel {
       exactKeys(raw, POOL_FIELDS, source, at);
       return { kind: 'maxpool', name: raw.name as string, inShape: raw.inShape as Shape3, outShape: raw.outShape as Shape3, size: raw.size as number };
     }
-    if (raw.kind !== 'dense' && raw.kind !== 'conv') throw new InputError(source, `${at}.kind`, '"dense", "conv" or "maxpool"', JSON.stringify(raw.kind));
+    if (raw.kind !== 'dense' && raw.kind !== 'conv') throw new InputError(source, `${at}.kind`, '"dense", "conv" or "maxpool"', describeValue(raw.kind));
     exactKeys(raw, MATRIX_FIELDS, source, at);
     const rows = raw.rows;
     const cols = raw.cols;
-    if (!(Number.isSafeInteger(rows) && (rows as number) >= 1)) throw new InputError(source, `${at}.rows`, 'a positive integer', JSON.stringify(rows));
-    if (!(Number.isSafeInteger(cols) && (cols as number) >= 1)) throw new InputError(source, `${at}.cols`, 'a positive integer', JSON.stringify(cols));
+    if (!(Number.isSafeInteger(rows) && (rows as number) >= 1)) throw new InputError(source, `${at}.rows`, 'a positive integer', describeValue(rows));
+    if (!(Number.isSafeInteger(cols) && (cols as number) >= 1)) throw new InputError(source, `${at}.cols`, 'a positive integer', describeValue(cols));
     const r = rows as number;
     const out = raw.output;
     if (!isPlainObject(out)) throw new InputError(source, `${at}.output`, 'an object', typeof out);
@@ -138,10 +138,10 @@ export function decodeFolded(bytes: Uint8Array, source: string): FoldedModel {
         },
       };
     }
-    throw new InputError(source, `${at}.output.kind`, '"threshold" or "scores"', JSON.stringify(out.kind));
+    throw new InputError(source, `${at}.output.kind`, '"threshold" or "scores"', describeValue(out.kind));
   });
   for (const name of tensors.keys()) {
-    if (!used.has(name)) throw new InputError(source, `tensors[${JSON.stringify(name)}]`, 'only the tensors the layers name', 'an unused tensor');
+    if (!used.has(name)) throw new InputError(source, `tensors[${describeValue(name)}]`, 'only the tensors the layers name', 'an unused tensor');
   }
 
   const f: FoldedModel = {
