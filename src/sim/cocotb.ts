@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, ToolFailedError } from '../errors.js';
+import { describeValue, isPlainObject, parseJsonStrict } from '../graph/json.js';
 import { readJunit, type JunitStatus } from './cocotb-junit.js';
 import { COCOTB_SIM_DIR, requirePython, requireSimulator, type CocotbSimulator } from './cocotb-tools.js';
 import { makeWorkDir } from '../util/stale.js';
@@ -101,6 +102,27 @@ const INPUT_ERROR_TAG = 'BNNC_INPUT_ERROR ';
 const EXIT_INPUT = 2;
 const EXIT_BUILD = 3;
 
+/**
+ * The InputError run.py reported on its tagged line ({source, field, expected, got} as
+ * JSON). A line that does not hold that record is the Python side misbehaving, so it
+ * becomes a ToolFailedError quoting the line rather than a SyntaxError.
+ */
+export function reportedInputError(json: string): InputError | ToolFailedError {
+  let record: unknown;
+  try {
+    record = parseJsonStrict(json, 'cocotb run.py', 'input error record');
+  } catch {
+    record = undefined;
+  }
+  if (isPlainObject(record)) {
+    const { source, field, expected, got } = record;
+    if (typeof source === 'string' && typeof field === 'string' && typeof expected === 'string' && (typeof got === 'string' || got === null || got === undefined)) {
+      return new InputError(source, field, expected, got ?? undefined);
+    }
+  }
+  return new ToolFailedError('cocotb', `run.py reported bad input in an unreadable form: ${describeValue(json)}`);
+}
+
 function checkOptions(opts: CocotbOptions): void {
   const manifest = path.join(opts.rtlDir, 'manifest.json');
   if (!fs.existsSync(manifest)) {
@@ -168,8 +190,7 @@ export async function runCocotbVerify(opts: CocotbOptions): Promise<CocotbReport
     if (run.code === EXIT_INPUT) {
       const tagged = run.tail.find((l) => l.startsWith(INPUT_ERROR_TAG));
       if (tagged) {
-        const e = JSON.parse(tagged.slice(INPUT_ERROR_TAG.length)) as Record<string, string | null>;
-        throw new InputError(e.source ?? '?', e.field ?? '?', e.expected ?? '?', e.got ?? undefined);
+        throw reportedInputError(tagged.slice(INPUT_ERROR_TAG.length));
       }
     }
     if (run.code === EXIT_BUILD) {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
+import { describeValue, parseJsonStrict } from '../graph/json.js';
 import type { Manifest } from '../emit/manifest.js';
 
 export interface DesignStage {
@@ -57,20 +58,20 @@ function field(obj: unknown, dotted: string, source: string): unknown {
 
 function posInt(obj: unknown, dotted: string, source: string): number {
   const v = field(obj, dotted, source);
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InputError(source, dotted, 'a positive integer', JSON.stringify(v));
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InputError(source, dotted, 'a positive integer', describeValue(v));
   return v;
 }
 
 function str(obj: unknown, dotted: string, source: string): string {
   const v = field(obj, dotted, source);
-  if (typeof v !== 'string') throw new InputError(source, dotted, 'a string', JSON.stringify(v));
+  if (typeof v !== 'string') throw new InputError(source, dotted, 'a string', describeValue(v));
   return v;
 }
 
 /** A file name inside the RTL directory: no directories, nothing hidden. */
 function plainFile(rtlDir: string, name: unknown, what: string, source: string): string {
   if (typeof name !== 'string' || name !== path.basename(name) || name.startsWith('.')) {
-    throw new InputError(source, what, 'a plain file name in the RTL directory', JSON.stringify(name));
+    throw new InputError(source, what, 'a plain file name in the RTL directory', describeValue(name));
   }
   if (!fs.existsSync(path.join(rtlDir, name))) throw new InputError(source, what, `a file present in ${rtlDir}`, `${name} is missing`);
   return name;
@@ -83,17 +84,18 @@ export function readDesign(rtlDirArg: string): DesignInfo {
     throw new InputError(rtlDirArg, 'manifest.json', 'an RTL directory written by `bnnc compile`', 'no manifest.json');
   }
   const src = manifestPath;
-  let m: Manifest;
+  let text: string;
   try {
-    m = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
+    text = fs.readFileSync(manifestPath, 'utf8');
   } catch (e) {
-    throw new InputError(src, 'JSON', 'valid JSON', (e as Error).message);
+    throw new InputError(src, 'file', 'a readable manifest.json', (e as Error).message);
   }
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new InputError(src, 'JSON', 'an object', JSON.stringify(m)?.slice(0, 40));
-  if (m.format !== 'bnnc-rtl') throw new InputError(src, 'format', '"bnnc-rtl"', JSON.stringify(m.format));
-  if (m.version !== 1) throw new InputError(src, 'version', '1', JSON.stringify(m.version));
+  const m = parseJsonStrict(text, src, 'JSON') as Manifest;
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new InputError(src, 'JSON', 'an object', describeValue(m));
+  if (m.format !== 'bnnc-rtl') throw new InputError(src, 'format', '"bnnc-rtl"', describeValue(m.format));
+  if (m.version !== 1) throw new InputError(src, 'version', '1', describeValue(m.version));
   const top = str(m, 'top', src);
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(top)) throw new InputError(src, 'top', 'a Verilog identifier', JSON.stringify(top));
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(top)) throw new InputError(src, 'top', 'a Verilog identifier', describeValue(top));
   const verilog = field(m, 'files.verilog', src);
   if (!Array.isArray(verilog) || verilog.length === 0) throw new InputError(src, 'files.verilog', 'a non-empty list of file names');
   const sources = verilog.map((f, i) => plainFile(rtlDir, f, `files.verilog[${i}]`, src));
@@ -108,13 +110,13 @@ export function readDesign(rtlDirArg: string): DesignInfo {
   const stages: DesignStage[] = stagesRaw.map((s: unknown, k: number) => {
     const at = `stages[${k}]`;
     const index = field(s, 'index', src);
-    if (index !== k) throw new InputError(src, `${at}.index`, String(k), JSON.stringify(index));
+    if (index !== k) throw new InputError(src, `${at}.index`, String(k), describeValue(index));
     const output = str(s, 'output', src);
-    if (output !== 'threshold' && output !== 'scores') throw new InputError(src, `${at}.output`, '"threshold" or "scores"', JSON.stringify(output));
+    if (output !== 'threshold' && output !== 'scores') throw new InputError(src, `${at}.output`, '"threshold" or "scores"', describeValue(output));
     const tap = field(s, 'tap', src);
     const want = { tdata: `stage${k}_tdata`, tvalid: `stage${k}_tvalid`, tready: `stage${k}_tready` };
     for (const [key, name] of Object.entries(want)) {
-      if (field(tap, key, `${src} ${at}.tap`) !== name) throw new InputError(src, `${at}.tap.${key}`, JSON.stringify(name), JSON.stringify((tap as Record<string, unknown>)[key]));
+      if (field(tap, key, `${src} ${at}.tap`) !== name) throw new InputError(src, `${at}.tap.${key}`, describeValue(name), describeValue((tap as Record<string, unknown>)[key]));
     }
     return {
       index: k,

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { InputError } from '../errors.js';
+import { describeValue } from '../graph/json.js';
 
 export interface TapBeat {
   /** Rising edge (cycle after reset) at which the beat was accepted. */
@@ -57,6 +58,19 @@ export function vcdBitsToWords(value: string, width: number): { words: Uint32Arr
     else if (ch !== '0') unknown = true;
   }
   return { words, unknown };
+}
+
+/**
+ * The time of a `#<time>` line: a decimal integer (the VCD grammar's simulation time),
+ * a safe integer, and not before the previous stamp. Anything else (`#Infinity`,
+ * `#5 Infinity`, `#-1`, 400 digits) would turn into a beat at cycle NaN or Infinity.
+ */
+function timeStamp(line: string, previous: number, file: string): number {
+  const digits = line.slice(1);
+  const t = /^[0-9]+$/.test(digits) ? Number(digits) : NaN;
+  if (!Number.isSafeInteger(t)) throw new InputError(file, 'time stamp', '#<time> with a non-negative integer time', describeValue(line));
+  if (t < previous) throw new InputError(file, 'time stamp', `a time not before the previous #${previous}`, describeValue(line));
+  return t;
 }
 
 /** Read the stage taps of the design scope from a VCD file. */
@@ -145,7 +159,7 @@ export async function readStageTaps(file: string): Promise<TapTrace> {
     const c = line[0];
     if (c === '#') {
       flush();
-      blockTime = Number(line.slice(1));
+      blockTime = timeStamp(line, blockTime, file);
     } else if (c === 'b' || c === 'B') {
       const sp = line.indexOf(' ');
       const id = line.slice(sp + 1).trim();

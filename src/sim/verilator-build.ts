@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, ToolFailedError } from '../errors.js';
+import { isPlainObject, parseJsonStrict } from '../graph/json.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { defaultVerilatorCacheDir, harnessSource } from './paths.js';
 import { probeTool, requireVerilatorTools } from './tools.js';
@@ -165,6 +166,22 @@ interface BuildRecord {
 }
 
 /**
+ * The record of a finished cache entry, or null when it is unreadable or not the entry
+ * of `key` (a hand-edited or damaged file): such an entry is rebuilt, not trusted.
+ */
+function readBuildRecord(recordFile: string, key: string): BuildRecord | null {
+  let rec: unknown;
+  try {
+    rec = parseJsonStrict(fs.readFileSync(recordFile, 'utf8'), recordFile, 'build record');
+  } catch {
+    return null;
+  }
+  if (!isPlainObject(rec) || rec.key !== key) return null;
+  if (typeof rec.warnings !== 'number' || !Number.isSafeInteger(rec.warnings) || rec.warnings < 0) return null;
+  return rec as unknown as BuildRecord;
+}
+
+/**
  * Build (or find in the cache) the simulation binary of a design. Throws ToolMissingError
  * when verilator, g++ or make is missing, ToolFailedError (with the end of the log) when
  * the build fails.
@@ -181,8 +198,11 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
   const binary = path.join(dir, 'Vtop');
   const recordFile = path.join(dir, 'build.json');
 
-  if (fs.existsSync(binary) && fs.existsSync(recordFile)) {
-    const rec = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as BuildRecord;
+  // Entries appear whole (a directory renamed into place), so one without a binary or a
+  // readable record is damaged: it is removed, or the new build could not take its place.
+  const rec = fs.existsSync(binary) ? readBuildRecord(recordFile, key) : null;
+  if (rec === null && fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
+  if (rec !== null) {
     return {
       binary,
       key,
