@@ -8,6 +8,7 @@
  * carries whole activation vectors, which for a ConvNet are one pixel's channels.
  */
 import { BnncError, InputError } from '../errors.js';
+import { describeValue } from '../graph/json.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
 import { wordsPerRow } from '../int/types.js';
 import { estimateArea, type AreaEstimate } from './area.js';
@@ -148,7 +149,7 @@ function resolveFoldings(layers: FoldedMatrixLayer[], spec: FoldingSpec): LayerF
       return spec.layers.map((fl, k) => {
         const l = layers[k];
         const name = spec.names?.[k];
-        if (name !== undefined && name !== l.name) throw new InputError(src, `layers[${k}].name`, JSON.stringify(l.name), JSON.stringify(name));
+        if (name !== undefined && name !== l.name) throw new InputError(src, `layers[${k}].name`, JSON.stringify(l.name), describeValue(name));
         if (!(Number.isSafeInteger(fl.pe) && fl.pe >= 1 && fl.pe <= l.rows)) {
           throw new InputError(src, `layers[${k}].pe`, `an integer in 1..${l.rows} (MH of ${l.name})`, String(fl.pe));
         }

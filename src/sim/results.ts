@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
+import { describeValue } from '../graph/json.js';
 
 export interface SimResults {
   /** Frames sent (records in the vector file). */
@@ -49,10 +50,10 @@ export function parseResults(text: string, source: string): SimResults {
   const fail = (field: string, expected: string, got?: string): never => {
     throw new InputError(`${source}:${li + 1}`, field, expected, got);
   };
-  if (lines[0] !== 'BNNR 1') fail('header', "'BNNR 1'", JSON.stringify(lines[0]));
+  if (lines[0] !== 'BNNR 1') fail('header', "'BNNR 1'", describeValue(lines[0]));
   li = 1;
   const head = /^frames (\d+) classes (\d+) inpix (\d+) beats_per_frame (\d+)$/.exec(lines[1] ?? '');
-  if (!head) fail('sizes line', "'frames N classes C inpix P beats_per_frame B'", JSON.stringify(lines[1]));
+  if (!head) fail('sizes line', "'frames N classes C inpix P beats_per_frame B'", describeValue(lines[1]));
   const [frames, classes, inPix, beatsPerFrame] = head!.slice(1).map(Number);
   for (const [name, v] of Object.entries({ frames, classes, inPix, beatsPerFrame })) {
     if (!Number.isSafeInteger(v)) fail(name, 'a safe integer', String(v));
@@ -69,7 +70,7 @@ export function parseResults(text: string, source: string): SimResults {
   const outCycle = new Float64Array(count);
   const int = (tok: string, lo: number, hi: number, what: string): number => {
     const v = /^-?\d{1,16}$/.test(tok) ? Number(tok) : NaN;
-    if (!(Number.isSafeInteger(v) && v >= lo && v <= hi)) fail(what, `an integer in ${lo}..${hi}`, JSON.stringify(tok.slice(0, 40)));
+    if (!(Number.isSafeInteger(v) && v >= lo && v <= hi)) fail(what, `an integer in ${lo}..${hi}`, describeValue(tok, 40));
     return v;
   };
   let beats = 0;
@@ -88,7 +89,7 @@ export function parseResults(text: string, source: string): SimResults {
     lines[li] ?? '',
   );
   if (!end) {
-    fail('end line', "'end cycles N sim_seconds S timeout T frames_in F beats K reset_ready R'", JSON.stringify(lines[li]));
+    fail('end line', "'end cycles N sim_seconds S timeout T frames_in F beats K reset_ready R'", describeValue(lines[li]));
   }
   const [cycles, simSeconds, timeout, framesIn, beatCount, resetReady] = end!.slice(1).map(Number);
   for (const [name, v] of Object.entries({ cycles, framesIn, beats: beatCount, resetReady })) {
