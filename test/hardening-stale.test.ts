@@ -49,7 +49,10 @@ describe('parseTempSibling', () => {
     expect(parseTempSibling('out', '.out2.tmp-123-456-7')).toBeNull();
     expect(parseTempSibling('out', '.xout.tmp-123-456-7')).toBeNull();
     expect(parseTempSibling('a.b', '.aXb.tmp-1-2-3')).toBeNull(); // the dot is literal
-    expect(parseTempSibling('out', '.out.tmp-123-456-7.older')).toBeNull();
+    // A name a tool derived from a temporary's is a temporary too (the harness's VCD.tmp).
+    expect(parseTempSibling('out', '.out.tmp-123-456-7.tmp')).toEqual({ pid: 123, stamp: 456, old: false });
+    expect(parseTempSibling('out', '.out.tmp-123-456-7.older')).toEqual({ pid: 123, stamp: 456, old: false });
+    expect(parseTempSibling('out', '.out.tmp-123-456-7-8')).toBeNull();
     expect(parseTempSibling('out', 'out')).toBeNull();
   });
 });

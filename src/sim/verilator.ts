@@ -142,7 +142,11 @@ export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
     if (vcdTmp && fs.existsSync(vcdTmp)) fs.renameSync(vcdTmp, vcdTarget!);
     return { ...results, wallSeconds };
   } finally {
-    if (vcdTmp) fs.rmSync(vcdTmp, { force: true });
+    if (vcdTmp) {
+      // Also what the harness derives from the name (it writes <name>.tmp, then renames).
+      const dir = path.dirname(vcdTmp);
+      for (const f of fs.readdirSync(dir)) if (f.startsWith(path.basename(vcdTmp))) fs.rmSync(path.join(dir, f), { force: true });
+    }
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

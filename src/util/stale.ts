@@ -2,8 +2,10 @@
  * Stale temporaries: what a killed run leaves behind, and how the next run removes it.
  *
  * Every temporary bnnc makes carries the pid of the process that made it:
- * - atomic outputs (./atomic.ts): `.<target>.tmp-<pid>-<ms>-<n>` beside the target, and
- *   `.<target>.tmp-<pid>-<ms>-<n>.old` (the previous directory, during a replacement);
+ * - atomic outputs (./atomic.ts): `.<target>.tmp-<pid>-<ms>-<n>` beside the target,
+ *   `.<target>.tmp-<pid>-<ms>-<n>.old` (the previous directory, during a replacement), and
+ *   whatever a tool makes from a temporary's name (the Verilator harness writes its VCD to
+ *   `<name>.tmp` and renames it to `<name>`);
  * - work directories (makeWorkDir below): `<prefix><pid>-XXXXXX` in the OS temp directory.
  * A temporary whose process no longer exists can never be finished, so whoever next
  * writes the same target (or makes a work directory with the same prefix) removes it.
@@ -43,11 +45,11 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** A temporary sibling of `base`, parsed from its name; null for any other name. */
+/** A temporary sibling of `base` (or a name derived from one), parsed; null for any other name. */
 export function parseTempSibling(base: string, name: string): { pid: number; stamp: number; old: boolean } | null {
-  const m = new RegExp(`^\\.${escapeRegExp(base)}\\.tmp-(\\d+)-(\\d+)-(\\d+)(\\.old)?$`).exec(name);
+  const m = new RegExp(`^\\.${escapeRegExp(base)}\\.tmp-(\\d+)-(\\d+)-(\\d+)(\\..+)?$`).exec(name);
   if (!m) return null;
-  return { pid: Number(m[1]), stamp: Number(m[2]), old: m[4] !== undefined };
+  return { pid: Number(m[1]), stamp: Number(m[2]), old: m[4] === '.old' };
 }
 
 export interface StaleCleanup {
