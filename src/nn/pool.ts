@@ -30,6 +30,9 @@ const DONE = 1;
 const FN = 2;
 const ERR = 3;
 const ARGS = 4;
+/** Jobs run by the worker so far (statistics, and the check that none runs twice). */
+const JOBS = ARGS + 16;
+const CONTROL_INTS = JOBS + 1;
 const SHUTDOWN = -1;
 
 const WORKER_SOURCE = `
@@ -42,7 +45,12 @@ const fns = names.map((n) => ex[n]);
 let seq = 0;
 for (;;) {
   Atomics.wait(ci, ${SEQ}, seq);
-  seq = Atomics.load(ci, ${SEQ});
+  const next = Atomics.load(ci, ${SEQ});
+  // A wake-up without a new job is a late notify: the caller stored job k, was preempted
+  // before notifying, and this thread ran job k meanwhile. Running it again would add
+  // its contribution twice.
+  if (next === seq) continue;
+  seq = next;
   if (seq === ${SHUTDOWN}) break;
   try {
     const sig = sigs[ci[${FN}]];
@@ -52,6 +60,7 @@ for (;;) {
   } catch (e) {
     ci[${ERR}] = 1;
   }
+  ci[${JOBS}]++;
   Atomics.store(ci, ${DONE}, seq);
   Atomics.notify(ci, ${DONE});
 }
@@ -96,7 +105,7 @@ export class KernelPool {
     const names = KERNEL_NAMES;
     const sigs = names.map((n) => KERNEL_SIGNATURES[n]);
     for (let t = 1; t < threads; t++) {
-      const control = new SharedArrayBuffer(4 * (ARGS + 16));
+      const control = new SharedArrayBuffer(4 * CONTROL_INTS);
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: { module: kernelModule(), memory: arena.memory, control, names, sigs },
@@ -115,6 +124,11 @@ export class KernelPool {
 
   get threads(): number {
     return this.workers.length + 1;
+  }
+
+  /** Kernel calls each worker has run. */
+  workerJobs(): number[] {
+    return this.workers.map((w) => Atomics.load(w.ci, JOBS));
   }
 
   async close(): Promise<void> {
