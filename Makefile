@@ -52,6 +52,7 @@ demo: setup
 	$(BNNC) demo
 
 test: setup
+	npx tsc -p tsconfig.test.json
 	npx vitest run
 
 fuzz: setup
