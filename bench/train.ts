@@ -322,11 +322,15 @@ async function throughput(): Promise<void> {
   console.log(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, 'train.json'))}`);
 }
 
-/** Hyper-parameters that reach the goals (see docs/training.md). */
+/**
+ * Hyper-parameters per architecture (docs/training.md). tfc and sfc reach their goals
+ * with these (measured); the lfc plan is the starting point documented there, not yet
+ * run to the end on this machine.
+ */
 const ACCURACY_PLAN: Record<string, { goal: number; epochs: number; lrStart: number; lrFin: number; dropoutIn: number; dropoutHidden: number }> = {
-  tfc: { goal: 0.93, epochs: 60, lrStart: 3e-3, lrFin: 3e-5, dropoutIn: 0, dropoutHidden: 0 },
-  sfc: { goal: 0.97, epochs: 60, lrStart: 3e-3, lrFin: 3e-5, dropoutIn: 0.2, dropoutHidden: 0.2 },
-  lfc: { goal: 0.984, epochs: 60, lrStart: 3e-3, lrFin: 3e-5, dropoutIn: 0.2, dropoutHidden: 0.5 },
+  tfc: { goal: 0.93, epochs: 20, lrStart: 3e-3, lrFin: 3e-5, dropoutIn: 0, dropoutHidden: 0 },
+  sfc: { goal: 0.97, epochs: 20, lrStart: 3e-3, lrFin: 3e-5, dropoutIn: 0, dropoutHidden: 0 },
+  lfc: { goal: 0.984, epochs: 100, lrStart: 3e-3, lrFin: 3e-6, dropoutIn: 0.2, dropoutHidden: 0.2 },
 };
 
 async function accuracy(): Promise<void> {

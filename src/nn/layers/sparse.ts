@@ -1,5 +1,5 @@
 /**
- * Sparse views of a binary layer's input for the gather kernel.
+ * Sparse views of a binary layer's input for the sparse-product kernels (scatter, gather).
  *
  * The inputs of binary layers take few distinct values: +-1 after a sign, 0 or +-1/(1-p)
  * after dropout, and for MNIST the first layer's input is mostly the value of a black
