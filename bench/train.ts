@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
+import type { GradSaveFunc, Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import { datasetSpecFromArgs, loadDataset, splitHoldout, subset } from '../src/data/registry.js';
 import type { Dataset } from '../src/data/types.js';
 import type { InputSpec, Model } from '../src/graph/types.js';
@@ -170,10 +170,14 @@ async function measureTfjs(arch: string, batches: number, backend: 'wasm' | 'cpu
   }
   const signPM1 = (x: Tensor): Tensor => tf.where(tf.greaterEqual(x, 0), tf.onesLike(x), tf.neg(tf.onesLike(x)));
   // sign(0) = +1 forward; the gradient goes straight through to the latent weight.
-  const binarizeWeights = tf.customGrad((w: Tensor) => ({ value: signPM1(w), gradFunc: (dy: Tensor) => dy })) as (w: Tensor) => Tensor2D;
+  const binarizeWeights = tf.customGrad((...inputs: (Tensor | GradSaveFunc)[]) => ({
+    value: signPM1(inputs[0] as Tensor),
+    gradFunc: (dy: Tensor) => dy,
+  })) as (w: Tensor) => Tensor2D;
   // sign activation; gradient passed where |x| <= 1 (hard tanh), as in the reference.
-  const signSte = tf.customGrad((x: Tensor, save: (ts: Tensor[]) => void) => {
-    save([x]);
+  const signSte = tf.customGrad((...inputs: (Tensor | GradSaveFunc)[]) => {
+    const x = inputs[0] as Tensor;
+    (inputs[1] as GradSaveFunc)([x]);
     return {
       value: signPM1(x),
       gradFunc: (dy: Tensor, saved: Tensor[]) => tf.mul(dy, tf.cast(tf.lessEqual(tf.abs(saved[0]), 1), 'float32')),
