@@ -25,36 +25,7 @@
  * final 0xfd-prefixed numbering of the spec).
  */
 
-const I32 = 0x7f;
-const I64 = 0x7e;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-}
-
-const str = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'ascii')];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
+import { encodeModule as encodeWasm, I32, I64, sleb, uleb, V128, type FuncDef, type ValType } from '../util/wasm.js';
 
 /** The instructions used, by their text-format names. */
 const get = (i: number): number[] => [0x20, ...uleb(i)];
@@ -224,22 +195,18 @@ function pixrows(): Func {
   return { name: 'pixrows', params: 5, locals: [[3, I32], [9, V128]], code };
 }
 
+/** A kernel as the shared encoder takes it: i32 parameters, local runs expanded. */
+function toFuncDef(f: Func): FuncDef {
+  return {
+    name: f.name,
+    params: new Array<ValType>(f.params).fill(I32),
+    locals: f.locals.flatMap(([n, t]) => new Array<ValType>(n).fill(t as ValType)),
+    body: [f.code],
+  };
+}
+
 function encodeModule(): Uint8Array<ArrayBuffer> {
-  const funcs = [xorpop(), pixtab(), pixrows()];
-  const types = funcs.map((f) => [0x60, ...vec(new Array<number[]>(f.params).fill([I32])), ...vec([])]);
-  const memImport = [...str('env'), ...str('mem'), 0x02, 0x00, ...uleb(1)];
-  const bodies = funcs.map((f) => {
-    const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code, ...end];
-    return [...uleb(body.length), ...body];
-  });
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(types)),
-    ...section(2, vec([memImport])),
-    ...section(3, vec(funcs.map((_, i) => uleb(i)))),
-    ...section(7, vec(funcs.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]))),
-    ...section(10, vec(bodies)),
-  ]);
+  return encodeWasm([xorpop(), pixtab(), pixrows()].map(toFuncDef), { shared: false });
 }
 
 let compiled: WebAssembly.Module | null = null;

@@ -30,7 +30,7 @@
  * Products keep 32-float tiles of the output (or of M) in registers, and loop over the
  * large operand in the outer loop so that it is streamed from memory once.
  */
-import { encodeModule, F32, I32, op, V128, type Code, type FuncDef, type ValType } from './encode.js';
+import { encodeModule, F32, I32, op, V128, type Code, type FuncDef, type ValType } from '../../util/wasm.js';
 
 /** 64 KiB pages; 65536 pages = 4 GiB, the wasm32 limit. */
 export const WASM_PAGE = 65536;
@@ -358,7 +358,7 @@ export function kernelModule(): WebAssembly.Module {
       dotsByB: () => dots('dotsByB', false),
       adam,
     };
-    compiled = new WebAssembly.Module(encodeModule(KERNEL_NAMES.map((k) => defs[k]()), MAX_PAGES));
+    compiled = new WebAssembly.Module(encodeModule(KERNEL_NAMES.map((k) => defs[k]()), { shared: true, maxPages: MAX_PAGES }));
   }
   return compiled;
 }

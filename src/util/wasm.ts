@@ -1,7 +1,7 @@
 /**
- * A minimal WebAssembly binary encoder: just enough to write the few SIMD kernels the
- * trainer needs (src/nn/wasm/kernels.ts) as readable instruction lists, without a
- * toolchain. V8 runs f32x4 code about ten times faster than the equivalent scalar
+ * A minimal WebAssembly binary encoder: just enough to write the few SIMD kernels of the
+ * trainer (src/nn/wasm/kernels.ts) and of the integer engine (src/int/wasm.ts) as
+ * readable instruction lists, without a toolchain. V8 runs f32x4 code about ten times faster than the equivalent scalar
  * JavaScript loop over a Float32Array, which is what makes training in Node practical.
  *
  * Only the parts of the binary format the kernels use are here: function types, one
@@ -10,9 +10,10 @@
  */
 
 export const I32 = 0x7f;
+export const I64 = 0x7e;
 export const F32 = 0x7d;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F32 | typeof V128;
+export type ValType = typeof I32 | typeof I64 | typeof F32 | typeof V128;
 
 /** Unsigned LEB128. */
 export function uleb(n: number): number[] {
@@ -111,14 +112,22 @@ export interface FuncDef {
   body: Code[];
 }
 
+/** The memory the module imports as `env.mem`. */
+export type MemoryImport =
+  /** Shared between worker threads (needs a maximum). */
+  | { shared: true; maxPages: number }
+  /** Private to one instance, growable without bound. */
+  | { shared: false };
+
 /**
- * A module importing one shared memory `env.mem` (so worker threads can run the same
- * kernels on the same data) and exporting each function under its name.
+ * A module importing one memory `env.mem` and exporting each function under its name.
+ * All functions return nothing.
  */
-export function encodeModule(funcs: FuncDef[], maxPages: number): Uint8Array<ArrayBuffer> {
+export function encodeModule(funcs: FuncDef[], memory: MemoryImport): Uint8Array<ArrayBuffer> {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])]);
-  // limits flag 0x03: has maximum, shared.
-  const memImport = [...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(maxPages)];
+  // limits flag 0x03: has maximum, shared; 0x00: minimum only.
+  const limits = memory.shared ? [0x03, ...uleb(1), ...uleb(memory.maxPages)] : [0x00, ...uleb(1)];
+  const memImport = [...name('env'), ...name('mem'), 0x02, ...limits];
   const bodies = funcs.map((f) => {
     const locals = vec(f.locals.map((t) => [...uleb(1), t]));
     const body = [...locals, ...f.body.flat(), 0x0b];
