@@ -4,7 +4,7 @@
  */
 import type { AreaEstimate } from '../hw/area.js';
 import { MVTU_OVERHEAD } from '../hw/cycles.js';
-import type { HwPlan } from '../hw/plan.js';
+import type { HwPlan, MvtuStage } from '../hw/plan.js';
 import { CLASS_FIELD_BITS, SCORE_BITS } from '../hw/widths.js';
 import type { FoldedModel } from '../int/types.js';
 import { resultBits, type DesignNames } from './view.js';
@@ -18,29 +18,12 @@ export interface ManifestPort {
   width: number;
 }
 
-export interface ManifestStage {
-  index: number;
+/** A stage as the manifest lists it: the plan's figures, plus names and tap wires. */
+export interface ManifestStage extends Omit<MvtuStage, 'layer' | 'bufferBits'> {
   /** Layer name in the model. */
   name: string;
   /** The sanitized name used in module and file names. */
   verilogName: string;
-  kind: 'mvtu';
-  input: 'pixels' | 'bits';
-  output: 'threshold' | 'scores';
-  mw: number;
-  mh: number;
-  pe: number;
-  simd: number;
-  nf: number;
-  sf: number;
-  ii: number;
-  /** Cycles this stage adds to the latency (ii + cyclesModel.mvtuOverhead). */
-  latency: number;
-  accWidth: number;
-  mulWidth: number;
-  paramWidth: number;
-  weightBits: number;
-  paramBits: number;
   /** The stage tap wires in the top level and the width of its tdata. */
   tap: { tdata: string; tvalid: string; tready: string; width: number };
 }
