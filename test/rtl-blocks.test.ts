@@ -1,0 +1,348 @@
+/**
+ * The ConvNet building blocks on their own, each in a small Icarus testbench against a
+ * TypeScript reference, with random input gaps and random pauses on the output side:
+ * - bnnc_swu: every window's words, in the folded weights' column order
+ *   (j = (kh*K + kw)*C + c, SIMD elements per read, padding past MW), for K 1..4,
+ *   channels not a multiple of SIMD, odd and even maps, bits and 8-bit pixels;
+ * - bnnc_pool: OR over S x S windows with stride S, remainders dropped, S 1..4;
+ * - bnnc_flat_buffer: beats of a map flattened in (h, w, c) order, read SIMD bits a word.
+ * Each runs several frames back to back, so frame boundaries are crossed under stalls.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RTL_DIR } from '../src/emit/templates.js';
+import { addrBits } from '../src/hw/widths.js';
+import { Rng } from '../src/util/rng.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-rtl-blocks-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function hexOf(values: number[], elemBits: number): string {
+  let v = 0n;
+  for (let i = values.length - 1; i >= 0; i--) v = (v << BigInt(elemBits)) | BigInt(values[i]);
+  return v.toString(16);
+}
+
+function runIcarus(name: string, tb: string, blocks: string[], mems: Record<string, string>): string[] {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [f, text] of Object.entries(mems)) fs.writeFileSync(path.join(dir, f), text);
+  fs.writeFileSync(path.join(dir, 'tb.v'), tb);
+  const srcs = blocks.map((b) => path.join(RTL_DIR, b));
+  execFileSync('iverilog', ['-g2005', '-Wall', '-o', 'tb.vvp', '-s', 'tb', 'tb.v', ...srcs], { cwd: dir, stdio: 'pipe' });
+  const out = execFileSync('vvp', ['-n', 'tb.vvp'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+  return out.split('\n').filter((l) => l.length > 0);
+}
+
+function lint(top: string, file: string, params: Record<string, number>): string {
+  const g = Object.entries(params).map(([k, v]) => `-G${k}=${v}`);
+  return execFileSync('verilator', ['--lint-only', '-Wall', ...g, '--top-module', top, path.join(RTL_DIR, file)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+// ---------------------------------------------------------------- sliding window
+interface SwuCase {
+  w: number;
+  h: number;
+  c: number;
+  k: number;
+  inW: 1 | 8;
+  simd: number;
+  frames: number;
+  seed: number;
+}
+
+/** The reference: per window (raster order), its MW elements in column order. */
+function swuWindows(c: SwuCase, frame: Uint8Array): number[][] {
+  const out: number[][] = [];
+  for (let y = 0; y + c.k <= c.h; y++)
+    for (let x = 0; x + c.k <= c.w; x++) {
+      const win: number[] = [];
+      for (let kh = 0; kh < c.k; kh++)
+        for (let kw = 0; kw < c.k; kw++)
+          for (let ch = 0; ch < c.c; ch++) win.push(frame[((y + kh) * c.w + (x + kw)) * c.c + ch]);
+      out.push(win);
+    }
+  return out;
+}
+
+function swuBench(c: SwuCase): { tb: string; mem: string; expected: string[] } {
+  const rng = new Rng(c.seed);
+  const npx = c.w * c.h;
+  const mw = c.k * c.k * c.c;
+  const sf = Math.ceil(mw / c.simd);
+  const maxV = c.inW === 1 ? 2 : 256;
+  const beats: string[] = [];
+  const expected: string[] = [];
+  for (let f = 0; f < c.frames; f++) {
+    const frame = new Uint8Array(npx * c.c);
+    for (let i = 0; i < frame.length; i++) frame[i] = rng.int(maxV);
+    for (let p = 0; p < npx; p++) beats.push(hexOf(Array.from(frame.subarray(p * c.c, (p + 1) * c.c)), c.inW));
+    for (const win of swuWindows(c, frame)) {
+      for (let s = 0; s < sf; s++) {
+        const lanes: number[] = [];
+        for (let j = 0; j < c.simd; j++) {
+          const e = s * c.simd + j;
+          lanes.push(e < mw ? win[e] : c.inW === 1 ? 1 : 0);
+        }
+        expected.push(hexOf(lanes, c.inW));
+      }
+    }
+  }
+  const total = npx * c.frames;
+  const pw = c.c * c.inW;
+  const rw = c.simd * c.inW;
+  const aw = addrBits(sf);
+  const tb = `\`timescale 1ns/1ps
+\`default_nettype none
+module tb;
+  reg clk = 1'b0;
+  reg rst = 1'b1;
+  reg [${pw - 1}:0] beat_mem [0:${total - 1}];
+  initial $readmemh("beats.mem", beat_mem);
+  integer cycle = 0;
+  integer bi = 0;
+  integer seed = ${c.seed};
+  reg gap = 1'b0;
+  reg go = 1'b0;
+  reg [${aw - 1}:0] addr = 0;
+  reg pend = 1'b0;
+  wire s_tvalid = !rst && !gap && bi < ${total};
+  wire s_tready;
+  wire rd_avail;
+  wire rd_en = rd_avail && go;
+  wire rd_release = rd_en && addr == ${sf - 1};
+  wire [${rw - 1}:0] rd_data;
+  bnnc_swu #(.W(${c.w}), .H(${c.h}), .C(${c.c}), .K(${c.k}), .IN_W(${c.inW}), .SIMD(${c.simd}), .SF(${sf}),
+    .COL_W(${addrBits(c.w)}), .ROW_W(${addrBits(c.h)}), .ADDR_W(${aw})) dut (
+    .clk(clk), .rst(rst), .s_tdata(beat_mem[bi < ${total} ? bi : 0]), .s_tvalid(s_tvalid), .s_tready(s_tready),
+    .rd_avail(rd_avail), .rd_en(rd_en), .rd_addr(addr), .rd_release(rd_release), .rd_data(rd_data));
+  always #5 clk = ~clk;
+  always @(posedge clk) begin
+    cycle <= cycle + 1;
+    if (cycle == 2) rst <= 1'b0;
+    gap <= ($random(seed) & 3) == 0;
+    // long read pauses now and then, so that the unit must hold pixels back
+    go <= (cycle % 97) < 60 ? (($random(seed) & 3) != 0) : 1'b0;
+    if (pend) $display("R %h", rd_data);
+    pend <= rd_en;
+    if (rd_en) addr <= rd_release ? 0 : addr + 1'b1;
+    if (s_tvalid && s_tready) bi <= bi + 1;
+    if (cycle == ${200 + 40 * total * sf}) $finish;
+  end
+endmodule
+`;
+  return { tb, mem: beats.join('\n') + '\n', expected };
+}
+
+describe('bnnc_swu (Icarus) against the window reference', () => {
+  const cases: SwuCase[] = [
+    { w: 5, h: 5, c: 2, k: 3, inW: 1, simd: 4, frames: 3, seed: 1 },
+    { w: 7, h: 6, c: 3, k: 3, inW: 8, simd: 5, frames: 3, seed: 2 },
+    { w: 4, h: 3, c: 5, k: 1, inW: 1, simd: 3, frames: 3, seed: 3 },
+    { w: 6, h: 5, c: 1, k: 2, inW: 8, simd: 1, frames: 3, seed: 4 },
+    { w: 9, h: 7, c: 3, k: 4, inW: 1, simd: 7, frames: 2, seed: 5 },
+    { w: 3, h: 3, c: 4, k: 3, inW: 1, simd: 36, frames: 4, seed: 6 },
+    { w: 5, h: 5, c: 1, k: 5, inW: 8, simd: 10, frames: 3, seed: 7 },
+  ];
+  {
+    const rng = new Rng(77);
+    for (let i = 0; i < 5; i++) {
+      const k = 1 + rng.int(4);
+      const w = k + rng.int(6);
+      const h = k + rng.int(5);
+      const ch = 1 + rng.int(9);
+      const mw = k * k * ch;
+      cases.push({ w, h, c: ch, k, inW: rng.int(2) ? 1 : 8, simd: 1 + rng.int(mw), frames: 2, seed: 100 + i });
+    }
+  }
+  for (const c of cases) {
+    it(`W${c.w} H${c.h} C${c.c} K${c.k} ${c.inW === 1 ? 'bits' : 'pixels'} SIMD${c.simd}`, () => {
+      const b = swuBench(c);
+      const lines = runIcarus(`swu_${c.seed}`, b.tb, ['bnnc_swu.v'], { 'beats.mem': b.mem });
+      const got = lines.filter((l) => l.startsWith('R ')).map((l) => BigInt(`0x${l.slice(2)}`).toString(16));
+      expect(got).toEqual(b.expected);
+      const mw = c.k * c.k * c.c;
+      const sf = Math.ceil(mw / c.simd);
+      expect(
+        lint('bnnc_swu', 'bnnc_swu.v', {
+          W: c.w, H: c.h, C: c.c, K: c.k, IN_W: c.inW, SIMD: c.simd, SF: sf,
+          COL_W: addrBits(c.w), ROW_W: addrBits(c.h), ADDR_W: addrBits(sf),
+        }),
+      ).toBe('');
+    });
+  }
+});
+
+// ---------------------------------------------------------------- OR pool
+interface PoolCase {
+  w: number;
+  h: number;
+  c: number;
+  s: number;
+  frames: number;
+  seed: number;
+}
+
+function poolBench(c: PoolCase): { tb: string; mem: string; expected: string[] } {
+  const rng = new Rng(c.seed);
+  const ow = Math.floor(c.w / c.s);
+  const oh = Math.floor(c.h / c.s);
+  const beats: string[] = [];
+  const expected: string[] = [];
+  for (let f = 0; f < c.frames; f++) {
+    // Sparse ones, so that an OR of a window is often 0 and a wrong window shows.
+    const px = Array.from({ length: c.w * c.h * c.c }, () => (rng.int(5) === 0 ? 1 : 0));
+    for (let p = 0; p < c.w * c.h; p++) beats.push(hexOf(px.slice(p * c.c, (p + 1) * c.c), 1));
+    for (let y = 0; y < oh; y++)
+      for (let x = 0; x < ow; x++) {
+        const o: number[] = [];
+        for (let ch = 0; ch < c.c; ch++) {
+          let any = 0;
+          for (let a = 0; a < c.s; a++) for (let b = 0; b < c.s; b++) any |= px[((y * c.s + a) * c.w + x * c.s + b) * c.c + ch];
+          o.push(any);
+        }
+        expected.push(hexOf(o, 1));
+      }
+  }
+  const total = c.w * c.h * c.frames;
+  const tb = `\`timescale 1ns/1ps
+\`default_nettype none
+module tb;
+  reg clk = 1'b0;
+  reg rst = 1'b1;
+  reg [${c.c - 1}:0] beat_mem [0:${total - 1}];
+  initial $readmemh("beats.mem", beat_mem);
+  integer cycle = 0;
+  integer bi = 0;
+  integer seed = ${c.seed};
+  reg gap = 1'b0;
+  reg m_tready = 1'b0;
+  wire s_tvalid = !rst && !gap && bi < ${total};
+  wire s_tready;
+  wire [${c.c - 1}:0] m_tdata;
+  wire m_tvalid;
+  bnnc_pool #(.W(${c.w}), .H(${c.h}), .C(${c.c}), .S(${c.s}), .COL_W(${addrBits(c.w)}), .ROW_W(${addrBits(c.h)}),
+    .Q_W(${addrBits(ow)})) dut (
+    .clk(clk), .rst(rst), .s_tdata(beat_mem[bi < ${total} ? bi : 0]), .s_tvalid(s_tvalid), .s_tready(s_tready),
+    .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready));
+  always #5 clk = ~clk;
+  always @(posedge clk) begin
+    cycle <= cycle + 1;
+    if (cycle == 2) rst <= 1'b0;
+    gap <= ($random(seed) & 3) == 0;
+    m_tready <= (cycle % 53) < 30 ? (($random(seed) & 3) != 0) : 1'b0;
+    if (m_tvalid && m_tready) $display("O %h", m_tdata);
+    if (s_tvalid && s_tready) bi <= bi + 1;
+    if (cycle == ${200 + 20 * total}) $finish;
+  end
+endmodule
+`;
+  return { tb, mem: beats.join('\n') + '\n', expected };
+}
+
+describe('bnnc_pool (Icarus) against the OR-pool reference', () => {
+  const cases: PoolCase[] = [
+    { w: 4, h: 4, c: 3, s: 2, frames: 3, seed: 11 },
+    { w: 7, h: 5, c: 2, s: 2, frames: 3, seed: 12 },
+    { w: 9, h: 8, c: 5, s: 3, frames: 3, seed: 13 },
+    { w: 5, h: 6, c: 1, s: 1, frames: 2, seed: 14 },
+    { w: 3, h: 3, c: 4, s: 3, frames: 4, seed: 15 },
+    { w: 11, h: 9, c: 2, s: 4, frames: 2, seed: 16 },
+    { w: 2, h: 3, c: 7, s: 2, frames: 3, seed: 17 },
+  ];
+  for (const c of cases) {
+    it(`W${c.w} H${c.h} C${c.c} S${c.s}`, () => {
+      const b = poolBench(c);
+      const lines = runIcarus(`pool_${c.seed}`, b.tb, ['bnnc_pool.v'], { 'beats.mem': b.mem });
+      const got = lines.filter((l) => l.startsWith('O ')).map((l) => BigInt(`0x${l.slice(2)}`).toString(16));
+      expect(got).toEqual(b.expected);
+      expect(
+        lint('bnnc_pool', 'bnnc_pool.v', {
+          W: c.w, H: c.h, C: c.c, S: c.s, COL_W: addrBits(c.w), ROW_W: addrBits(c.h), Q_W: addrBits(Math.floor(c.w / c.s)),
+        }),
+      ).toBe('');
+    });
+  }
+});
+
+// ---------------------------------------------------------------- flatten buffer
+describe('bnnc_flat_buffer (Icarus): (h, w, c) flattening, SIMD bits a read', () => {
+  const cases = [
+    { beatW: 3, beats: 5, simd: 4, seed: 21 },
+    { beatW: 8, beats: 4, simd: 8, seed: 22 },
+    { beatW: 5, beats: 1, simd: 2, seed: 23 },
+    { beatW: 1, beats: 9, simd: 9, seed: 24 },
+  ];
+  for (const c of cases) {
+    it(`${c.beats} beats of ${c.beatW} bits, SIMD ${c.simd}`, () => {
+      const rng = new Rng(c.seed);
+      const frames = 4;
+      const mw = c.beatW * c.beats;
+      const sf = Math.ceil(mw / c.simd);
+      const beats: string[] = [];
+      const expected: string[] = [];
+      for (let f = 0; f < frames; f++) {
+        const bits = Array.from({ length: mw }, () => rng.int(2));
+        for (let b = 0; b < c.beats; b++) beats.push(hexOf(bits.slice(b * c.beatW, (b + 1) * c.beatW), 1));
+        for (let s = 0; s < sf; s++) {
+          const lanes = Array.from({ length: c.simd }, (_, j) => (s * c.simd + j < mw ? bits[s * c.simd + j] : 1));
+          expected.push(hexOf(lanes, 1));
+        }
+      }
+      const total = c.beats * frames;
+      const aw = addrBits(sf);
+      const tb = `\`timescale 1ns/1ps
+\`default_nettype none
+module tb;
+  reg clk = 1'b0;
+  reg rst = 1'b1;
+  reg [${c.beatW - 1}:0] beat_mem [0:${total - 1}];
+  initial $readmemh("beats.mem", beat_mem);
+  integer cycle = 0;
+  integer bi = 0;
+  integer seed = ${c.seed};
+  reg gap = 1'b0;
+  reg go = 1'b0;
+  reg [${aw - 1}:0] addr = 0;
+  reg pend = 1'b0;
+  wire s_tvalid = !rst && !gap && bi < ${total};
+  wire s_tready;
+  wire rd_avail;
+  wire rd_en = rd_avail && go;
+  wire rd_release = rd_en && addr == ${sf - 1};
+  wire [${c.simd - 1}:0] rd_data;
+  bnnc_flat_buffer #(.BEAT_W(${c.beatW}), .BEATS(${c.beats}), .BEAT_C(${addrBits(c.beats)}), .SIMD(${c.simd}), .SF(${sf}),
+    .ADDR_W(${aw})) dut (
+    .clk(clk), .rst(rst), .s_tdata(beat_mem[bi < ${total} ? bi : 0]), .s_tvalid(s_tvalid), .s_tready(s_tready),
+    .rd_avail(rd_avail), .rd_en(rd_en), .rd_addr(addr), .rd_release(rd_release), .rd_data(rd_data));
+  always #5 clk = ~clk;
+  always @(posedge clk) begin
+    cycle <= cycle + 1;
+    if (cycle == 2) rst <= 1'b0;
+    gap <= ($random(seed) & 3) == 0;
+    go <= (cycle % 41) < 20 ? (($random(seed) & 3) != 0) : 1'b0;
+    if (pend) $display("R %h", rd_data);
+    pend <= rd_en;
+    if (rd_en) addr <= rd_release ? 0 : addr + 1'b1;
+    if (s_tvalid && s_tready) bi <= bi + 1;
+    if (cycle == ${300 + 40 * total * sf}) $finish;
+  end
+endmodule
+`;
+      const lines = runIcarus(`flat_${c.seed}`, tb, ['bnnc_flat_buffer.v'], { 'beats.mem': beats.join('\n') + '\n' });
+      const got = lines.filter((l) => l.startsWith('R ')).map((l) => BigInt(`0x${l.slice(2)}`).toString(16));
+      expect(got).toEqual(expected);
+      expect(
+        lint('bnnc_flat_buffer', 'bnnc_flat_buffer.v', {
+          BEAT_W: c.beatW, BEATS: c.beats, BEAT_C: addrBits(c.beats), SIMD: c.simd, SF: sf, ADDR_W: aw,
+        }),
+      ).toBe('');
+    });
+  }
+});
