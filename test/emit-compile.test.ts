@@ -9,10 +9,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ArgumentsCamelCase } from 'yargs';
 import compileCommand, { foldingFromArgs, type CompileArgs } from '../src/commands/compile.js';
+import { manifestMvtuStages } from '../src/emit/manifest.js';
 import type { Manifest } from '../src/emit/manifest.js';
 import { InputError } from '../src/errors.js';
 import { modelHash, saveModel } from '../src/graph/io.js';
-import { planHardware } from '../src/hw/plan.js';
+import { planHardware, mvtuStages } from '../src/hw/plan.js';
 import { randomFoldedMlp } from '../src/hw/random-model.js';
 import { formatPlan, framesPerSecond } from '../src/hw/report.js';
 import { foldModel } from '../src/int/fold.js';
@@ -51,7 +52,7 @@ describe('bnnc compile', () => {
     expect(text).toContain(`compiled small -> ${out} (top module small`);
     expect(text).toContain(formatPlan(plan, 200));
     const m = readManifest(out);
-    expect(m.stages.map((s) => [s.pe, s.simd, s.nf, s.sf, s.ii])).toEqual(plan.stages.map((s) => [s.pe, s.simd, s.nf, s.sf, s.ii]));
+    expect(manifestMvtuStages(m).map((s) => [s.pe, s.simd, s.nf, s.sf, s.ii])).toEqual(mvtuStages(plan).map((s) => [s.pe, s.simd, s.nf, s.sf, s.ii]));
     expect(m.cycles).toMatchObject({ ii: plan.ii, latency: plan.latency });
     expect(loadFolded(path.join(out, 'folded.bnnf'))).toEqual(folded);
     // Hand-worked: layer 0 is 20 x 49 on PE 4, SIMD 8 -> NF 5, SF 7, II 35 = network II.
@@ -67,13 +68,13 @@ describe('bnnc compile', () => {
     const out = path.join(dir, 'fromfile');
     await compile({ model: bnnf, out, fold: foldFile });
     const m = readManifest(out);
-    expect(m.stages.map((s) => [s.pe, s.simd])).toEqual([[5, 7], [3, 20], [4, 12]]);
+    expect(manifestMvtuStages(m).map((s) => [s.pe, s.simd])).toEqual([[5, 7], [3, 20], [4, 12]]);
     expect(m.input).toMatchObject({ inPix: 7, beats: 7, imageBuffer: 'ram' });
 
     const out2 = path.join(dir, 'target');
     await compile({ model: bnnf, out: out2, targetCycles: 10, inPix: 7 });
     const m2 = readManifest(out2);
-    for (const s of m2.stages) expect(s.ii).toBeLessThanOrEqual(10);
+    for (const s of manifestMvtuStages(m2)) expect(s.ii).toBeLessThanOrEqual(10);
     expect(m2.cycles.ii).toBeLessThanOrEqual(10);
   });
 
@@ -91,7 +92,7 @@ describe('bnnc compile', () => {
     expect(m.model.hash).toBe(modelHash(model));
     expect(loadFolded(path.join(out, 'folded.bnnf'))).toEqual(foldModel(model, modelHash(model)));
     // 64x784: NF 4, SF 16; 64x64: NF 4, SF 2; 10x64 (PE clamped to 10): NF 1, SF 2.
-    expect(m.stages.map((s) => s.ii)).toEqual([64, 8, 8, 2]);
+    expect(manifestMvtuStages(m).map((s) => s.ii)).toEqual([64, 8, 8, 2]);
     expect(text).toMatch(/network: II 64 cycles/);
   });
 

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { emitDesign, renderDesign } from '../src/emit/emit.js';
 import { RTL_DIR } from '../src/emit/templates.js';
 import { InputError } from '../src/errors.js';
-import { planHardware } from '../src/hw/plan.js';
+import { planHardware, mvtuStages } from '../src/hw/plan.js';
 import { randomFoldedMlp } from '../src/hw/random-model.js';
 import { clampThreshold } from '../src/hw/widths.js';
 import { getBit } from '../src/int/bits.js';
@@ -138,7 +138,7 @@ describe('ROM images', () => {
       source: 'test',
     });
     const { files, manifest } = renderDesign(f, plan);
-    plan.stages.forEach((s, k) => {
+    mvtuStages(plan).forEach((s, k) => {
       const layer = f.layers[k] as FoldedMatrixLayer;
       const name = manifest.stages[k].verilogName;
       const wpr = wordsPerRow(layer.cols);

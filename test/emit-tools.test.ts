@@ -17,10 +17,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitDesign } from '../src/emit/emit.js';
+import { manifestMvtuStages } from '../src/emit/manifest.js';
 import type { Manifest } from '../src/emit/manifest.js';
 import { RTL_DIR } from '../src/emit/templates.js';
 import { planHardware } from '../src/hw/plan.js';
-import { randomFoldedMlp } from '../src/hw/random-model.js';
+import { randomFoldedMlp, randomFoldedNet } from '../src/hw/random-model.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-emit-tools-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -50,7 +51,7 @@ function yosysScript(m: Manifest, ramInput: boolean): string {
     'select -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$sr',
   ];
   const ffs = 't:$dff t:$dffe t:$sdff t:$sdffe t:$adff t:$adffe %u %u %u %u %u';
-  for (const s of m.stages) {
+  for (const s of manifestMvtuStages(m)) {
     // A one-word ROM is a constant, not a memory.
     if (s.nf * s.sf < 2) continue;
     const cells = `${m.top}_${s.verilogName}_rom/u_w*`;
@@ -101,6 +102,48 @@ describe('generated RTL and the tools', () => {
   }
 });
 
+/**
+ * ConvNets: after flattening, every sliding-window unit's line memory (K >= 2) and every
+ * pool's row memory (S >= 2) is a memory cell, and no flip-flop drives its read
+ * register (the register went into the memory's read port: a synchronous read).
+ */
+function convYosysScript(m: Manifest): string {
+  const lines = yosysScript(m, false).trim().split('\n');
+  const windows = m.stages.filter((s) => s.kind === 'mvtu' && s.feed.kind === 'window' && s.feed.kernel >= 2).length;
+  const pools = m.stages.filter((s) => s.kind === 'pool' && s.size >= 2).length;
+  lines.push(
+    'flatten',
+    'opt_clean',
+    `select -assert-count ${windows + pools} t:$mem_v2 n:*_swu.g_lines.lines n:*_pool.g_line.line %u %i`,
+    'select -assert-none w:*.lines_q w:*.line_q %u %ci1 t:$dff t:$dffe t:$sdff t:$sdffe %u %u %i',
+  );
+  return lines.join('\n') + '\n';
+}
+
+describe('generated ConvNet RTL and the tools', () => {
+  const nets = {
+    cnv28: { input: [28, 28, 1] as [number, number, number], layers: [{ conv: 32, kernel: 3 }, { conv: 32, kernel: 3 }, { pool: 2 }, { conv: 64, kernel: 3 }, { conv: 64, kernel: 3 }, { pool: 2 }, { dense: 256 }] },
+    odd: { input: [13, 11, 3] as [number, number, number], layers: [{ conv: 7, kernel: 5 }, { conv: 5, kernel: 1 }, { pool: 3 }, { dense: 9 }, { dense: 6 }] },
+  };
+  for (const [arch, net] of Object.entries(nets)) {
+    it(`${arch}: verilator -Wall, iverilog, yosys (no latches; ROMs and line memories are memories)`, () => {
+      const f = randomFoldedNet({ ...net, classes: 10, seed: 7, name: arch });
+      const plan = planHardware(f, { kind: 'uniform', pe: 8, simd: 32 });
+      const dir = path.join(work, `conv_${arch}`);
+      const m = emitDesign(f, plan, dir);
+      const lint = run('verilator', ['--lint-only', '-Wall', '--top-module', m.top, ...m.files.verilog], dir);
+      expect(lint.out, 'verilator output').toBe('');
+      expect(lint.ok).toBe(true);
+      const ivl = run('iverilog', ['-g2005', '-Wall', '-s', m.top, '-o', path.join(dir, 'a.vvp'), ...m.files.verilog], dir);
+      expect(ivl.ok, ivl.out).toBe(true);
+      fs.writeFileSync(path.join(dir, 'check.ys'), convYosysScript(m));
+      const ys = run('yosys', ['-q', '-s', 'check.ys'], dir);
+      expect(ys.ok, ys.out.slice(0, 4000)).toBe(true);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  }
+});
+
 describe('illegal parameters stop elaboration in every tool', () => {
   // [module, illegal parameters, the marker module the check instantiates, legal parameters]
   const cases: [string, string, string, string][] = [
@@ -109,6 +152,9 @@ describe('illegal parameters stop elaboration in every tool', () => {
     ['bnnc_pe', '.SIMD(4), .IN_W(8), .ACC_W(9), .P_W(9)', 'bnnc_pe_illegal_parameters', '.SIMD(4), .IN_W(8), .ACC_W(10), .P_W(10)'],
     ['bnnc_vec_buffer', '.MW(16), .SIMD(4), .SF(5), .ADDR_W(3)', 'bnnc_vec_buffer_illegal_parameters', '.MW(16), .SIMD(3), .SF(6), .ADDR_W(3)'],
     ['bnnc_pixel_input', '.NPIX(16), .IN_PIX(4), .BEATS(3), .BEAT_W(2), .SIMD(4), .SF(4), .ADDR_W(2)', 'bnnc_pixel_input_illegal_parameters', '.NPIX(15), .IN_PIX(4), .BEATS(4), .BEAT_W(2), .SIMD(4), .SF(4), .ADDR_W(2)'],
+    ['bnnc_swu', '.W(5), .H(5), .C(2), .K(6), .SIMD(4), .SF(5)', 'bnnc_swu_illegal_parameters', '.W(5), .H(5), .C(2), .K(3), .SIMD(4), .SF(5)'],
+    ['bnnc_pool', '.W(4), .H(4), .C(2), .S(5)', 'bnnc_pool_illegal_parameters', '.W(4), .H(4), .C(2), .S(2)'],
+    ['bnnc_flat_buffer', '.BEAT_W(4), .BEATS(4), .BEAT_C(2), .SIMD(4), .SF(3)', 'bnnc_flat_buffer_illegal_parameters', '.BEAT_W(4), .BEAT_C(2), .BEATS(4), .SIMD(4), .SF(4), .ADDR_W(2)'],
     ['bnnc_rom', '.WIDTH(4), .DEPTH(9), .ADDR_W(3)', 'bnnc_rom_illegal_parameters', '.WIDTH(4), .DEPTH(9), .ADDR_W(4)'],
     ['bnnc_argmax', '.N(5), .W(8), .IDX_W(2)', 'bnnc_argmax_illegal_parameters', '.N(5), .W(8), .IDX_W(3)'],
   ];

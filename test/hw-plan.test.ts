@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { BnncError, InputError } from '../src/errors.js';
 import { folds, inputBeats, mvtuII, networkCycles, MVTU_OVERHEAD } from '../src/hw/cycles.js';
 import { cheapestFolding, paddingOf, parseFoldingJson } from '../src/hw/folding.js';
-import { planHardware } from '../src/hw/plan.js';
+import { mvtuStages, planHardware, unitModelsOf } from '../src/hw/plan.js';
+import { streamCycles } from '../src/hw/timing.js';
 import { randomFoldedMlp } from '../src/hw/random-model.js';
 import { accBits, addrBits, clampThreshold, mulBits, signedBits, unsignedBits } from '../src/hw/widths.js';
 import { Rng } from '../src/util/rng.js';
@@ -80,7 +81,7 @@ describe('widths', () => {
 describe('planHardware', () => {
   it('uniform folding is clamped per layer to MH and MW', () => {
     const plan = planHardware(tfc(), { kind: 'uniform', pe: 32, simd: 1000 });
-    expect(plan.stages.map((s) => [s.pe, s.simd, s.nf, s.sf, s.ii])).toEqual([
+    expect(mvtuStages(plan).map((s) => [s.pe, s.simd, s.nf, s.sf, s.ii])).toEqual([
       [32, 784, 2, 1, 2],
       [32, 64, 2, 1, 2],
       [32, 64, 2, 1, 2],
@@ -93,7 +94,7 @@ describe('planHardware', () => {
 
   it('fully folded tfc: hand-worked figures', () => {
     const plan = planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 });
-    const s = plan.stages;
+    const s = mvtuStages(plan);
     expect(s.map((x) => x.ii)).toEqual([64 * 784, 64 * 64, 64 * 64, 10 * 64]);
     expect(plan.ii).toBe(50176);
     expect(plan.input.beats).toBe(784);
@@ -113,7 +114,7 @@ describe('planHardware', () => {
       { kind: 'perLayer', layers: [{ pe: 16, simd: 49 }, { pe: 7, simd: 9 }, { pe: 64, simd: 64 }, { pe: 3, simd: 5 }], source: 'f.json' },
       { inPix: 8 },
     );
-    expect(plan.stages.map((s) => [s.nf, s.sf, s.ii])).toEqual([
+    expect(mvtuStages(plan).map((s) => [s.nf, s.sf, s.ii])).toEqual([
       [4, 16, 64],
       [10, 8, 80],
       [1, 1, 1],
@@ -212,10 +213,30 @@ describe('targetCycles', () => {
 
   it('plans every stage within the target and names the layer when unreachable', () => {
     const plan = planHardware(tfc(), { kind: 'target', targetCycles: 100 });
-    for (const s of plan.stages) expect(s.ii).toBeLessThanOrEqual(100);
+    for (const s of mvtuStages(plan)) expect(s.ii).toBeLessThanOrEqual(100);
     expect(plan.ii).toBeLessThanOrEqual(100);
-    expect(plan.stages[0]).toMatchObject({ pe: 32, simd: 16 });
+    expect(mvtuStages(plan)[0]).toMatchObject({ pe: 32, simd: 16 });
     expect(() => planHardware(tfc(), { kind: 'target', targetCycles: 0 })).toThrow(/unreachable for layers\[0\] \(fc1\)/);
     expect(() => planHardware(tfc(), { kind: 'target', targetCycles: 50 }, { inPix: 8 })).toThrow(/unreachable for the input stage/);
+  });
+});
+
+describe('the cycle simulation (src/hw/timing.ts) on MLPs', () => {
+  it('gives the closed formulas of src/hw/cycles.ts for random MLPs and foldings', () => {
+    const rng = new Rng(4242);
+    for (let i = 0; i < 40; i++) {
+      const input: [number, number, number] = [2 + rng.int(6), 2 + rng.int(6), 1 + rng.int(3)];
+      const hidden = Array.from({ length: rng.int(4) }, () => 1 + rng.int(30));
+      const classes = 2 + rng.int(8);
+      const f = randomFoldedMlp({ input, hidden, classes, seed: i });
+      const sizes = [input[0] * input[1] * input[2], ...hidden, classes];
+      const folding = { kind: 'perLayer' as const, source: 't', layers: sizes.slice(1).map((mh, k) => ({ pe: 1 + rng.int(mh), simd: 1 + rng.int(sizes[k]) })) };
+      const inPix = rng.int(2) ? undefined : 1 + rng.int(sizes[0]);
+      const plan = planHardware(f, folding, { inPix });
+      const sim = streamCycles(plan.input.beats, unitModelsOf(plan));
+      expect(sim.ii, `case ${i} II`).toBe(plan.ii);
+      expect(sim.latency, `case ${i} latency`).toBe(plan.latency);
+      expect(sim.done, `case ${i} per-stage done`).toEqual(plan.stages.map((s) => s.done));
+    }
   });
 });

@@ -16,14 +16,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitDesign } from '../src/emit/emit.js';
-import type { Manifest } from '../src/emit/manifest.js';
 import type { FoldingSpec } from '../src/hw/folding.js';
-import { planHardware, type HwPlan } from '../src/hw/plan.js';
+import { planHardware } from '../src/hw/plan.js';
 import { randomFoldedMlp, randomImages } from '../src/hw/random-model.js';
-import { inferInt } from '../src/int/infer.js';
-import type { FoldedModel } from '../src/int/types.js';
-import { wordsPerRow } from '../src/int/types.js';
 import { Rng } from '../src/util/rng.js';
+import { expectedBeats, simulate, type Built } from './fixtures/rtl/bench.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-hw-rtl-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -70,151 +67,12 @@ const cases: Case[] = [
   }
 }
 
-interface Built {
-  f: FoldedModel;
-  plan: HwPlan;
-  m: Manifest;
-  dir: string;
-}
-
 function build(c: Case): Built {
   const f = randomFoldedMlp({ input: c.input, hidden: c.hidden, classes: c.classes, seed: c.seed, name: c.name, tieProne: c.tieProne });
   const plan = planHardware(f, c.folding, c.inPix === undefined ? {} : { inPix: c.inPix });
   const dir = path.join(work, c.name);
   const m = emitDesign(f, plan, dir);
   return { f, plan, m, dir };
-}
-
-interface SimOptions {
-  frames: number;
-  /** Random s_axis gaps and m_axis back-pressure. */
-  stall: boolean;
-  /** Cycle at which rst is raised for two cycles (-1: never), and the frame sent next. */
-  resetAt: number;
-  restartFrame: number;
-  maxCycles: number;
-}
-
-interface SimResult {
-  ins: { frame: number; cycle: number }[];
-  outs: { cycle: number; data: bigint }[];
-  /** Result beats seen before the reset. */
-  outsBeforeReset: number;
-  taps: bigint[][];
-}
-
-/** Beats of `frames` images; padding bytes of the last beat are junk (0xa5) on purpose. */
-function beatImage(images: Uint8Array, npix: number, inPix: number, frames: number): string {
-  const beats = Math.ceil(npix / inPix);
-  const lines: string[] = [];
-  for (let fr = 0; fr < frames; fr++) {
-    for (let b = 0; b < beats; b++) {
-      let s = '';
-      for (let j = inPix - 1; j >= 0; j--) {
-        const i = b * inPix + j;
-        s += (i < npix ? images[fr * npix + i] : 0xa5).toString(16).padStart(2, '0');
-      }
-      lines.push(s);
-    }
-  }
-  return lines.join('\n') + '\n';
-}
-
-function testbench(b: Built, o: SimOptions): string {
-  const inBits = 8 * b.plan.input.inPix;
-  const resBits = b.m.output.beatBits;
-  const beats = b.plan.input.beats;
-  const total = beats * o.frames;
-  const taps = b.m.stages.slice(0, -1).map(
-    (s) => `      if (dut.${s.tap.tvalid} && dut.${s.tap.tready}) $display("TAP ${s.index} %h", dut.${s.tap.tdata});`,
-  );
-  return `\`timescale 1ns/1ps
-\`default_nettype none
-module tb;
-  reg clk = 1'b0;
-  reg rst = 1'b1;
-  reg [${inBits - 1}:0] beat_mem [0:${total - 1}];
-  initial $readmemh("tb_beats.mem", beat_mem);
-  integer cycle = 0;
-  integer bi = 0;
-  integer seed = ${o.stall ? 12345 : 0};
-  reg gap = 1'b0;
-  reg m_ready = 1'b1;
-  wire s_tvalid = !rst && !gap && bi < ${total};
-  wire [${inBits - 1}:0] s_tdata = beat_mem[bi < ${total} ? bi : 0];
-  wire s_tready;
-  wire [${resBits - 1}:0] m_tdata;
-  wire m_tvalid;
-  wire m_tlast;
-  ${b.m.top} dut (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(s_tdata), .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready), .s_axis_tlast(1'b0),
-    .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(m_ready), .m_axis_tlast(m_tlast));
-  always #5 clk = ~clk;
-  always @(posedge clk) begin
-    cycle <= cycle + 1;
-    if (cycle == 2) rst <= 1'b0;
-    if (${o.stall ? 1 : 0}) begin
-      gap <= ($random(seed) & 3) == 0;
-      m_ready <= ($random(seed) & 3) != 0;
-    end
-    if (cycle == ${o.resetAt}) begin
-      rst <= 1'b1;
-      bi <= ${o.restartFrame * beats};
-      $display("RST %0d", cycle);
-    end else if (cycle == ${o.resetAt + 2}) begin
-      rst <= 1'b0;
-    end else if (s_tvalid && s_tready) begin
-      if (bi % ${beats} == 0) $display("IN %0d %0d", bi / ${beats}, cycle);
-      bi <= bi + 1;
-    end
-    if (!rst) begin
-      if (m_tvalid && m_ready) begin
-        if (!m_tlast) $display("ERROR tlast low");
-        $display("OUT %0d %h", cycle, m_tdata);
-      end
-${taps.join('\n')}
-    end
-    if (cycle == ${o.maxCycles}) $finish;
-  end
-endmodule
-`;
-}
-
-function simulate(b: Built, images: Uint8Array, o: SimOptions): SimResult {
-  const { npix, inPix } = b.plan.input;
-  fs.writeFileSync(path.join(b.dir, 'tb_beats.mem'), beatImage(images, npix, inPix, o.frames));
-  fs.writeFileSync(path.join(b.dir, 'tb.v'), testbench(b, o));
-  execFileSync('iverilog', ['-g2005', '-o', 'tb.vvp', '-s', 'tb', 'tb.v', ...b.m.files.verilog], { cwd: b.dir });
-  const text = execFileSync('vvp', ['-n', 'tb.vvp'], { cwd: b.dir, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const r: SimResult = { ins: [], outs: [], outsBeforeReset: -1, taps: b.plan.stages.slice(0, -1).map(() => []) };
-  for (const line of text.split('\n')) {
-    const p = line.trim().split(/\s+/);
-    if (p[0] === 'IN') r.ins.push({ frame: Number(p[1]), cycle: Number(p[2]) });
-    else if (p[0] === 'OUT') r.outs.push({ cycle: Number(p[1]), data: BigInt(`0x${p[2]}`) });
-    else if (p[0] === 'TAP') r.taps[Number(p[1])].push(BigInt(`0x${p[2]}`));
-    else if (p[0] === 'RST') r.outsBeforeReset = r.outs.length;
-    else if (p[0] === 'ERROR') throw new Error(line);
-  }
-  return r;
-}
-
-/** The result beat the integer model predicts: class in [15:0], scores at 16 + 32j. */
-function expectedBeat(f: FoldedModel, pixels: Uint8Array): { beat: bigint; layers: bigint[]; tie: boolean } {
-  const ref = inferInt(f, pixels, true);
-  let beat = BigInt(ref.prediction);
-  ref.scores.forEach((s, j) => {
-    beat |= BigInt.asUintN(32, BigInt(s)) << BigInt(16 + 32 * j);
-  });
-  const layers = (ref.layerBits ?? []).map((words, k) => {
-    const rows = (f.layers[k] as { rows: number }).rows;
-    let v = 0n;
-    for (let w = wordsPerRow(rows) - 1; w >= 0; w--) v = (v << 32n) | BigInt(words[w]);
-    return v;
-  });
-  const best = ref.scores[ref.prediction];
-  const tie = Array.from(ref.scores).filter((s) => s === best).length > 1;
-  return { beat, layers, tie };
 }
 
 function frameImages(b: Built, frames: number, seed: number): Uint8Array {
@@ -249,9 +107,9 @@ describe('RTL cycle model and results (Icarus)', () => {
       expect(intervals, 'intervals between results').toEqual(new Array(frames - 1).fill(b.plan.ii));
 
       for (let fr = 0; fr < frames; fr++) {
-        const e = expectedBeat(b.f, images.subarray(fr * b.plan.input.npix, (fr + 1) * b.plan.input.npix));
+        const e = expectedBeats(b.f, images.subarray(fr * b.plan.input.npix, (fr + 1) * b.plan.input.npix));
         expect(r.outs[fr].data.toString(16), `frame ${fr} result`).toBe(e.beat.toString(16));
-        e.layers.forEach((bits, k) => expect(r.taps[k][fr]?.toString(16), `frame ${fr} stage ${k} tap`).toBe(bits.toString(16)));
+        e.layers.forEach((beats, k) => expect(r.taps[k][fr]?.toString(16), `frame ${fr} stage ${k} tap`).toBe(beats[0].toString(16)));
         if (e.tie) tiesSeen++;
       }
       for (const t of r.taps) expect(t).toHaveLength(frames);
@@ -271,7 +129,7 @@ describe('RTL cycle model and results (Icarus)', () => {
       const r = simulate(b, images, { frames, stall: true, resetAt: -10, restartFrame: 0, maxCycles });
       expect(r.outs).toHaveLength(frames);
       r.outs.forEach((o, fr) => {
-        const e = expectedBeat(b.f, images.subarray(fr * b.plan.input.npix, (fr + 1) * b.plan.input.npix));
+        const e = expectedBeats(b.f, images.subarray(fr * b.plan.input.npix, (fr + 1) * b.plan.input.npix));
         expect(o.data.toString(16), `frame ${fr}`).toBe(e.beat.toString(16));
       });
     });
@@ -289,7 +147,7 @@ describe('RTL cycle model and results (Icarus)', () => {
       const r = simulate(b, images, { frames, stall: false, resetAt, restartFrame, maxCycles });
       expect(r.outsBeforeReset).toBeGreaterThanOrEqual(0);
       const expected = (fr: number) =>
-        expectedBeat(b.f, images.subarray(fr * b.plan.input.npix, (fr + 1) * b.plan.input.npix)).beat.toString(16);
+        expectedBeats(b.f, images.subarray(fr * b.plan.input.npix, (fr + 1) * b.plan.input.npix)).beat.toString(16);
       // Before the reset: a prefix of the frames, in order.
       for (let i = 0; i < r.outsBeforeReset; i++) expect(r.outs[i].data.toString(16)).toBe(expected(i));
       // After it: exactly the frames sent after it.

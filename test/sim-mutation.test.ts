@@ -12,7 +12,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manifestMvtuStages } from '../src/emit/manifest.js';
 import { paramImage, weightImage } from '../src/emit/mem.js';
+import { mvtuStages } from '../src/hw/plan.js';
 import { inferIntBatch } from '../src/int/infer.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../src/int/types.js';
 import { wordsPerRow } from '../src/int/types.js';
@@ -65,7 +67,7 @@ function copyDesign(name: string): string {
 }
 
 function memPath(dir: string, k: number, kind: 'w' | 'p', p: number): string {
-  const s = base.manifest.stages[k];
+  const s = manifestMvtuStages(base.manifest)[k];
   return path.join(dir, `${base.manifest.top}_${s.verilogName}_${kind}${p}.mem`);
 }
 
@@ -109,7 +111,7 @@ describe('mutated ROM images are caught and located', () => {
 
   for (const k of [1, 3]) {
     it(`a flipped weight bit in layer ${k}'s ROM points at layer ${k} and the neuron`, async () => {
-      const s = base.plan.stages[k];
+      const s = mvtuStages(base.plan)[k];
       const layer = base.folded.layers[k] as FoldedMatrixLayer;
       const rng = new Rng(100 + k);
       // Find a weight whose flip shows on the images.
@@ -148,7 +150,7 @@ describe('mutated ROM images are caught and located', () => {
 
   it('a threshold off by one in layer 2 points at layer 2 and the neuron', async () => {
     const k = 2;
-    const s = base.plan.stages[k];
+    const s = mvtuStages(base.plan)[k];
     const layer = base.folded.layers[k] as FoldedMatrixLayer;
     let found: { row: number; mutated: FoldedModel } | null = null;
     for (let row = 0; row < layer.rows && !found; row++) {

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import type { HwPlan } from '../hw/plan.js';
+import { mvtuStages, type HwPlan } from '../hw/plan.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
 import { encodeFolded } from '../int/serialize.js';
 import { writeDirAtomic } from '../util/atomic.js';
@@ -45,8 +45,13 @@ export const MAX_LAYER_NAME = 24;
 
 /** The hand-written blocks a design uses, in dependency order. */
 function blocksFor(plan: HwPlan): string[] {
-  const blocks = ['bnnc_rom.v', 'bnnc_pixel_input.v'];
-  if (plan.stages.length > 1) blocks.push('bnnc_vec_buffer.v');
+  const feeds = new Set(mvtuStages(plan).map((s) => s.feed.kind));
+  const blocks = ['bnnc_rom.v'];
+  if (feeds.has('image')) blocks.push('bnnc_pixel_input.v');
+  if (feeds.has('vector')) blocks.push('bnnc_vec_buffer.v');
+  if (feeds.has('flatten')) blocks.push('bnnc_flat_buffer.v');
+  if (feeds.has('window')) blocks.push('bnnc_swu.v');
+  if (plan.stages.some((s) => s.kind === 'pool')) blocks.push('bnnc_pool.v');
   blocks.push('bnnc_pe.v', 'bnnc_mvtu.v', 'bnnc_argmax.v');
   return blocks;
 }
@@ -74,7 +79,11 @@ function checkPlanMatches(f: FoldedModel, plan: HwPlan): void {
   if (plan.stages.length !== f.layers.length) bad('layer count differs');
   plan.stages.forEach((s, k) => {
     const l = f.layers[k];
-    if (l.kind === 'maxpool' || l.rows !== s.mh || l.cols !== s.mw || l.output.kind !== s.output) bad(`layer ${k} differs`);
+    if (s.kind === 'pool') {
+      if (l.kind !== 'maxpool' || l.size !== s.size) bad(`layer ${k} differs`);
+    } else if (l.kind === 'maxpool' || l.rows !== s.mh || l.cols !== s.mw || l.output.kind !== s.output) {
+      bad(`layer ${k} differs`);
+    }
   });
 }
 
@@ -97,6 +106,7 @@ export function renderDesign(
     verilog.push(b);
   }
   plan.stages.forEach((s, k) => {
+    if (s.kind !== 'mvtu') return;
     const layer = f.layers[k] as FoldedMatrixLayer;
     const view = romBankView(plan, names, k, version);
     assertTemplateSafe(view);

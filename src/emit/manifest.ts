@@ -4,7 +4,7 @@
  */
 import type { AreaEstimate } from '../hw/area.js';
 import { MVTU_OVERHEAD } from '../hw/cycles.js';
-import type { HwPlan, MvtuStage } from '../hw/plan.js';
+import type { HwPlan, MvtuStage, PoolStage } from '../hw/plan.js';
 import { CLASS_FIELD_BITS, SCORE_BITS } from '../hw/widths.js';
 import type { FoldedModel } from '../int/types.js';
 import { resultBits, type DesignNames } from './view.js';
@@ -18,8 +18,7 @@ export interface ManifestPort {
   width: number;
 }
 
-/** A stage as the manifest lists it: the plan's figures, plus names and tap wires. */
-export interface ManifestStage extends Omit<MvtuStage, 'layer' | 'bufferBits'> {
+interface ManifestStageNames {
   /** Layer name in the model. */
   name: string;
   /** The sanitized name used in module and file names. */
@@ -27,6 +26,12 @@ export interface ManifestStage extends Omit<MvtuStage, 'layer' | 'bufferBits'> {
   /** The stage tap wires in the top level and the width of its tdata. */
   tap: { tdata: string; tvalid: string; tready: string; width: number };
 }
+
+/** An MVTU stage as the manifest lists it: the plan's figures, plus names and tap wires. */
+export type ManifestMvtuStage = Omit<MvtuStage, 'layer'> & ManifestStageNames;
+/** A pool stage as the manifest lists it. */
+export type ManifestPoolStage = Omit<PoolStage, 'layer'> & ManifestStageNames;
+export type ManifestStage = ManifestMvtuStage | ManifestPoolStage;
 
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
@@ -44,7 +49,8 @@ export interface Manifest {
     beats: number;
     beatBits: number;
     packing: string;
-    imageBuffer: 'ram' | 'registers';
+    /** 'none': a ConvNet's pixels stream into its first sliding-window unit. */
+    imageBuffer: 'ram' | 'registers' | 'none';
   };
   output: {
     beatBits: number;
@@ -108,7 +114,7 @@ export function buildManifest(
       beats: plan.input.beats,
       beatBits: 8 * plan.input.inPix,
       packing: `pixel i is in beat floor(i/${plan.input.inPix}) at bits [8*(i mod ${plan.input.inPix}) +: 8]; padding bytes of the last beat are ignored; s_axis_tlast is not used`,
-      imageBuffer: plan.input.ram ? 'ram' : 'registers',
+      imageBuffer: plan.input.stream ? 'none' : plan.input.ram ? 'ram' : 'registers',
     },
     output: {
       beatBits: resultBits(plan.classes),
@@ -121,33 +127,56 @@ export function buildManifest(
       scoreSigned: true,
       tlast: '1 on every result beat',
     },
-    stages: plan.stages.map((s) => ({
-      index: s.index,
-      name: s.layer,
-      verilogName: names.layers[s.index],
-      kind: s.kind,
-      input: s.input,
-      output: s.output,
-      mw: s.mw,
-      mh: s.mh,
-      pe: s.pe,
-      simd: s.simd,
-      nf: s.nf,
-      sf: s.sf,
-      ii: s.ii,
-      latency: s.latency,
-      accWidth: s.accWidth,
-      mulWidth: s.mulWidth,
-      paramWidth: s.paramWidth,
-      weightBits: s.weightBits,
-      paramBits: s.paramBits,
-      tap: {
+    stages: plan.stages.map((s): ManifestStage => {
+      const ids = { name: s.layer, verilogName: names.layers[s.index] };
+      const tap = {
         tdata: `stage${s.index}_tdata`,
         tvalid: `stage${s.index}_tvalid`,
         tready: `stage${s.index}_tready`,
-        width: s.index === last ? resultBits(plan.classes) : s.mh,
-      },
-    })),
+        width: s.index === last ? resultBits(plan.classes) : s.kind === 'pool' ? s.inShape[2] : s.mh,
+      };
+      if (s.kind === 'pool') {
+        return {
+          index: s.index,
+          ...ids,
+          kind: s.kind,
+          inShape: s.inShape,
+          outShape: s.outShape,
+          size: s.size,
+          frameCycles: s.frameCycles,
+          latency: s.latency,
+          done: s.done,
+          lineBits: s.lineBits,
+          tap,
+        };
+      }
+      return {
+        index: s.index,
+        ...ids,
+        kind: s.kind,
+        input: s.input,
+        output: s.output,
+        mw: s.mw,
+        mh: s.mh,
+        pe: s.pe,
+        simd: s.simd,
+        nf: s.nf,
+        sf: s.sf,
+        ii: s.ii,
+        latency: s.latency,
+        done: s.done,
+        accWidth: s.accWidth,
+        mulWidth: s.mulWidth,
+        paramWidth: s.paramWidth,
+        weightBits: s.weightBits,
+        paramBits: s.paramBits,
+        vectors: s.vectors,
+        frameCycles: s.frameCycles,
+        bufferBits: s.bufferBits,
+        feed: s.feed,
+        tap,
+      };
+    }),
     cycles: {
       ii: plan.ii,
       latency: plan.latency,
@@ -157,4 +186,9 @@ export function buildManifest(
     },
     estimate: plan.estimate,
   };
+}
+
+/** The MVTU stages of a manifest (dense and conv layers), in order. */
+export function manifestMvtuStages(m: Manifest): ManifestMvtuStage[] {
+  return m.stages.filter((s): s is ManifestMvtuStage => s.kind === 'mvtu');
 }

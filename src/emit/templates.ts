@@ -13,6 +13,18 @@ export const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.met
 export const RTL_DIR = path.join(TEMPLATE_DIR, 'rtl');
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
+/** Each stage kind's part of the top level: templates/stages/<kind>.v.hbs, a partial named <kind>. */
+export const STAGE_PARTIAL_DIR = path.join(TEMPLATE_DIR, 'stages');
+let partialsRegistered = false;
+
+function registerStagePartials(): void {
+  if (partialsRegistered) return;
+  for (const file of fs.readdirSync(STAGE_PARTIAL_DIR).sort()) {
+    const m = /^([a-z]+)\.v\.hbs$/.exec(file);
+    if (m) Handlebars.registerPartial(m[1], fs.readFileSync(path.join(STAGE_PARTIAL_DIR, file), 'utf8'));
+  }
+  partialsRegistered = true;
+}
 
 /**
  * Render templates/<name>. Escaping is off (the output is Verilog, not HTML); callers
@@ -20,6 +32,7 @@ const compiled = new Map<string, HandlebarsTemplateDelegate>();
  * an empty string in the Verilog.
  */
 export function renderTemplate(name: string, view: object): string {
+  registerStagePartials();
   let t = compiled.get(name);
   if (!t) {
     const text = fs.readFileSync(path.join(TEMPLATE_DIR, name), 'utf8');

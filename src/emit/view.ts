@@ -4,7 +4,7 @@
  * built only from numbers and sanitized identifiers, and assertTemplateSafe checks
  * every leaf before rendering.
  */
-import type { HwPlan, MvtuStage } from '../hw/plan.js';
+import type { HwPlan, MvtuStage, PoolStage, Stage } from '../hw/plan.js';
 import { addrBits, CLASS_FIELD_BITS, SCORE_BITS, unsignedBits } from '../hw/widths.js';
 import { isSafeIdentifier } from './sanitize.js';
 
@@ -26,6 +26,27 @@ export interface RomPeView {
 }
 
 export interface LayerView {
+  /** The template partial of the stage's kind (templates/stages/<partial>.v.hbs). */
+  partial: 'mvtu';
+  isPool: false;
+  /** The feed of the MVTU: exactly one is true. */
+  feedImage: boolean;
+  feedVector: boolean;
+  feedFlatten: boolean;
+  feedWindow: boolean;
+  /** Input vectors per frame (windows of a convolution). */
+  vectors: number;
+  /** bnnc_flat_buffer: beats per frame, bits per beat, beat counter bits. */
+  flatBeats: number;
+  flatBeatW: number;
+  flatBeatC: number;
+  /** bnnc_swu: input map, kernel, counter bits. */
+  swuW: number;
+  swuH: number;
+  swuC: number;
+  swuK: number;
+  swuColW: number;
+  swuRowW: number;
   index: number;
   prev: number;
   lname: string;
@@ -62,6 +83,28 @@ export interface LayerView {
   tapBits: number;
 }
 
+/** A max-pool stage (templates/stages/pool.v.hbs). */
+export interface PoolView {
+  partial: 'pool';
+  isPool: true;
+  index: number;
+  prev: number;
+  lname: string;
+  first: false;
+  last: false;
+  poolW: number;
+  poolH: number;
+  poolC: number;
+  size: number;
+  colW: number;
+  rowW: number;
+  qW: number;
+  frameCycles: number;
+  tapBits: number;
+}
+
+export type StageView = LayerView | PoolView;
+
 export interface RomBankView extends LayerView {
   module: string;
   top: string;
@@ -85,7 +128,7 @@ export interface TopView {
   ii: number;
   latency: number;
   lastIndex: number;
-  layers: LayerView[];
+  layers: StageView[];
 }
 
 export interface ReadmeView extends TopView {
@@ -117,7 +160,24 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
   const last = k === plan.stages.length - 1;
   const outW = s.output === 'scores' ? SCORE_BITS : 1;
   const inW = s.input === 'pixels' ? 8 : 1;
+  const f = s.feed;
   return {
+    partial: 'mvtu',
+    isPool: false,
+    feedImage: f.kind === 'image',
+    feedVector: f.kind === 'vector',
+    feedFlatten: f.kind === 'flatten',
+    feedWindow: f.kind === 'window',
+    vectors: s.vectors,
+    flatBeats: f.kind === 'flatten' ? f.beats : 0,
+    flatBeatW: f.kind === 'flatten' ? f.beatBits : 0,
+    flatBeatC: f.kind === 'flatten' ? addrBits(f.beats) : 0,
+    swuW: f.kind === 'window' ? f.width : 0,
+    swuH: f.kind === 'window' ? f.height : 0,
+    swuC: f.kind === 'window' ? f.channels : 0,
+    swuK: f.kind === 'window' ? f.kernel : 0,
+    swuColW: f.kind === 'window' ? addrBits(f.width) : 0,
+    swuRowW: f.kind === 'window' ? addrBits(f.height) : 0,
     index: k,
     prev: k - 1,
     lname: names.layers[k],
@@ -153,6 +213,32 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
   };
 }
 
+function poolView(names: DesignNames, s: PoolStage): PoolView {
+  const [h, w, c] = s.inShape;
+  return {
+    partial: 'pool',
+    isPool: true,
+    index: s.index,
+    prev: s.index - 1,
+    lname: names.layers[s.index],
+    first: false,
+    last: false,
+    poolW: w,
+    poolH: h,
+    poolC: c,
+    size: s.size,
+    colW: addrBits(w),
+    rowW: addrBits(h),
+    qW: addrBits(s.outShape[1]),
+    frameCycles: s.frameCycles,
+    tapBits: c,
+  };
+}
+
+function stageView(plan: HwPlan, names: DesignNames, s: Stage): StageView {
+  return s.kind === 'pool' ? poolView(names, s) : layerView(plan, names, s);
+}
+
 export function topView(plan: HwPlan, names: DesignNames, version: string): TopView {
   const classW = unsignedBits(Math.max(0, plan.classes - 1));
   return {
@@ -171,12 +257,14 @@ export function topView(plan: HwPlan, names: DesignNames, version: string): TopV
     ii: plan.ii,
     latency: plan.latency,
     lastIndex: plan.stages.length - 1,
-    layers: plan.stages.map((s) => layerView(plan, names, s)),
+    layers: plan.stages.map((s) => stageView(plan, names, s)),
   };
 }
 
 export function romBankView(plan: HwPlan, names: DesignNames, k: number, version: string): RomBankView {
-  const lv = layerView(plan, names, plan.stages[k]);
+  const s = plan.stages[k];
+  if (s.kind !== 'mvtu') throw new Error(`internal error: stage ${k} (${s.layer}) has no ROMs`);
+  const lv = layerView(plan, names, s);
   const pes: RomPeView[] = [];
   for (let p = 0; p < lv.pe; p++) {
     const files = memFileNames(names, k, p);

@@ -81,9 +81,9 @@ class Fields {
     return v;
   }
 
-  int(v: unknown, path: string, min: number, max: number): number {
+  int(v: unknown, path: string, min: number, max: number, expected = `an integer in ${min}..${max}`): number {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      this.fail(path, `an integer in ${min}..${max}`, v);
+      this.fail(path, expected, v);
     }
     return v;
   }
@@ -125,6 +125,11 @@ function checkLayer(f: Fields, v: unknown, i: number): LayerSpec {
     f.fail(`${at}.kind`, `one of ${LAYER_KINDS.join(', ')}`, kind);
   }
   const k = kind as LayerKind;
+  if (k === 'conv2d' && (v.stride !== undefined || v.dilation !== undefined)) {
+    // Named here, before the unknown-field check, so that the message says which layer.
+    const key = v.stride !== undefined ? 'stride' : 'dilation';
+    f.fail(`${at}.${key}`, `no ${key} in conv2d layer ${describeValue(v.name)}: bnnc's convolutions have stride 1 and no dilation`, v[key]);
+  }
   const all = ['kind', 'name', ...LAYER_FIELDS[k]];
   const o = f.object(v, at, all, all);
   const name = f.string(o.name, `${at}.name`, GRAPH_LIMITS.nameLength);
@@ -139,7 +144,7 @@ function checkLayer(f: Fields, v: unknown, i: number): LayerSpec {
         inChannels: units('inChannels'),
         outChannels: units('outChannels'),
         kernel: f.int(o.kernel, `${at}.kernel`, 1, GRAPH_LIMITS.inputSide),
-        padding: f.int(o.padding, `${at}.padding`, 0, 0),
+        padding: f.int(o.padding, `${at}.padding`, 0, 0, `0 in conv2d layer ${describeValue(name)}: bnnc's convolutions are 'valid' (no padding)`),
         bias: f.bool(o.bias, `${at}.bias`),
       };
       return spec;

@@ -1,70 +1,36 @@
 /**
- * The hardware plan: the IR between the folded model and the Verilog. One node per
- * stage (the pixel input stage, then one matrix-vector-threshold unit per folded layer)
- * with its folding, cycle figures and memory sizes, plus the network's II and latency.
+ * The hardware plan: the IR between the folded model and the Verilog. The input stage,
+ * then one stage per folded layer (stage k = folded layer k, the RTL's stage<k> taps),
+ * each a kind with its own module in ./stages: an MVTU stage (dense or conv layer, with
+ * the feed that hands it vectors: image buffer, vector buffer, flatten buffer or
+ * sliding-window unit) or a pool stage. Each kind owns its figures (cycles, memory bits,
+ * area estimate); the plan adds the network's II and latency.
  *
- * Only multilayer perceptrons (dense layers) are planned for now. A ConvNet adds stage
- * kinds (sliding window, pool) between MVTU stages; the stream between stages already
- * carries whole activation vectors, which for a ConvNet are one pixel's channels.
+ * MLPs (dense layers only) get the closed formulas of ./cycles.ts; networks with
+ * convolutions get the exact simulation of the RTL's control in ./timing.ts, since a
+ * sliding-window unit's windows come at a pace that changes from row to row.
  */
 import { BnncError, InputError } from '../errors.js';
 import { describeValue } from '../graph/json.js';
-import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
+import type { FoldedLayer, FoldedMatrixLayer, FoldedModel } from '../int/types.js';
 import { wordsPerRow } from '../int/types.js';
 import { estimateArea, type AreaEstimate } from './area.js';
-import { folds, inputBeats, mvtuII, mvtuLatency, networkCycles } from './cycles.js';
+import { networkCycles } from './cycles.js';
 import { cheapestFolding, type FoldingSpec, type LayerFolding } from './folding.js';
-import { accBits, addrBits, MAX_DATAPATH_BITS, mulBits, SCORE_BITS } from './widths.js';
+import { planImageInput, planStreamInput, type PixelInputStage } from './stages/input.js';
+import { planMvtu, windowFeed, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
+import { planPool, type PoolStage } from './stages/pool.js';
+import { streamCycles, type UnitModel } from './timing.js';
+import { accBits, MAX_DATAPATH_BITS } from './widths.js';
+
+export type { PixelInputStage } from './stages/input.js';
+export type { MvtuFeed, MvtuStage } from './stages/mvtu.js';
+export type { PoolStage } from './stages/pool.js';
 
 export const HWPLAN_FORMAT = 'bnnc-hwplan';
 
-export interface PixelInputStage {
-  kind: 'pixelInput';
-  /** Pixels (bytes) per image, H*W*C. */
-  npix: number;
-  /** Pixels per s_axis beat. */
-  inPix: number;
-  /** Beats per image = the stage's II. */
-  beats: number;
-  ii: number;
-  /** The image buffer is a RAM (one beat = one read word) rather than registers. */
-  ram: boolean;
-  /** Bits of the two image banks. */
-  bufferBits: number;
-}
-
-export interface MvtuStage {
-  kind: 'mvtu';
-  /** Stage index = index of the folded layer (the RTL's stage<k> taps). */
-  index: number;
-  /** The folded layer's name, as in the model (not sanitized). */
-  layer: string;
-  input: 'pixels' | 'bits';
-  output: 'threshold' | 'scores';
-  /** Synapses per neuron (matrix width) and neurons (matrix height). */
-  mw: number;
-  mh: number;
-  pe: number;
-  simd: number;
-  nf: number;
-  sf: number;
-  /** Cycles per input vector, NF*SF. */
-  ii: number;
-  /** Cycles from this stage's input to the next stage's (docs/hardware.md). */
-  latency: number;
-  /** Accumulator bits (unsigned for bits input, signed for pixels). */
-  accWidth: number;
-  /** Signed multiplier bits of the scores stage, 0 for a threshold stage. */
-  mulWidth: number;
-  /** Bits of the per-neuron parameter word: a threshold, or {mul, add}. */
-  paramWidth: number;
-  /** Weight ROM bits including padding: PE ROMs of NF*SF words of SIMD bits. */
-  weightBits: number;
-  /** Parameter ROM bits: PE ROMs of NF words. */
-  paramBits: number;
-  /** Bits of the stage's input buffer (two banks); 0 for the first stage (the input stage holds it). */
-  bufferBits: number;
-}
+/** A stage of the plan: one per folded layer. */
+export type Stage = MvtuStage | PoolStage;
 
 export interface HwPlan {
   format: typeof HWPLAN_FORMAT;
@@ -73,46 +39,87 @@ export interface HwPlan {
   sourceHash: string;
   classes: number;
   input: PixelInputStage;
-  stages: MvtuStage[];
+  stages: Stage[];
   /** Network II: cycles between results in steady state. */
   ii: number;
   /** Cycles from a frame's first beat to its result (docs/hardware.md). */
   latency: number;
-  /** The slowest stage: -1 = input stage, else an MVTU stage index. */
+  /** The stage with the most work per frame: -1 = input stage, else a stage index. */
   bottleneck: number;
   estimate: AreaEstimate;
 }
 
 export interface PlanOptions {
-  /** Pixels per s_axis beat; default: the first layer's SIMD. */
+  /** Pixels per s_axis beat; default: the first layer's SIMD (MLP) or its channels (ConvNet). */
   inPix?: number;
 }
 
-/** The model's matrix layers, checked to be an MLP the RTL implements. */
-function mlpLayers(f: FoldedModel): FoldedMatrixLayer[] {
+/** Cycles of work per frame of a stage. */
+export function frameCycles(s: Stage): number {
+  return s.frameCycles;
+}
+
+/** The MVTU stages of a plan (dense and conv layers), in order. */
+export function mvtuStages(plan: HwPlan): MvtuStage[] {
+  return plan.stages.filter((s): s is MvtuStage => s.kind === 'mvtu');
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === 3 && b.length === 3 && a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
+
+/** The model's layers, checked to be a network the RTL implements. */
+function checkLayers(f: FoldedModel): FoldedLayer[] {
   const src = `model ${f.name}`;
   if (f.layers.length === 0) throw new InputError(src, 'layers', 'at least one layer', 'none');
-  const npix = f.input[0] * f.input[1] * f.input[2];
-  const layers: FoldedMatrixLayer[] = [];
+  let shape: readonly number[] = f.input;
+  let seenDense = false;
   f.layers.forEach((l, k) => {
-    if (l.kind !== 'dense') {
-      throw new BnncError(
-        `${src}: layers[${k}] (${l.name}) is ${l.kind}: bnnc compile supports dense layers (MLPs) only so far`,
-      );
-    }
     const last = k === f.layers.length - 1;
     const field = `layers[${k}] (${l.name})`;
+    if (!sameShape(l.inShape, shape)) throw new InputError(src, `${field}.inShape`, JSON.stringify(shape), JSON.stringify(l.inShape));
+    const [h, w, c] = l.inShape;
+    if (l.kind === 'maxpool') {
+      const prev = f.layers[k - 1];
+      if (k === 0 || prev.kind !== 'conv' || prev.output.kind !== 'threshold') {
+        throw new BnncError(`${src}: ${field}: a pool must follow a convolution's sign (threshold); OR-pooling is exact only after it`);
+      }
+      if (last) throw new InputError(src, field, 'a matrix layer (the last layer gives the scores)', 'a pool');
+      if (!(Number.isSafeInteger(l.size) && l.size >= 1 && l.size <= h && l.size <= w)) {
+        throw new InputError(src, `${field}.size`, `an integer in 1..${Math.min(h, w)}`, String(l.size));
+      }
+      const want = [Math.floor(h / l.size), Math.floor(w / l.size), c];
+      if (!sameShape(l.outShape, want)) throw new InputError(src, `${field}.outShape`, JSON.stringify(want), JSON.stringify(l.outShape));
+      shape = l.outShape;
+      return;
+    }
     const wantInput = k === 0 ? 'pixels' : 'bits';
     if (l.input !== wantInput) throw new InputError(src, `${field}.input`, wantInput, l.input);
-    const wantCols = k === 0 ? npix : (f.layers[k - 1] as FoldedMatrixLayer).rows;
-    if (l.cols !== wantCols) throw new InputError(src, `${field}.cols`, String(wantCols), String(l.cols));
     if (!(Number.isSafeInteger(l.rows) && l.rows >= 1)) throw new InputError(src, `${field}.rows`, 'a positive integer', String(l.rows));
+    if (l.kind === 'conv') {
+      if (seenDense) throw new BnncError(`${src}: ${field}: a convolution after a dense layer is not supported (the map is flattened once)`);
+      const kk = l.kernel;
+      if (!(Number.isSafeInteger(kk) && kk >= 1 && kk <= h && kk <= w)) {
+        throw new InputError(src, `${field}.kernel`, `an integer in 1..${Math.min(h, w)} (the input map ${h}x${w})`, String(kk));
+      }
+      if (l.cols !== kk * kk * c) throw new InputError(src, `${field}.cols`, String(kk * kk * c), String(l.cols));
+      // Stride 1, no padding: the only convolution the folded model and the RTL define.
+      const want = [h - kk + 1, w - kk + 1, l.rows];
+      if (!sameShape(l.outShape, want)) {
+        throw new InputError(src, `${field}.outShape`, `${JSON.stringify(want)} (stride 1, no padding)`, JSON.stringify(l.outShape));
+      }
+    } else {
+      seenDense = true;
+      if (l.cols !== h * w * c) throw new InputError(src, `${field}.cols`, String(h * w * c), String(l.cols));
+      if (!sameShape(l.outShape, [1, 1, l.rows])) throw new InputError(src, `${field}.outShape`, JSON.stringify([1, 1, l.rows]), JSON.stringify(l.outShape));
+    }
     if (l.weights.length !== l.rows * wordsPerRow(l.cols)) {
       throw new InputError(src, `${field}.weights`, `${l.rows * wordsPerRow(l.cols)} words`, String(l.weights.length));
     }
     if (last) {
       if (l.output.kind !== 'scores') throw new InputError(src, `${field}.output`, 'scores (last layer)', l.output.kind);
       if (l.rows !== f.classes) throw new InputError(src, `${field}.rows`, `${f.classes} (classes)`, String(l.rows));
+      if (l.outShape[0] * l.outShape[1] !== 1) throw new InputError(src, `${field}.outShape`, 'a single output position (last layer)', JSON.stringify(l.outShape));
       if (l.output.mul.length !== l.rows || l.output.add.length !== l.rows) {
         throw new InputError(src, `${field}.output`, `${l.rows} mul and add values`, `${l.output.mul.length} and ${l.output.add.length}`);
       }
@@ -126,15 +133,15 @@ function mlpLayers(f: FoldedModel): FoldedMatrixLayer[] {
     if (acc > MAX_DATAPATH_BITS) {
       throw new InputError(src, `${field}.cols`, `an accumulator of at most ${MAX_DATAPATH_BITS} bits`, `${acc} bits for ${l.cols} inputs`);
     }
-    layers.push(l);
+    shape = l.outShape;
   });
   // The result beat's class field is 16 bits (docs/hardware.md).
   if (f.classes < 1 || f.classes > 32768) throw new InputError(src, 'classes', '1..32768', String(f.classes));
-  return layers;
+  return f.layers;
 }
 
-/** The per-layer foldings a spec asks for, checked against the layers. */
-function resolveFoldings(layers: FoldedMatrixLayer[], spec: FoldingSpec): LayerFolding[] {
+/** The per-layer foldings a spec asks for, checked against the matrix layers. */
+function resolveFoldings(all: FoldedLayer[], layers: FoldedMatrixLayer[], spec: FoldingSpec): LayerFolding[] {
   switch (spec.kind) {
     case 'uniform': {
       if (!(Number.isSafeInteger(spec.pe) && spec.pe >= 1)) throw new InputError('folding', 'pe', 'a positive integer', String(spec.pe));
@@ -143,8 +150,9 @@ function resolveFoldings(layers: FoldedMatrixLayer[], spec: FoldingSpec): LayerF
     }
     case 'perLayer': {
       const src = spec.source;
+      const what = layers.some((l) => l.kind === 'conv') ? 'one per dense or conv layer' : 'one per dense layer';
       if (spec.layers.length !== layers.length) {
-        throw new InputError(src, 'layers', `${layers.length} entries (one per dense layer)`, String(spec.layers.length));
+        throw new InputError(src, 'layers', `${layers.length} entries (${what})`, String(spec.layers.length));
       }
       return spec.layers.map((fl, k) => {
         const l = layers[k];
@@ -162,9 +170,12 @@ function resolveFoldings(layers: FoldedMatrixLayer[], spec: FoldingSpec): LayerF
     case 'target': {
       const n = spec.targetCycles;
       return layers.map((l, k) => {
-        const best = Number.isSafeInteger(n) ? cheapestFolding(l.rows, l.cols, n) : null;
+        // A convolution runs its matrix once per output pixel: NF*SF <= target / pixels.
+        const vectors = l.outShape[0] * l.outShape[1];
+        const best = Number.isSafeInteger(n) ? cheapestFolding(l.rows, l.cols, Math.floor(n / vectors)) : null;
         if (!best) {
-          throw new BnncError(`target of ${n} cycles is unreachable for layers[${k}] (${l.name}): its II is at least 1 cycle per vector`);
+          const why = vectors > 1 ? `${vectors} output pixels of at least 1 cycle each` : 'its II is at least 1 cycle per vector';
+          throw new BnncError(`target of ${n} cycles is unreachable for layers[${all.indexOf(l)}] (${l.name}): ${why}`);
         }
         return best;
       });
@@ -172,67 +183,102 @@ function resolveFoldings(layers: FoldedMatrixLayer[], spec: FoldingSpec): LayerF
   }
 }
 
-/** Plan the hardware of a folded MLP under a folding specification. */
-export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOptions = {}): HwPlan {
-  const layers = mlpLayers(f);
-  const foldings = resolveFoldings(layers, folding);
+/** The feed of matrix layer k: what hands its MVTU input vectors. */
+function feedOf(layers: FoldedLayer[], k: number): MvtuFeed {
+  const l = layers[k] as FoldedMatrixLayer;
+  if (l.kind === 'conv') return windowFeed(l);
+  if (k === 0) return { kind: 'image' };
+  const [h, w, c] = l.inShape;
+  return h * w === 1 ? { kind: 'vector' } : { kind: 'flatten', beats: h * w, beatBits: c };
+}
 
-  const stages: MvtuStage[] = layers.map((l, k) => {
-    const { pe, simd } = foldings[k];
-    const { nf, sf } = folds(l.rows, l.cols, pe, simd);
-    const accWidth = accBits(l.input, l.cols);
-    const mulWidth = l.output.kind === 'scores' ? mulBits(l.output.mul) : 0;
-    if (mulWidth > MAX_DATAPATH_BITS) {
-      throw new InputError(`model ${f.name}`, `layers[${k}] (${l.name}).output.mul`, `values of at most ${MAX_DATAPATH_BITS} bits`, `${mulWidth} bits`);
+/** The control model of each stage, for the cycle simulation (./timing.ts). */
+function unitModels(input: PixelInputStage, stages: Stage[]): UnitModel[] {
+  return stages.map((s, k) => {
+    if (s.kind === 'pool') {
+      return { kind: 'pool', width: s.inShape[1], height: s.inShape[0], size: s.size, beatsPerFrame: s.outShape[0] * s.outShape[1] };
     }
-    const paramWidth = l.output.kind === 'scores' ? mulWidth + SCORE_BITS : accWidth;
-    return {
-      kind: 'mvtu',
-      index: k,
-      layer: l.name,
-      input: l.input,
-      output: l.output.kind,
-      mw: l.cols,
-      mh: l.rows,
-      pe,
-      simd,
-      nf,
-      sf,
-      ii: mvtuII(nf, sf),
-      latency: mvtuLatency(nf, sf),
-      accWidth,
-      mulWidth,
-      paramWidth,
-      weightBits: pe * nf * sf * simd,
-      paramBits: pe * nf * paramWidth,
-      bufferBits: k === 0 ? 0 : 2 * l.cols,
-    };
+    const f = s.feed;
+    const beats = f.kind === 'image' ? input.beats : f.kind === 'vector' ? 1 : f.kind === 'flatten' ? f.beats : 0;
+    const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel } : { kind: 'beats' as const, beats };
+    return { kind: 'mvtu', feed, reads: s.ii, beatsPerFrame: k === stages.length - 1 ? 1 : s.vectors };
   });
+}
+
+/** The control models of a plan's stages (the cycle model's input; tests replay it). */
+export function unitModelsOf(plan: Pick<HwPlan, 'input' | 'stages'>): UnitModel[] {
+  return unitModels(plan.input, plan.stages);
+}
+
+/** Plan the hardware of a folded model under a folding specification. */
+export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOptions = {}): HwPlan {
+  const layers = checkLayers(f);
+  const matrix = layers.filter((l): l is FoldedMatrixLayer => l.kind !== 'maxpool');
+  const foldings = resolveFoldings(layers, matrix, folding);
+  const streaming = layers[0].kind === 'conv';
+
+  let m = 0;
+  const stages: Stage[] = layers.map((l, k) => (l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k))));
+  for (const s of stages) {
+    if (s.kind === 'mvtu' && s.mulWidth > MAX_DATAPATH_BITS) {
+      throw new InputError(`model ${f.name}`, `layers[${s.index}] (${s.layer}).output.mul`, `values of at most ${MAX_DATAPATH_BITS} bits`, `${s.mulWidth} bits`);
+    }
+  }
 
   const npix = f.input[0] * f.input[1] * f.input[2];
-  const inPix = opts.inPix ?? stages[0].simd;
-  if (!(Number.isSafeInteger(inPix) && inPix >= 1 && inPix <= npix)) {
-    throw new InputError('folding', 'inPix', `an integer in 1..${npix} (pixels per image)`, String(inPix));
+  const first = stages[0] as MvtuStage;
+  let input: PixelInputStage;
+  if (streaming) {
+    const ch = f.input[2];
+    if (opts.inPix !== undefined && opts.inPix !== ch) {
+      throw new InputError('folding', 'inPix', `${ch} (a ConvNet takes one pixel, its ${ch} channel(s), per beat)`, String(opts.inPix));
+    }
+    input = planStreamInput(npix, ch);
+  } else {
+    const inPix = opts.inPix ?? first.simd;
+    if (!(Number.isSafeInteger(inPix) && inPix >= 1 && inPix <= npix)) {
+      throw new InputError('folding', 'inPix', `an integer in 1..${npix} (pixels per image)`, String(inPix));
+    }
+    input = planImageInput(npix, inPix, first.simd, first.sf);
   }
-  const beats = inputBeats(npix, inPix);
-  const ram = inPix === stages[0].simd;
-  const input: PixelInputStage = {
-    kind: 'pixelInput',
-    npix,
-    inPix,
-    beats,
-    ii: beats,
-    ram,
-    // RAM: two banks of 2^addrBits(SF) words of SIMD pixels; registers: two banks of whole beats.
-    bufferBits: ram ? 2 * 2 ** addrBits(stages[0].sf) * 8 * inPix : 2 * 8 * beats * inPix,
-  };
-  if (folding.kind === 'target' && beats > folding.targetCycles) {
+  if (folding.kind === 'target' && input.beats > folding.targetCycles) {
     throw new BnncError(
-      `target of ${folding.targetCycles} cycles is unreachable for the input stage: ${beats} beats of ${inPix} pixels per image`,
+      `target of ${folding.targetCycles} cycles is unreachable for the input stage: ${input.beats} beats of ${input.inPix} pixels per image`,
     );
   }
+  if (folding.kind === 'target') {
+    for (const s of stages) {
+      if (s.kind === 'pool' && s.frameCycles > folding.targetCycles) {
+        throw new BnncError(`target of ${folding.targetCycles} cycles is unreachable for layers[${s.index}] (${s.layer}), a pool: ${s.frameCycles} input pixels per frame, one per cycle`);
+      }
+    }
+  }
 
-  const cycles = networkCycles(beats, stages);
+  let ii: number;
+  let latency: number;
+  let bottleneck: number;
+  if (!streaming && stages.every((s) => s.kind === 'mvtu' && s.feed.kind !== 'flatten')) {
+    ({ ii, latency, bottleneck } = networkCycles(input.beats, stages as MvtuStage[]));
+    let done = input.beats - 1;
+    for (const s of stages) s.done = done += s.latency;
+  } else {
+    const c = streamCycles(input.beats, unitModels(input, stages));
+    ii = c.ii;
+    latency = c.latency;
+    stages.forEach((s, k) => {
+      s.done = c.done[k];
+      s.latency = c.done[k] - (k === 0 ? input.beats - 1 : c.done[k - 1]);
+    });
+    bottleneck = -1;
+    let most = input.ii;
+    stages.forEach((s, k) => {
+      if (s.frameCycles > most) {
+        most = s.frameCycles;
+        bottleneck = k;
+      }
+    });
+  }
+
   return {
     format: HWPLAN_FORMAT,
     name: f.name,
@@ -240,9 +286,9 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
     classes: f.classes,
     input,
     stages,
-    ii: cycles.ii,
-    latency: cycles.latency,
-    bottleneck: cycles.bottleneck,
+    ii,
+    latency,
+    bottleneck,
     estimate: estimateArea(input, stages),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Random folded MLPs for testing the hardware path without training: random weight
+ * Random folded networks (MLPs and ConvNets) for testing the hardware path without training: random weight
  * bits, thresholds spread around the middle of each neuron's acc distribution (so
  * activations are neither all +1 nor all -1), a few at the ends of the legal range,
  * and integer score parameters. The models pass the folded-model checks
@@ -48,60 +48,103 @@ function randomThreshold(rng: Rng, input: 'pixels' | 'bits', cols: number): numb
   return Math.min(hi + 1, Math.max(lo, Math.round(t)));
 }
 
-export function randomFoldedMlp(spec: RandomMlpSpec): FoldedModel {
-  const rng = new Rng(spec.seed);
-  const npix = spec.input[0] * spec.input[1] * spec.input[2];
-  const sizes = [...spec.hidden, spec.classes];
-  const layers: FoldedMatrixLayer[] = [];
-  let cols = npix;
-  let inShape: Shape3 = spec.input;
-  sizes.forEach((rows, k) => {
-    const input = k === 0 ? 'pixels' : 'bits';
-    const last = k === sizes.length - 1;
-    const weights = randomWeights(rng, rows, cols);
-    let output: FoldedMatrixLayer['output'];
-    if (last) {
-      // |mul * acc + add| < 2^31 for every acc in range.
-      const accMax = input === 'bits' ? cols : 255 * cols;
-      const mulMax = Math.max(1, Math.min(1 << 12, Math.floor(2 ** 29 / (accMax + 1))));
-      const mul = new Int32Array(rows);
-      const add = new Int32Array(rows);
-      for (let r = 0; r < rows; r++) {
-        // Tie-prone: score = acc or 0, so equal top scores are common.
-        mul[r] = spec.tieProne ? rng.int(2) : rng.int(2 * mulMax + 1) - mulMax;
-        add[r] = spec.tieProne ? 0 : rng.int(1 << 24) - (1 << 23);
-      }
-      output = { kind: 'scores', mul, add, fracBits: 0 };
-    } else {
-      const thresholds = new Int32Array(rows);
-      for (let r = 0; r < rows; r++) thresholds[r] = randomThreshold(rng, input, cols);
-      output = { kind: 'threshold', thresholds };
+/** A layer of a random network: a convolution, a pool after it, or a dense layer. */
+export type RandomLayerSpec = { conv: number; kernel: number } | { pool: number } | { dense: number };
+
+export interface RandomNetSpec {
+  input: Shape3;
+  /** Hidden layers in order; the scores layer (dense, `classes` rows) is added last. */
+  layers: RandomLayerSpec[];
+  classes: number;
+  seed: number;
+  name?: string;
+  tieProne?: boolean;
+}
+
+/** One random matrix layer: weights, then thresholds or score parameters (in this order). */
+function randomMatrixLayer(
+  rng: Rng,
+  kind: 'dense' | 'conv',
+  name: string,
+  input: 'pixels' | 'bits',
+  inShape: Shape3,
+  outShape: Shape3,
+  kernel: number,
+  rows: number,
+  cols: number,
+  last: boolean,
+  tieProne: boolean,
+): FoldedMatrixLayer {
+  const weights = randomWeights(rng, rows, cols);
+  let output: FoldedMatrixLayer['output'];
+  if (last) {
+    // |mul * acc + add| < 2^31 for every acc in range.
+    const accMax = input === 'bits' ? cols : 255 * cols;
+    const mulMax = Math.max(1, Math.min(1 << 12, Math.floor(2 ** 29 / (accMax + 1))));
+    const mul = new Int32Array(rows);
+    const add = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      // Tie-prone: score = acc or 0, so equal top scores are common.
+      mul[r] = tieProne ? rng.int(2) : rng.int(2 * mulMax + 1) - mulMax;
+      add[r] = tieProne ? 0 : rng.int(1 << 24) - (1 << 23);
     }
-    const outShape: Shape3 = [1, 1, rows];
-    layers.push({
-      kind: 'dense',
-      name: `fc${k + 1}`,
-      input,
-      inShape,
-      outShape,
-      kernel: 1,
-      rows,
-      cols,
-      weights,
-      output,
-    });
-    cols = rows;
-    inShape = outShape;
+    output = { kind: 'scores', mul, add, fracBits: 0 };
+  } else {
+    const thresholds = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) thresholds[r] = randomThreshold(rng, input, cols);
+    output = { kind: 'threshold', thresholds };
+  }
+  return { kind, name, input, inShape, outShape, kernel, rows, cols, weights, output };
+}
+
+/**
+ * A random folded network: convolutions (stride 1, no padding), pools after them, dense
+ * layers, and a dense scores layer. Layer names: conv<k>, pool<k>, fc<k> (k from 1).
+ */
+export function randomFoldedNet(spec: RandomNetSpec): FoldedModel {
+  const rng = new Rng(spec.seed);
+  const items: RandomLayerSpec[] = [...spec.layers, { dense: spec.classes }];
+  const layers: FoldedModel['layers'] = [];
+  let shape: Shape3 = spec.input;
+  items.forEach((it, k) => {
+    const last = k === items.length - 1;
+    const input = k === 0 ? 'pixels' : 'bits';
+    const [h, w, c] = shape;
+    if ('pool' in it) {
+      const outShape: Shape3 = [Math.floor(h / it.pool), Math.floor(w / it.pool), c];
+      layers.push({ kind: 'maxpool', name: `pool${k + 1}`, inShape: shape, outShape, size: it.pool });
+      shape = outShape;
+    } else if ('conv' in it) {
+      const outShape: Shape3 = [h - it.kernel + 1, w - it.kernel + 1, it.conv];
+      layers.push(randomMatrixLayer(rng, 'conv', `conv${k + 1}`, input, shape, outShape, it.kernel, it.conv, it.kernel * it.kernel * c, last, !!spec.tieProne));
+      shape = outShape;
+    } else {
+      const outShape: Shape3 = [1, 1, it.dense];
+      layers.push(randomMatrixLayer(rng, 'dense', `fc${k + 1}`, input, shape, outShape, 1, it.dense, h * w * c, last, !!spec.tieProne));
+      shape = outShape;
+    }
   });
   return {
     format: FOLDED_FORMAT,
     version: FOLDED_VERSION,
-    name: spec.name ?? `random_mlp_${spec.seed}`,
+    name: spec.name ?? `random_net_${spec.seed}`,
     sourceHash: (spec.seed >>> 0).toString(16).padStart(8, '0').repeat(8),
     input: spec.input,
     classes: spec.classes,
     layers,
   };
+}
+
+/** A random folded MLP: randomFoldedNet with dense hidden layers only. */
+export function randomFoldedMlp(spec: RandomMlpSpec): FoldedModel {
+  return randomFoldedNet({
+    input: spec.input,
+    layers: spec.hidden.map((n) => ({ dense: n })),
+    classes: spec.classes,
+    seed: spec.seed,
+    name: spec.name ?? `random_mlp_${spec.seed}`,
+    tieProne: spec.tieProne,
+  });
 }
 
 /** Random images (uint8, HWC), n of them back to back. */

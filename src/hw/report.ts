@@ -24,13 +24,21 @@ function fmt(n: number): string {
 }
 
 export function formatPlan(plan: HwPlan, clockMhz: number): string {
-  const rows: string[][] = [['stage', 'layer', 'MW', 'MH', 'PE', 'SIMD', 'NF', 'SF', 'II', 'weight bits', 'param bits']];
+  // Frame cycles only matter when a stage runs more than once per frame (a ConvNet).
+  const streaming = plan.stages.some((s) => s.kind === 'pool' || s.vectors > 1);
+  const rows: string[][] = [['stage', 'layer', 'MW', 'MH', 'PE', 'SIMD', 'NF', 'SF', 'II', ...(streaming ? ['frame cycles'] : []), 'weight bits', 'param bits']];
   const inp = plan.input;
-  rows.push(['input', `${inp.npix} px, ${inp.inPix}/beat`, '-', '-', '-', '-', '-', '-', String(inp.ii), '-', '-']);
+  rows.push(['input', `${inp.npix} px, ${inp.inPix}/beat`, '-', '-', '-', '-', '-', '-', String(inp.ii), ...(streaming ? [String(inp.ii)] : []), '-', '-']);
   for (const s of plan.stages) {
+    if (s.kind === 'pool') {
+      const [h, w, c] = s.inShape;
+      rows.push([String(s.index), `${s.layer} (max-pool ${s.size}x${s.size} of ${h}x${w}x${c})`, '-', '-', '-', '-', '-', '-', '-', String(s.frameCycles), '-', '-']);
+      continue;
+    }
+    const what = s.feed.kind === 'window' ? `conv ${s.feed.kernel}x${s.feed.kernel}, ` : '';
     rows.push([
       String(s.index),
-      `${s.layer} (${s.input} -> ${s.output === 'scores' ? 'scores' : 'bits'})`,
+      `${s.layer} (${what}${s.input} -> ${s.output === 'scores' ? 'scores' : 'bits'})`,
       String(s.mw),
       String(s.mh),
       String(s.pe),
@@ -38,6 +46,7 @@ export function formatPlan(plan: HwPlan, clockMhz: number): string {
       String(s.nf),
       String(s.sf),
       String(s.ii),
+      ...(streaming ? [String(s.frameCycles)] : []),
       String(s.weightBits),
       String(s.paramBits),
     ]);
@@ -48,7 +57,9 @@ export function formatPlan(plan: HwPlan, clockMhz: number): string {
   const e = plan.estimate;
   return [
     table(rows),
-    `network: II ${plan.ii} cycles (set by ${bottleneck}), latency ${plan.latency} cycles`,
+    streaming
+      ? `network: II ${plan.ii} cycles (most work per frame: ${bottleneck}), latency ${plan.latency} cycles`
+      : `network: II ${plan.ii} cycles (set by ${bottleneck}), latency ${plan.latency} cycles`,
     `at ${clockMhz} MHz: ${fmt(fps)} frames/s, latency ${fmt(latencyUs)} us`,
     `estimate (not a synthesis result): ~${e.luts} LUTs, ~${e.flipFlops} flip-flops, ${e.romBits} ROM bits, ${e.ramBits} RAM bits`,
   ].join('\n');

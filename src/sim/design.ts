@@ -10,11 +10,24 @@ import { InputError } from '../errors.js';
 import { describeValue, parseJsonStrict } from '../graph/json.js';
 import type { Manifest } from '../emit/manifest.js';
 
-export interface DesignStage {
+interface DesignStageBase {
   index: number;
   name: string;
   /** Sanitized layer name used in module and .mem file names. */
   verilogName: string;
+  /** Width of stage<k>_tdata. */
+  tapWidth: number;
+}
+
+/** A max-pool stage: no ROMs. */
+export interface DesignPoolStage extends DesignStageBase {
+  kind: 'pool';
+  size: number;
+}
+
+/** A dense or conv layer's MVTU stage. */
+export interface DesignMvtuStage extends DesignStageBase {
+  kind: 'mvtu';
   output: 'threshold' | 'scores';
   mh: number;
   mw: number;
@@ -22,9 +35,9 @@ export interface DesignStage {
   simd: number;
   nf: number;
   sf: number;
-  /** Width of stage<k>_tdata. */
-  tapWidth: number;
 }
+
+export type DesignStage = DesignMvtuStage | DesignPoolStage;
 
 export interface DesignInfo {
   rtlDir: string;
@@ -111,17 +124,25 @@ export function readDesign(rtlDirArg: string): DesignInfo {
     const at = `stages[${k}]`;
     const index = field(s, 'index', src);
     if (index !== k) throw new InputError(src, `${at}.index`, String(k), describeValue(index));
-    const output = str(s, 'output', src);
-    if (output !== 'threshold' && output !== 'scores') throw new InputError(src, `${at}.output`, '"threshold" or "scores"', describeValue(output));
+    const kind = str(s, 'kind', src);
+    if (kind !== 'mvtu' && kind !== 'pool') throw new InputError(src, `${at}.kind`, '"mvtu" or "pool"', describeValue(kind));
     const tap = field(s, 'tap', src);
     const want = { tdata: `stage${k}_tdata`, tvalid: `stage${k}_tvalid`, tready: `stage${k}_tready` };
     for (const [key, name] of Object.entries(want)) {
       if (field(tap, key, `${src} ${at}.tap`) !== name) throw new InputError(src, `${at}.tap.${key}`, describeValue(name), describeValue((tap as Record<string, unknown>)[key]));
     }
-    return {
+    const base = {
       index: k,
       name: str(s, 'name', src),
       verilogName: str(s, 'verilogName', src),
+      tapWidth: posInt(tap, 'width', `${src} ${at}.tap`),
+    };
+    if (kind === 'pool') return { ...base, kind, size: posInt(s, 'size', src) };
+    const output = str(s, 'output', src);
+    if (output !== 'threshold' && output !== 'scores') throw new InputError(src, `${at}.output`, '"threshold" or "scores"', describeValue(output));
+    return {
+      ...base,
+      kind,
       output,
       mh: posInt(s, 'mh', src),
       mw: posInt(s, 'mw', src),
@@ -129,7 +150,6 @@ export function readDesign(rtlDirArg: string): DesignInfo {
       simd: posInt(s, 'simd', src),
       nf: posInt(s, 'nf', src),
       sf: posInt(s, 'sf', src),
-      tapWidth: posInt(tap, 'width', `${src} ${at}.tap`),
     };
   });
 

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../../src/data/types.js';
 import { emitDesign } from '../../src/emit/emit.js';
-import { planHardware, type HwPlan } from '../../src/hw/plan.js';
+import { planHardware, type HwPlan, mvtuStages } from '../../src/hw/plan.js';
 import { checkFolded } from '../../src/int/check.js';
 import { inferInt, inferIntBatch } from '../../src/int/infer.js';
 import { getBit } from '../../src/int/bits.js';
@@ -58,7 +58,7 @@ function expectedCycles(plan: HwPlan): { ii: number; latency: number } {
   const beats = Math.ceil(plan.input.npix / plan.input.inPix);
   let ii = beats;
   let latency = beats - 1;
-  for (const s of plan.stages) {
+  for (const s of mvtuStages(plan)) {
     const stageII = Math.ceil(s.mh / s.pe) * Math.ceil(s.mw / s.simd);
     ii = Math.max(ii, stageII);
     latency += stageII + 3;
@@ -68,7 +68,7 @@ function expectedCycles(plan: HwPlan): { ii: number; latency: number } {
 
 function checkFolding(c: DiffCase, plan: HwPlan, fail: (m: string) => void): void {
   const f = c.structure.folding;
-  plan.stages.forEach((s, k) => {
+  mvtuStages(plan).forEach((s, k) => {
     const at = `stage ${k} (${s.mh}x${s.mw})`;
     if (f.kind === 'uniform' && (s.pe !== Math.min(f.pe, s.mh) || s.simd !== Math.min(f.simd, s.mw))) {
       fail(`${at}: PE ${s.pe} SIMD ${s.simd}, asked uniform ${f.pe}x${f.simd} (clamped)`);
@@ -78,7 +78,7 @@ function checkFolding(c: DiffCase, plan: HwPlan, fail: (m: string) => void): voi
     }
     if (f.kind === 'target' && s.ii > f.targetCycles) fail(`${at}: II ${s.ii} over the target ${f.targetCycles}`);
   });
-  const inPix = c.structure.inPix ?? plan.stages[0].simd;
+  const inPix = c.structure.inPix ?? mvtuStages(plan)[0].simd;
   if (plan.input.inPix !== inPix) fail(`input stage: ${plan.input.inPix} pixels per beat, expected ${inPix}`);
 }
 

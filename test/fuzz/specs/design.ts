@@ -72,7 +72,7 @@ export const designSpec: LoaderFuzz<string> = {
     const d = value as DesignInfo;
     const positive = (n: number): boolean => Number.isSafeInteger(n) && n >= 1;
     ensure([d.pixels, d.inPix, d.classes, d.ii, d.latency].every(positive), 'a size that is not a positive integer');
-    ensure(d.stages.length > 0 && d.stages.every((s, k) => s.index === k && [s.mh, s.mw, s.pe, s.simd, s.nf, s.sf, s.tapWidth].every(positive)), 'a stage field out of range');
+    ensure(d.stages.length > 0 && d.stages.every((s, k) => s.index === k && (s.kind === 'pool' ? [s.size, s.tapWidth] : [s.mh, s.mw, s.pe, s.simd, s.nf, s.sf, s.tapWidth]).every(positive)), 'a stage field out of range');
     ensure([...d.sources, ...d.memFiles].every((f) => f === path.basename(f) && fs.existsSync(path.join(d.rtlDir, f))), 'a file outside the RTL directory or missing');
   },
 };

@@ -1,0 +1,166 @@
+/**
+ * A matrix-vector-threshold stage: one folded dense or conv layer on PE x SIMD lanes
+ * (bnnc_mvtu), and the feed that hands it input vectors SIMD elements per read:
+ * - image:   the first dense layer reads the input stage's image buffer;
+ * - vector:  a dense layer after a layer with one output vector per frame (bnnc_vec_buffer);
+ * - flatten: a dense layer after a convolution or pool, whose map arrives one pixel per
+ *            beat and is flattened in (h, w, c) order (bnnc_flat_buffer);
+ * - window:  a convolution: a sliding-window unit with K - 1 line memory turns the pixel
+ *            stream into K*K*C windows (bnnc_swu), one input vector per output pixel.
+ */
+import type { FoldedMatrixLayer } from '../../int/types.js';
+import { folds, mvtuII, mvtuLatency } from '../cycles.js';
+import type { LayerFolding } from '../folding.js';
+import { accBits, mulBits, SCORE_BITS } from '../widths.js';
+import { muxLuts, type StageEstimate } from './estimate.js';
+
+export type MvtuFeed =
+  | { kind: 'image' }
+  | { kind: 'vector' }
+  | { kind: 'flatten'; beats: number; beatBits: number }
+  | {
+      kind: 'window';
+      /** Input feature map width, height and channels; kernel size. */
+      width: number;
+      height: number;
+      channels: number;
+      kernel: number;
+      /** Bits of the line memory: W words of (K-1)*C elements. */
+      lineBits: number;
+      /** Bits of the window registers: K-1 columns of the shift register and two window banks. */
+      registerBits: number;
+    };
+
+export interface MvtuStage {
+  kind: 'mvtu';
+  /** Stage index = index of the folded layer (the RTL's stage<k> taps). */
+  index: number;
+  /** The folded layer's name, as in the model (not sanitized). */
+  layer: string;
+  input: 'pixels' | 'bits';
+  output: 'threshold' | 'scores';
+  /** Synapses per neuron (matrix width) and neurons (matrix height). */
+  mw: number;
+  mh: number;
+  pe: number;
+  simd: number;
+  nf: number;
+  sf: number;
+  /** Cycles per input vector, NF*SF. */
+  ii: number;
+  /**
+   * Cycles this stage adds to a frame's latency: done minus the previous stage's done
+   * (docs/hardware.md). A pool that drops remainder rows can finish before the stage
+   * in front of it, so in a ConvNet this can be negative.
+   */
+  latency: number;
+  /**
+   * Cycles from a frame's first input beat (entering an empty pipeline) to the edge at
+   * which this stage hands on its last beat of that frame.
+   */
+  done: number;
+  /** Input vectors per frame: output pixels of a convolution, 1 for a dense layer. */
+  vectors: number;
+  /** Cycles of work per frame: vectors * II. */
+  frameCycles: number;
+  /** Accumulator bits (unsigned for bits input, signed for pixels). */
+  accWidth: number;
+  /** Signed multiplier bits of the scores stage, 0 for a threshold stage. */
+  mulWidth: number;
+  /** Bits of the per-neuron parameter word: a threshold, or {mul, add}. */
+  paramWidth: number;
+  /** Weight ROM bits including padding: PE ROMs of NF*SF words of SIMD bits. */
+  weightBits: number;
+  /** Parameter ROM bits: PE ROMs of NF words. */
+  paramBits: number;
+  /** Bits of the stage's input buffer (banks, line memory); 0 for an image feed (the input stage holds it). */
+  bufferBits: number;
+  feed: MvtuFeed;
+}
+
+/** Element bits of a layer's input: 8-bit pixels or activation bits. */
+export function elementBits(input: 'pixels' | 'bits'): number {
+  return input === 'pixels' ? 8 : 1;
+}
+
+/** The feed of a conv layer's MVTU: its sliding-window unit and what it stores. */
+export function windowFeed(l: FoldedMatrixLayer): MvtuFeed & { kind: 'window' } {
+  const [height, width, channels] = l.inShape;
+  const k = l.kernel;
+  const e = elementBits(l.input);
+  return {
+    kind: 'window',
+    width,
+    height,
+    channels,
+    kernel: k,
+    lineBits: width * (k - 1) * channels * e,
+    registerBits: ((k - 1) * k * channels + 2 * l.cols) * e,
+  };
+}
+
+function feedBits(feed: MvtuFeed, mw: number): number {
+  switch (feed.kind) {
+    case 'image':
+      return 0;
+    case 'vector':
+    case 'flatten':
+      return 2 * mw;
+    case 'window':
+      return feed.lineBits + feed.registerBits;
+  }
+}
+
+/** Plan one MVTU stage. Widths are checked by the caller (planHardware). */
+export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, feed: MvtuFeed): MvtuStage {
+  const { pe, simd } = f;
+  const { nf, sf } = folds(l.rows, l.cols, pe, simd);
+  const accWidth = accBits(l.input, l.cols);
+  const mulWidth = l.output.kind === 'scores' ? mulBits(l.output.mul) : 0;
+  const paramWidth = l.output.kind === 'scores' ? mulWidth + SCORE_BITS : accWidth;
+  const vectors = l.outShape[0] * l.outShape[1];
+  return {
+    kind: 'mvtu',
+    index,
+    layer: l.name,
+    input: l.input,
+    output: l.output.kind,
+    mw: l.cols,
+    mh: l.rows,
+    pe,
+    simd,
+    nf,
+    sf,
+    ii: mvtuII(nf, sf),
+    latency: mvtuLatency(nf, sf),
+    done: 0,
+    vectors,
+    frameCycles: vectors * mvtuII(nf, sf),
+    accWidth,
+    mulWidth,
+    paramWidth,
+    weightBits: pe * nf * sf * simd,
+    paramBits: pe * nf * paramWidth,
+    bufferBits: feedBits(feed, l.cols),
+    feed,
+  };
+}
+
+export function estimateMvtu(s: MvtuStage): StageEstimate {
+  const lane = s.input === 'bits' ? 1 : s.accWidth;
+  const outW = s.output === 'scores' ? 32 : 1;
+  const finish = s.output === 'scores' ? Math.ceil((s.mulWidth * s.accWidth) / 2) + 32 : Math.ceil(s.accWidth / 2);
+  const control = 30;
+  const e = elementBits(s.input);
+  // The feed's read multiplexer (the image feed's is counted by the input stage).
+  const readMux = s.feed.kind === 'image' ? 0 : muxLuts(s.sf, s.simd * e);
+  const argmax = s.output === 'scores' ? (s.mh - 1) * 64 : 0;
+  const lineBits = s.feed.kind === 'window' ? s.feed.lineBits : 0;
+  return {
+    luts: control + readMux + argmax + s.pe * (s.simd * lane + s.accWidth + finish),
+    flipFlops:
+      control + (s.bufferBits - lineBits) + (s.input === 'bits' ? s.simd : 0) + s.pe * s.accWidth + (s.nf - 1) * s.pe * outW + s.mh * outW,
+    romBits: s.weightBits + s.paramBits,
+    ramBits: lineBits,
+  };
+}
