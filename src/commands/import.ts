@@ -4,8 +4,8 @@
  *
  *   bnnc import MODEL.onnx --out MODEL.bnn [--name NAME] [--input-scale 1/255] [--input-shape 28x28x1]
  *
- * The imported model is folded before it is written, so a model the integer contract
- * cannot express is refused here, not later by compile.
+ * importOnnx validates and folds the imported model before it is written, so a model the
+ * integer contract cannot express is refused here, not later by compile.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +13,6 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError } from '../errors.js';
 import { modelHash, saveModel } from '../graph/io.js';
 import type { Shape3 } from '../graph/types.js';
-import { foldModel } from '../int/fold.js';
 import { importOnnx } from '../onnx/import.js';
 import { parseInputScale, refuseSamePath } from './onnx-args.js';
 
@@ -66,8 +65,7 @@ const importCommand: CommandModule<object, ImportArgs> = {
     const name = args.name ?? path.basename(args.model).replace(/\.[^.]*$/, '');
     if (!(name.length >= 1 && name.length <= 128)) throw new InputError('command line', '--name', '1..128 characters', JSON.stringify(name));
     const { model, summary } = importOnnx(readOnnxFile(args.model), args.model, { name, inputScale, inputShape: parseShape(args.inputShape) });
-    const hash = modelHash(model); // validates the graph and tensors
-    foldModel(model, hash); // refuses what the integer contract cannot express
+    const hash = modelHash(model); // importOnnx has validated and folded it
     saveModel(args.out, model);
     process.stdout.write(
       [`imported ${args.model} -> ${args.out} (${model.graph.name}, sha256 ${hash.slice(0, 16)}…)`, ...summary.map((s) => `  ${s}`)].join('\n') + '\n',

@@ -25,6 +25,8 @@
  * the node and the reason.
  */
 import { InputError } from '../errors.js';
+import { modelHash } from '../graph/io.js';
+import { foldModel } from '../int/fold.js';
 import type { Conv2dSpec, DenseSpec, LayerSpec, Model, Shape3, Tensor } from '../graph/types.js';
 import { MODEL_FORMAT, MODEL_VERSION } from '../graph/types.js';
 import { type ChainNode, attr, attrFloat, attrInt, attrInts, nodeLabel, parseGraph, quantInt, quantParams } from './graph.js';
@@ -554,6 +556,14 @@ export function importOnnxModel(onnx: OnnxModel, source: string, opts: ImportOpt
     },
     tensors,
   };
+  // The model must be a valid .bnn that folds (what eval, compile and verify need); a
+  // failure is reported against the ONNX file, naming the bnnc field.
+  try {
+    foldModel(model, modelHash(model));
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    throw new InputError(source, `imported model: ${e.field}`, e.expected, e.got);
+  }
   summary.unshift(`input ${image.join('x')}, x = ${pm.scale} p + ${pm.offset}`);
   summary.push(`${classes} classes`);
   return { model, summary };

@@ -225,5 +225,6 @@ export function encodeOnnx(model: OnnxModel): Uint8Array {
     metadata_props: model.metadata.map((p) => ({ key: p.key, value: p.value })),
   };
   const type = modelType();
-  return type.encode(type.fromObject(raw)).finish();
+  // finish() may return a view into protobufjs's shared buffer pool: copy it out.
+  return new Uint8Array(type.encode(type.fromObject(raw)).finish());
 }
