@@ -29,7 +29,7 @@ import { modelHash } from '../graph/io.js';
 import { foldModel } from '../int/fold.js';
 import type { Conv2dSpec, DenseSpec, LayerSpec, Model, Shape3, Tensor } from '../graph/types.js';
 import { MODEL_FORMAT, MODEL_VERSION } from '../graph/types.js';
-import { type ChainNode, attr, attrFloat, attrInt, attrInts, nodeLabel, parseGraph, quantInt, quantParams } from './graph.js';
+import { type ChainNode, type QuantParams, attr, attrFloat, attrInt, attrInts, nodeLabel, parseGraph, quantInt, quantParams, quantRange, roundHalfEven } from './graph.js';
 import { decodeOnnx, type OnnxModel } from './proto.js';
 import type { ConstTensor } from './tensor.js';
 
@@ -90,6 +90,20 @@ export function shortestF32(x: number): number {
     if (Math.fround(v) === x) return v;
   }
   return x;
+}
+
+/** quantInt in exact (float64) arithmetic: what the quantizer means, not how qonnx rounds it. */
+function quantIntExact(x: number, scale: number, zeropt: number, q: QuantParams): number {
+  const y = x / scale + zeropt;
+  if (q.bits === 1 && q.signed) return y >= 0 ? 1 : -1;
+  const [lo, hi] = quantRange(q.bits, q.signed, q.narrow);
+  const c = Math.min(hi, Math.max(lo, y));
+  switch (q.rounding) {
+    case 'ROUND': case 'HALF_EVEN': return roundHalfEven(c);
+    case 'CEIL': return Math.ceil(c);
+    case 'FLOOR': return Math.floor(c);
+    default: return Math.trunc(c);
+  }
 }
 
 export function importOnnx(bytes: Uint8Array, source: string, opts: ImportOptions): ImportResult {
@@ -351,7 +365,7 @@ export function importOnnxModel(onnx: OnnxModel, source: string, opts: ImportOpt
           for (let p = 0; p < 256; p++) {
             ks[p] = quantInt(state.lut[p], f32(s), zp, qq);
             // The real-arithmetic value must round the same way, or float precision decides.
-            const real = quantInt(state.a * p + state.b, s, zp, { ...qq, rounding: qq.rounding });
+            const real = quantIntExact(state.a * p + state.b, s, zp, qq);
             if (real !== ks[p]) refuse(c, 'an input quantization that does not depend on float rounding', `pixel ${p} rounds to ${ks[p]} in float32 but ${real} exactly`);
           }
           const step = ks[1] - ks[0];
