@@ -10,14 +10,23 @@ COCOTB_VERSION := 2.1.0
 VENV := .venv
 PY := $(VENV)/bin/python
 BNNC := node dist/cli.js
+# Brevitas, qonnx and PyTorch for the QONNX fixtures and checks (docs/import.md). PyTorch from
+# PyPI brings ~5 GB of CUDA libraries even for CPU use, so only `make fixtures` and
+# `make qonnx-check` install it, never `make test`. PEERS_VENV may point at an existing venv.
+PEERS_VENV ?= .venv-peers
+PEERS_PY := $(PEERS_VENV)/bin/python
+PEERS_PACKAGES := torch==2.15.0 brevitas==0.13.4 qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 onnxoptimizer==0.4.2 onnxscript==0.7.2
+QONNX_MODEL ?= models/sfc.bnn
 
-.PHONY: help setup setup-apt setup-npm setup-py build demo test fuzz bench clean
+.PHONY: help setup setup-apt setup-npm setup-py setup-peers build demo test fuzz bench fixtures qonnx-check clean
 
 help:
 	@echo "make demo   train sfc on MNIST, fold, compile, verify on all test images, report"
 	@echo "make test   the whole test suite"
 	@echo "make fuzz   long fuzzing and random differential testing"
 	@echo "make bench  benchmarks (figures printed and written to bench/out/)"
+	@echo "make fixtures     regenerate test/fixtures/qonnx with Brevitas and qonnx (installs PyTorch)"
+	@echo "make qonnx-check  export QONNX_MODEL, run it in qonnx on 10 000 MNIST test images, compare"
 	@echo "make clean  remove generated files"
 
 setup: setup-apt setup-npm setup-py build
@@ -43,6 +52,11 @@ $(VENV)/.bnnc-stamp: Makefile
 	$(PY) -m pip install --quiet --disable-pip-version-check cocotb==$(COCOTB_VERSION) pytest
 	@touch $@
 
+setup-peers:
+	@$(PEERS_PY) -c "import torch, brevitas, qonnx, onnxoptimizer, onnxscript" 2>/dev/null || { \
+	  echo "setup-peers: installing $(PEERS_PACKAGES) into $(PEERS_VENV)"; \
+	  python3 -m venv $(PEERS_VENV) && $(PEERS_PY) -m pip install --quiet --disable-pip-version-check $(PEERS_PACKAGES); }
+
 build: dist/.bnnc-stamp
 dist/.bnnc-stamp: node_modules/.bnnc-stamp tsconfig.json $(shell find src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 	npx tsc -p tsconfig.json
@@ -61,6 +75,13 @@ fuzz: setup
 bench: setup
 	@mkdir -p bench/out
 	@for b in bench/*.ts; do echo "== $$b"; npx tsx $$b || exit 1; done
+
+fixtures: setup setup-peers
+	OMP_NUM_THREADS=1 $(PEERS_PY) test/fixtures/qonnx/make.py fixtures
+
+qonnx-check: setup setup-peers
+	@test -f $(QONNX_MODEL) || $(BNNC) train --arch sfc --dataset mnist --epochs 10 --batch 100 --seed 1 --out $(QONNX_MODEL)
+	PEERS_VENV=$(PEERS_VENV) npx tsx tools/qonnx-check.ts roundtrip $(QONNX_MODEL) --limit 10000
 
 clean:
 	rm -rf dist rtl-out bench/out .cache

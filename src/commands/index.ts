@@ -6,6 +6,8 @@ import vectorsCommand from './vectors.js';
 import compileCommand from './compile.js';
 import verifyCommand from './verify.js';
 import demoCommand from './demo.js';
+import importCommand from './import.js';
+import exportCommand from './export.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -14,5 +16,7 @@ export const commands: CommandModule<any, any>[] = [
   vectorsCommand,
   compileCommand,
   verifyCommand,
+  importCommand,
+  exportCommand,
   demoCommand,
 ];
