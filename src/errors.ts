@@ -46,3 +46,22 @@ export class ToolFailedError extends BnncError {
 export class MismatchError extends BnncError {
   override name = 'MismatchError';
 }
+
+/**
+ * An output bnnc cannot or must not write, found before the work or when writing:
+ * `<path>: cannot write: <reason>` (src/util/outputs.ts).
+ */
+export class OutputError extends BnncError {
+  override name = 'OutputError';
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+  ) {
+    super(`${target}: cannot write: ${reason}`);
+  }
+}
+
+/** An output refused because writing it would destroy an input (src/util/outputs.ts). */
+export class OutputConflictError extends BnncError {
+  override name = 'OutputConflictError';
+}

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitDesign, renderDesign } from '../src/emit/emit.js';
+import { sha256Hex } from '../src/emit/manifest.js';
 import { RTL_DIR } from '../src/emit/templates.js';
 import { InputError } from '../src/errors.js';
 import { planHardware, mvtuStages } from '../src/hw/plan.js';
@@ -83,10 +84,25 @@ describe('determinism and atomicity', () => {
     expect(loadFolded(path.join(a, 'folded.bnnf'))).toEqual(f);
     const listed = [...ma.files.verilog, ...ma.files.mem, ma.files.readme, 'folded.bnnf', 'manifest.json'].sort();
     expect([...da.keys()]).toEqual(listed);
+    // Every file but the manifest has its sha256 recorded, equal to the bytes written.
+    expect(Object.keys(ma.files.sha256).sort()).toEqual(listed.filter((n) => n !== 'manifest.json'));
+    for (const [name, hash] of Object.entries(ma.files.sha256)) expect(sha256Hex(da.get(name)!), name).toBe(hash);
 
-    fs.writeFileSync(path.join(a, 'stale.txt'), 'old');
+    // A file the user put beside the design, or an edited one, stops the replacement.
+    fs.writeFileSync(path.join(a, 'synth.ys'), 'my script');
+    expect(() => emitDesign(f, plan, a)).toThrow(/synth\.ys is not listed in its manifest\.json/);
+    expect(fs.readFileSync(path.join(a, 'synth.ys'), 'utf8')).toBe('my script');
+    fs.rmSync(path.join(a, 'synth.ys'));
+    const edited = ma.files.verilog[ma.files.verilog.length - 1];
+    fs.appendFileSync(path.join(a, edited), '// my fix\n');
+    expect(() => emitDesign(f, plan, a)).toThrow(new RegExp(`${edited.replace('.', '\\.')} changed since compile wrote it`));
+    expect(fs.readFileSync(path.join(a, edited), 'utf8')).toMatch(/my fix/);
+    fs.writeFileSync(path.join(a, edited), da.get(edited)!);
+    fs.mkdirSync(path.join(a, 'runs'));
+    expect(() => emitDesign(f, plan, a)).toThrow(/runs is not listed/);
+    fs.rmdirSync(path.join(a, 'runs'));
+    // Only its own, unchanged files: replaced.
     emitDesign(f, plan, a);
-    expect(fs.existsSync(path.join(a, 'stale.txt'))).toBe(false);
     const again = readDir(a);
     for (const [name, bytes] of da) expect(bytes.equals(again.get(name)!), name).toBe(true);
     expect(fs.readdirSync(work).filter((n) => n.includes('.tmp'))).toEqual([]);
@@ -102,6 +118,20 @@ describe('determinism and atomicity', () => {
     expect(fs.readFileSync(path.join(precious, 'thesis.tex'), 'utf8')).toBe('years of work');
     fs.writeFileSync(path.join(precious, 'manifest.json'), '{"format":"something-else"}');
     expect(() => emitDesign(f, plan, precious)).toThrow(InputError);
+    // A project folder holding a copied manifest of a real design is still not a design.
+    const real = path.join(work, 'real');
+    emitDesign(f, plan, real);
+    fs.copyFileSync(path.join(real, 'manifest.json'), path.join(precious, 'manifest.json'));
+    expect(() => emitDesign(f, plan, precious)).toThrow(/thesis\.tex is not listed/);
+    expect(fs.readFileSync(path.join(precious, 'thesis.tex'), 'utf8')).toBe('years of work');
+    // A symbolic link to a design: the directory it points to is replaced, the link stays.
+    const link = path.join(work, 'link');
+    fs.symlinkSync(real, link);
+    emitDesign(f, plan, link);
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.existsSync(path.join(real, 'manifest.json'))).toBe(true);
+    fs.rmSync(link);
+    fs.rmSync(real, { recursive: true });
     expect(() => emitDesign(f, plan, '.')).toThrow(/working directory/);
     expect(() => emitDesign(f, plan, path.dirname(process.cwd()))).toThrow(/working directory/);
     expect(() => emitDesign(f, plan, '/')).toThrow(/root/);

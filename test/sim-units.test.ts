@@ -90,6 +90,10 @@ function sim(classOut: number[], scores: number[], outCycle: number[], frames: n
     cycles: 100,
     simSeconds: 1,
     timedOut: false,
+    budgetExceeded: false,
+    resets: 0,
+    staleResults: 0,
+    lateAccept: 0,
     framesIn: frames,
     resetReady: 0,
   };

@@ -186,13 +186,15 @@ struct Options {
     int traceDepth = 0;                 // 0 = all levels
     int randReset = 2;                  // 0 = zeros, 1 = ones, 2 = random initial state
     uint32_t progressEvery = 0;         // results between progress lines (0 = auto)
+    double resets = 0.0;                // chance per frame of a reset while it is in flight
+    uint64_t maxCycles = 0;             // cycle budget (0 = none): give up after this many
 };
 
 void usage() {
     std::fprintf(stderr,
                  "usage: harness --vectors F --results F --in-pix N [--gaps P] [--backpressure P]\n"
                  "               [--seed S] [--reset-cycles N] [--stall-limit N] [--drain N]\n"
-                 "               [--rand-reset 0|1|2] [--progress-every N]\n"
+                 "               [--rand-reset 0|1|2] [--progress-every N] [--resets P] [--max-cycles N]\n"
                  "               [--vcd F --trace-from A --trace-to B [--trace-depth D]]\n");
     std::exit(2);
 }
@@ -220,12 +222,15 @@ Options parseArgs(int argc, char** argv) {
         else if (a == "--trace-depth") o.traceDepth = std::atoi(v);
         else if (a == "--rand-reset") o.randReset = std::atoi(v);
         else if (a == "--progress-every") o.progressEvery = static_cast<uint32_t>(std::atoi(v));
+        else if (a == "--resets") o.resets = std::atof(v);
+        else if (a == "--max-cycles") o.maxCycles = std::strtoull(v, nullptr, 10);
         else usage();
     }
     if (o.vectors.empty() || o.results.empty() || o.inPix <= 0) usage();
     if (!(o.gaps >= 0 && o.gaps < 1) || !(o.backpressure >= 0 && o.backpressure < 1))
         die("--gaps and --backpressure must be in [0, 1)");
     if (o.resetCycles < 1) die("--reset-cycles must be at least 1");
+    if (!(o.resets >= 0 && o.resets <= 0.5)) die("--resets must be in [0, 0.5]");
 #ifndef BNNC_TRACE
     if (!o.vcd.empty()) die("--vcd needs the trace build of the harness");
 #endif
@@ -332,10 +337,56 @@ int main(int argc, char** argv) {
         opt.progressEvery > 0 ? opt.progressEvery : std::max<uint32_t>(1, vec.count / 100);
     std::vector<uint32_t> outBuf(outWords);
 
+    // Resets in the middle of the stream (--resets P): when a frame's first beat is
+    // accepted, with chance P a reset is planned, either mid-frame (after 1..B-1 of its
+    // beats) or mid-result (once a result waits on m_axis, held there by tready low).
+    // docs/hardware.md promises: the partial frame and every frame in flight are dropped
+    // (the harness sends them again, from the first frame without a result), nothing
+    // stale comes out (a result needs its frame's last beat accepted after the reset),
+    // and the first beat presented after reset is accepted at once.
+    enum class PendingReset { None, MidFrame, MidResult };
+    PendingReset pending = PendingReset::None;
+    Chance resetChance(opt.seed * 2 + 3, opt.resets);
+    SplitMix64 resetRng(opt.seed * 2 + 4);
+    uint64_t resetAtBeat = 0, resets = 0, staleResults = 0, lateAccept = 0;
+    const uint64_t maxResets = 2 * static_cast<uint64_t>(vec.count) + 8;  // always terminates
+    bool checkFirstBeat = false, budgetExceeded = false;
+    auto doReset = [&]() {
+        const int n = 1 + static_cast<int>(resetRng.next() % 3);
+        top->rst = 1;
+        top->s_axis_tvalid = 0;
+        top->m_axis_tready = 0;
+        for (int i = 0; i < n; ++i) {
+            top->eval();
+            dump(10 * cycle);
+            top->clk = 1;
+            top->eval();
+            dump(10 * cycle + 5);
+            top->clk = 0;
+            top->eval();
+            ++cycle;
+            if (top->s_axis_tready || top->m_axis_tvalid) ++resetHandshakes;
+        }
+        top->rst = 0;
+        // Every frame without a result is sent again, from its first beat.
+        const uint64_t k = out.size();
+        for (uint64_t fr = k; fr < vec.count; ++fr) firstIn[fr] = lastIn[fr] = -1;
+        nextBeat = k * beatsPerFrame;
+        inValid = false;
+        pending = PendingReset::None;
+        checkFirstBeat = true;
+        lastFire = cycle;
+        ++resets;
+    };
+
     const auto t0 = std::chrono::steady_clock::now();
     while (true) {
+        if (pending == PendingReset::MidFrame && nextBeat >= resetAtBeat) doReset();
+        else if (pending == PendingReset::MidResult && top->m_axis_tvalid) doReset();
         // Drive this cycle's inputs (the clock is low).
-        if (!inValid && nextBeat < totalBeats && !gap.draw()) {
+        const bool firstAfterReset = checkFirstBeat && !inValid && nextBeat < totalBeats;
+        checkFirstBeat = false;
+        if (!inValid && nextBeat < totalBeats && (firstAfterReset || !gap.draw())) {
             inValid = true;
             setPort(top->s_axis_tdata, &beats[nextBeat * inWords]);
             top->s_axis_tlast = (nextBeat % beatsPerFrame) == beatsPerFrame - 1;
@@ -343,9 +394,10 @@ int main(int argc, char** argv) {
             if (nextBeat % beatsPerFrame == 0 && static_cast<long>(frame) == opt.traceFrom) tracing = true;
         }
         top->s_axis_tvalid = inValid;
-        top->m_axis_tready = !stall.draw();
+        top->m_axis_tready = !stall.draw() && pending != PendingReset::MidResult;
         top->eval();
         dump(10 * cycle);
+        if (firstAfterReset && !top->s_axis_tready) ++lateAccept;
 
         // Handshakes that complete at this rising edge.
         const bool inFire = inValid && top->s_axis_tready;
@@ -357,9 +409,19 @@ int main(int argc, char** argv) {
             if (pos == beatsPerFrame - 1) lastIn[frame] = static_cast<int64_t>(cycle);
             ++nextBeat;
             inValid = false;
+            if (pos == 0 && pending == PendingReset::None && resets < maxResets && resetChance.draw()) {
+                if (beatsPerFrame > 1 && (resetRng.next() & 1)) {
+                    pending = PendingReset::MidFrame;
+                    resetAtBeat = nextBeat + resetRng.next() % (beatsPerFrame - 1);
+                } else {
+                    pending = PendingReset::MidResult;
+                }
+            }
         }
         if (outFire) {
             getPort(top->m_axis_tdata, outBuf.data());
+            // A result whose frame was not (re)sent whole since the last reset is stale.
+            if (out.size() < vec.count && lastIn[out.size()] < 0) ++staleResults;
             out.push_back(Beat{cycle, outBuf});
             const size_t k = out.size();
             if (k % progressEvery == 0 || k == vec.count) {
@@ -389,6 +451,10 @@ int main(int argc, char** argv) {
         if (finished && cycle >= doneCycle + opt.drain) break;
         if (!finished && cycle - lastFire > opt.stallLimit) {
             timedOut = true;
+            break;
+        }
+        if (!finished && opt.maxCycles > 0 && cycle >= opt.maxCycles) {
+            budgetExceeded = true;
             break;
         }
     }
@@ -424,8 +490,10 @@ int main(int argc, char** argv) {
     uint64_t framesIn = 0;
     for (uint32_t fr = 0; fr < vec.count; ++fr) framesIn += lastIn[fr] >= 0 ? 1 : 0;
     std::fprintf(f, "end cycles %" PRIu64 " sim_seconds %.6f timeout %d frames_in %" PRIu64
-                 " beats %zu reset_ready %" PRIu64 "\n",
-                 cycle, simSeconds, timedOut ? 1 : 0, framesIn, out.size(), resetHandshakes);
+                 " beats %zu reset_ready %" PRIu64 " budget %d resets %" PRIu64 " stale %" PRIu64
+                 " late_accept %" PRIu64 "\n",
+                 cycle, simSeconds, timedOut ? 1 : 0, framesIn, out.size(), resetHandshakes,
+                 budgetExceeded ? 1 : 0, resets, staleResults, lateAccept);
     if (std::fclose(f) != 0) die(tmp + ": write failed");
     if (std::rename(tmp.c_str(), opt.results.c_str()) != 0) die("cannot rename " + tmp);
     return 0;

@@ -15,6 +15,7 @@ import { readFoldingFile, type FoldingSpec } from '../hw/folding.js';
 import { planHardware } from '../hw/plan.js';
 import { formatPlan } from '../hw/report.js';
 import { loadAsFolded } from '../int/source.js';
+import { declareIo } from '../util/outputs.js';
 
 export interface CompileArgs {
   model: string;
@@ -57,7 +58,7 @@ const compileCommand: CommandModule<object, CompileArgs> = {
   builder: (y: Argv<object>) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'float model (.bnn) or folded model (.bnnf)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output directory (created, or replaced if it holds an earlier design)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output directory: created, or replaced when every file in it is one an earlier compile wrote, unchanged (a symbolic link: the directory it points to)' })
       .option('fold', { type: 'string', describe: 'folding JSON file: {"layers": [{"pe": P, "simd": S}, ...], "inPix"?: K}' })
       .option('pe', { type: 'number', describe: 'processing elements per layer (clamped to the layer\'s neurons)' })
       .option('simd', { type: 'number', describe: 'SIMD lanes per PE (clamped to the layer\'s inputs)' })
@@ -69,6 +70,10 @@ const compileCommand: CommandModule<object, CompileArgs> = {
     if (!(typeof args.clockMhz === 'number' && args.clockMhz > 0 && Number.isFinite(args.clockMhz))) {
       throw new InputError('command line', '--clock-mhz', 'a positive number', String(args.clockMhz));
     }
+    declareIo({
+      inputs: [{ path: args.model, what: 'model' }, ...(args.fold === undefined ? [] : [{ path: args.fold, what: 'folding file' }])],
+      outputs: [{ path: args.out, what: 'output directory', kind: 'dir' }],
+    });
     const { spec, inPix: fileInPix } = foldingFromArgs(args);
     const inPix = positiveInt(args.inPix, '--in-pix') ?? fileInPix;
     const { folded } = loadAsFolded(args.model);

@@ -9,7 +9,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { datasetOptions, datasetSpecFromArgs, loadDataset, splitHoldout, subset, type DatasetArgs } from '../data/registry.js';
+import { datasetInputs, datasetOptions, datasetSpecFromArgs, loadDataset, splitHoldout, subset, type DatasetArgs } from '../data/registry.js';
 import { InputError } from '../errors.js';
 import { saveModel } from '../graph/io.js';
 import type { InputSpec } from '../graph/types.js';
@@ -17,6 +17,7 @@ import { BUILTIN_ARCHS, buildModel } from '../nn/arch.js';
 import { curvesJson, curvesSvg } from '../nn/curves.js';
 import { train, type EpochRecord } from '../nn/train.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { declareIo } from '../util/outputs.js';
 import { Progress } from '../util/progress.js';
 
 /** BinaryNet's input map: x = 2p/255 - 1 in [-1, 1]. */
@@ -88,6 +89,16 @@ const trainCommand: CommandModule<object, TrainArgs> = {
     }
 
     const spec = datasetSpecFromArgs(args);
+    // Before hours of training: the three outputs are writable and destroy no input.
+    const archFile = BUILTIN_ARCHS.includes(args.arch) || /^(mlp|conv):/.test(args.arch) ? [] : [{ path: args.arch, what: 'architecture file' }];
+    const [outModel, outCurvesJson, outCurvesSvg] = declareIo({
+      inputs: [...datasetInputs(spec, ['train']), ...archFile],
+      outputs: [
+        { path: args.out, what: 'model file', kind: 'file' },
+        { path: `${args.out}.curves.json`, what: 'training curves', kind: 'file' },
+        { path: `${args.out}.curves.svg`, what: 'training curves', kind: 'file' },
+      ],
+    });
     const full = loadDataset(spec, 'train');
     const split = splitHoldout(full, args.holdout, args.seed);
     const trainSet = args.limit !== undefined && args.limit < split.train.n ? subset(split.train, 0, args.limit) : split.train;
@@ -142,13 +153,13 @@ const trainCommand: CommandModule<object, TrainArgs> = {
 
     const trained = result.model;
     trained.graph.meta = { ...trained.graph.meta, dataset: spec.dataset, holdout: args.holdout };
-    saveModel(args.out, trained);
+    saveModel(outModel, trained);
     const info = {
       title: `${args.arch} on ${spec.dataset}: best epoch ${result.bestEpoch}, validation ${pct(result.bestValAccuracy)}`,
       bestEpoch: result.bestEpoch,
     };
-    writeFileAtomic(`${args.out}.curves.json`, curvesJson(result.history, { ...info, arch: args.arch, dataset: spec.dataset, seed: args.seed }));
-    writeFileAtomic(`${args.out}.curves.svg`, curvesSvg(result.history, info));
+    writeFileAtomic(outCurvesJson, curvesJson(result.history, { ...info, arch: args.arch, dataset: spec.dataset, seed: args.seed }));
+    writeFileAtomic(outCurvesSvg, curvesSvg(result.history, info));
     process.stdout.write(
       `${args.out}: best epoch ${result.bestEpoch} of ${args.epochs}, validation accuracy ${pct(result.bestValAccuracy)}\n`,
     );

@@ -8,11 +8,12 @@
  * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { datasetOptions, datasetSpecFromArgs, loadDataset, subset, type DatasetArgs } from '../data/registry.js';
+import { datasetInputs, datasetOptions, datasetSpecFromArgs, loadDataset, subset, type DatasetArgs } from '../data/registry.js';
 import type { Split } from '../data/types.js';
 import { InputError } from '../errors.js';
 import { checkDatasetFits, loadAsFolded } from '../int/source.js';
 import { activationBits, writeVectors } from '../int/vectors.js';
+import { declareIo } from '../util/outputs.js';
 
 interface VectorsArgs extends DatasetArgs {
   model: string;
@@ -37,15 +38,19 @@ const vectorsCommand: CommandModule<object, VectorsArgs> = {
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
       throw new InputError('command line', '--limit', 'a positive integer', String(args.limit));
     }
-    const { folded } = loadAsFolded(args.model);
     const spec = datasetSpecFromArgs(args);
+    const [out] = declareIo({
+      inputs: [{ path: args.model, what: 'model' }, ...datasetInputs(spec, [args.split])],
+      outputs: [{ path: args.out, what: 'vector file', kind: 'file' }],
+    });
+    const { folded } = loadAsFolded(args.model);
     let ds = loadDataset(spec, args.split);
     checkDatasetFits(ds, folded);
     if (args.limit !== undefined && args.limit < ds.n) ds = subset(ds, 0, args.limit);
 
     // The records carry each image's index in the split: the subset starts at 0.
     const indices = Uint32Array.from({ length: ds.n }, (_, i) => i);
-    writeVectors(args.out, folded, ds.images, indices, ds.labels, { activations: args.activations });
+    writeVectors(out, folded, ds.images, indices, ds.labels, { activations: args.activations });
     const layers = args.activations ? `, ${activationBits(folded).length} activation layers` : '';
     process.stdout.write(`wrote ${args.out}: ${ds.n} vectors from ${ds.name} (${ds.height}x${ds.width}x${ds.channels} pixels, ${folded.classes} classes${layers})\n`);
   },

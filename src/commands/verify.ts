@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { datasetOptions, datasetSpecFromArgs, loadDataset, subset, type DatasetArgs } from '../data/registry.js';
+import { datasetInputs, datasetOptions, datasetSpecFromArgs, loadDataset, subset, type DatasetArgs } from '../data/registry.js';
 import type { Split } from '../data/types.js';
 import { BnncError, InputError, MismatchError } from '../errors.js';
 import { checkDatasetFits } from '../int/source.js';
@@ -21,6 +21,8 @@ import { writeVectors } from '../int/vectors.js';
 import { readDesign } from '../sim/design.js';
 import { formatVerifyReport } from '../sim/report.js';
 import { verifyRtl, type VerifyProgress } from '../sim/verify.js';
+import { MAX_RESET_PROBABILITY, MAX_TRAFFIC_PROBABILITY } from '../sim/verilator.js';
+import { declareIo } from '../util/outputs.js';
 import { Progress } from '../util/progress.js';
 import { makeWorkDir } from '../util/stale.js';
 
@@ -35,14 +37,16 @@ interface VerifyArgs extends DatasetArgs {
   images?: string;
   sim: 'verilator' | 'cocotb';
   json: boolean;
+  strict: boolean;
+  resets: number;
 }
 
 const CLI = 'command line';
 /** Images run through cocotb (Icarus) when --limit is not given. */
 export const COCOTB_DEFAULT_LIMIT = 200;
 
-function probability(name: string, v: number): number {
-  if (!(typeof v === 'number' && v >= 0 && v < 1)) throw new InputError(CLI, name, 'a probability in [0, 1)', String(v));
+function probability(name: string, v: number, max = MAX_TRAFFIC_PROBABILITY): number {
+  if (!(typeof v === 'number' && v >= 0 && v <= max)) throw new InputError(CLI, name, `a probability in [0, ${max}]`, String(v));
   return v;
 }
 
@@ -126,9 +130,11 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .options(datasetOptions)
       .option('split', { type: 'string', choices: ['train', 'test'], default: 'test', describe: 'dataset split' })
       .option('limit', { type: 'number', describe: `the first N images of the split only (default: all; ${COCOTB_DEFAULT_LIMIT} with --sim cocotb)` })
-      .option('gaps', { type: 'number', default: 0, describe: 'probability per cycle of an idle cycle on s_axis' })
-      .option('backpressure', { type: 'number', default: 0, describe: 'probability per cycle of m_axis_tready low' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the gaps, back-pressure and initial state' })
+      .option('gaps', { type: 'number', default: 0, describe: `probability per cycle of an idle cycle on s_axis (at most ${MAX_TRAFFIC_PROBABILITY})` })
+      .option('backpressure', { type: 'number', default: 0, describe: `probability per cycle of m_axis_tready low (at most ${MAX_TRAFFIC_PROBABILITY})` })
+      .option('resets', { type: 'number', default: 0, describe: `chance per frame of a seeded mid-frame or mid-result reset (at most ${MAX_RESET_PROBABILITY})` })
+      .option('strict', { type: 'boolean', default: false, describe: 'a design file changed since compile (manifest sha256) is an error, not a note' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of the gaps, back-pressure, resets and initial state' })
       .option('vcd', { type: 'string', describe: 'write a VCD waveform of the frames given by --images' })
       .option('images', { type: 'string', describe: 'A:B, run positions dumped to --vcd (B exclusive)' })
       .option('sim', { type: 'string', choices: ['verilator', 'cocotb'], default: 'verilator', describe: 'simulator' })
@@ -140,12 +146,19 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
     if (!(Number.isInteger(args.seed) && args.seed >= 0)) throw new InputError(CLI, '--seed', 'a non-negative integer', String(args.seed));
     probability('--gaps', args.gaps);
     probability('--backpressure', args.backpressure);
+    probability('--resets', args.resets, MAX_RESET_PROBABILITY);
+    const spec = datasetSpecFromArgs(args);
+    // Before the simulation: the waveform is writable and lands outside the design and the data.
+    const [vcdPath] = declareIo({
+      inputs: [{ path: args.rtlDir, what: 'design directory', kind: 'dir' }, ...datasetInputs(spec, [args.split])],
+      outputs: args.vcd === undefined ? [] : [{ path: args.vcd, what: 'waveform', kind: 'file' }],
+    });
     if ((args.vcd === undefined) !== (args.images === undefined)) {
       throw new InputError(CLI, '--vcd / --images', 'both or neither (the VCD covers the frames A:B)');
     }
     if (args.sim === 'cocotb') {
-      if (args.vcd !== undefined || args.gaps > 0 || args.backpressure > 0) {
-        throw new InputError(CLI, '--sim cocotb', 'no --vcd, --gaps or --backpressure (its testbenches choose their own traffic)');
+      if (args.vcd !== undefined || args.gaps > 0 || args.backpressure > 0 || args.resets > 0 || args.strict) {
+        throw new InputError(CLI, '--sim cocotb', 'no --vcd, --gaps, --backpressure, --resets or --strict (its testbenches choose their own traffic)');
       }
       await runCocotb(args);
       return;
@@ -154,7 +167,7 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
     const design = readDesign(args.rtlDir);
     if (!design.foldedPath) throw new InputError(design.manifestPath, 'files.folded', 'a folded model copy (folded.bnnf)', 'null');
     const folded = loadFolded(design.foldedPath);
-    const ds = loadDataset(datasetSpecFromArgs(args), args.split);
+    const ds = loadDataset(spec, args.split);
     checkDatasetFits(ds, folded);
 
     const report = await verifyRtl({
@@ -165,7 +178,9 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       gaps: args.gaps,
       backpressure: args.backpressure,
       seed: args.seed,
-      vcd: range && args.vcd ? { file: args.vcd, ...range } : undefined,
+      resets: args.resets,
+      strict: args.strict,
+      vcd: range && vcdPath ? { file: vcdPath, ...range } : undefined,
       onProgress: progressPrinter(!args.json),
     });
     process.stdout.write(args.json ? JSON.stringify(report) + '\n' : formatVerifyReport(report));

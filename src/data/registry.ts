@@ -279,3 +279,17 @@ export function subset(ds: Dataset, start: number, count: number): Dataset {
     labels: ds.labels.subarray(start, start + count),
   };
 }
+
+/** The files a split of a dataset is read from, as inputs a command declares (src/util/outputs.ts). */
+export function datasetInputs(spec: DatasetSpec, splits: Split[]): { path: string; what: string }[] {
+  const out: { path: string; what: string }[] = [];
+  for (const split of splits) {
+    const src = spec[split];
+    if (src.format === 'idx') {
+      out.push({ path: src.images, what: `${split} images` }, { path: src.labels, what: `${split} labels` });
+    } else if (src.format === 'cifar10') {
+      for (const f of src.files) out.push({ path: f, what: `${split} batch file` });
+    }
+  }
+  return out;
+}

@@ -13,7 +13,9 @@ import { mvtuStages, type HwPlan } from '../hw/plan.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
 import { encodeFolded } from '../int/serialize.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import { buildManifest, MANIFEST_FORMAT, type Manifest } from './manifest.js';
+import { readManifestHashes } from '../sim/design.js';
+import { realPath } from '../util/outputs.js';
+import { buildManifest, sha256Hex, type Manifest } from './manifest.js';
 import { paramImage, weightImage } from './mem.js';
 import { assertPlainFileName, isSafeIdentifier, sanitizeIdentifier, UniqueNames } from './sanitize.js';
 import { bnncVersion, readBlock, renderTemplate } from './templates.js';
@@ -136,7 +138,9 @@ export function renderDesign(
   assertTemplateSafe(readme);
   files.set('README.md', renderTemplate('README.md.hbs', readme));
 
-  const manifest = buildManifest(f, plan, names, version, { verilog, mem, folded, readme: 'README.md' });
+  const sha256: Record<string, string> = {};
+  for (const name of [...files.keys()].sort()) sha256[name] = sha256Hex(files.get(name)!);
+  const manifest = buildManifest(f, plan, names, version, { verilog, mem, folded, readme: 'README.md', sha256 });
   files.set('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
   for (const name of files.keys()) assertPlainFileName(name);
   return { files, manifest };
@@ -144,28 +148,47 @@ export function renderDesign(
 
 /**
  * The output directory is replaced as a whole, so it must be one that may be: absent,
- * empty, or an earlier design (its manifest.json says so); never the working directory,
- * one of its parents, or the filesystem root.
+ * empty, or an earlier design every entry of which is a file its manifest.json lists
+ * with the sha256 compile wrote (so nothing the user put there or edited is lost); never
+ * the working directory, one of its parents, or the filesystem root. Symbolic links are
+ * resolved: a linked outDir replaces the directory the link points to.
  */
 export function checkOutputDir(outDir: string): void {
-  const abs = path.resolve(outDir);
+  const abs = realPath(outDir);
   const field = 'output directory';
   if (abs === path.parse(abs).root) throw new InputError(outDir, field, 'a directory below the filesystem root', 'the root');
-  const rel = path.relative(abs, process.cwd());
+  const rel = path.relative(abs, realPath(process.cwd()));
   if (rel === '' || !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))) {
     throw new InputError(outDir, field, 'a directory outside the working directory', 'the working directory or one of its parents');
   }
   if (!fs.existsSync(abs)) return;
   if (!fs.statSync(abs).isDirectory()) throw new InputError(outDir, field, 'a directory (or a new name)', 'a file');
-  if (fs.readdirSync(abs).length === 0) return;
-  let format: unknown;
+  const entries = fs.readdirSync(abs).sort();
+  if (entries.length === 0) return;
+  const refuse = (entry: string, why: string): never => {
+    throw new InputError(
+      outDir,
+      field,
+      'absent, empty, or an earlier output of bnnc compile (it is replaced as a whole)',
+      `${entry} ${why}; move it away or choose another --out`,
+    );
+  };
+  let hashes: Map<string, string> | null;
   try {
-    format = (JSON.parse(fs.readFileSync(path.join(abs, 'manifest.json'), 'utf8')) as { format?: unknown }).format;
-  } catch {
-    format = undefined;
+    hashes = readManifestHashes(abs);
+  } catch (e) {
+    hashes = null;
+    if (!entries.includes('manifest.json')) refuse(entries[0], 'is not a file of a bnnc design (no manifest.json)');
+    refuse('manifest.json', `is not a bnnc manifest (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (format !== MANIFEST_FORMAT) {
-    throw new InputError(outDir, field, 'absent, empty, or an earlier output of bnnc compile (it is replaced as a whole)', 'a directory holding other files');
+  if (hashes === null) return refuse(entries[0], 'is not a file of a bnnc design (its manifest.json lists no hashes)');
+  for (const entry of entries) {
+    if (entry === 'manifest.json') continue;
+    const want = hashes.get(entry);
+    if (want === undefined) refuse(entry, 'is not listed in its manifest.json');
+    const st = fs.lstatSync(path.join(abs, entry));
+    if (!st.isFile()) refuse(entry, 'is not a regular file');
+    if (sha256Hex(fs.readFileSync(path.join(abs, entry))) !== want) refuse(entry, 'changed since compile wrote it');
   }
 }
 
@@ -176,7 +199,7 @@ export function checkOutputDir(outDir: string): void {
 export function emitDesign(f: FoldedModel, plan: HwPlan, outDir: string, opts: EmitOptions = {}): Manifest {
   checkOutputDir(outDir);
   const { files, manifest } = renderDesign(f, plan, opts);
-  writeDirAtomic(outDir, (tmp) => {
+  writeDirAtomic(realPath(outDir), (tmp) => {
     for (const [name, data] of files) fs.writeFileSync(path.join(tmp, name), data);
   });
   return manifest;

@@ -2,6 +2,7 @@
  * manifest.json of a generated design: everything a testbench, the verifier or a user
  * needs to drive the top level without reading the Verilog (docs/hardware.md).
  */
+import { createHash } from 'node:crypto';
 import type { AreaEstimate } from '../hw/area.js';
 import { MVTU_OVERHEAD } from '../hw/cycles.js';
 import type { HwPlan, MvtuStage, PoolStage } from '../hw/plan.js';
@@ -39,7 +40,17 @@ export interface Manifest {
   bnncVersion: string;
   top: string;
   model: { name: string; hash: string; input: [number, number, number]; classes: number };
-  files: { verilog: string[]; mem: string[]; folded: string | null; readme: string };
+  files: {
+    verilog: string[];
+    mem: string[];
+    folded: string | null;
+    readme: string;
+    /**
+     * sha256 (hex) of every other file compile wrote, by name: what `bnnc verify` checks
+     * the design against, and what lets a later compile replace the directory.
+     */
+    sha256: Record<string, string>;
+  };
   workingDirectory: string;
   ports: ManifestPort[];
   input: {
@@ -77,6 +88,11 @@ export interface Manifest {
     bottleneck: string;
   };
   estimate: AreaEstimate;
+}
+
+/** The hash manifest.files.sha256 records for a file's contents. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 export function buildManifest(

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
 import { describeValue, parseJsonStrict } from '../graph/json.js';
+import { readRegularFile } from '../util/inputs.js';
 import { folds } from './cycles.js';
 
 export interface LayerFolding {
@@ -75,11 +76,7 @@ export function parseFoldingJson(text: string, source: string): FoldingFile {
 
 export function readFoldingFile(file: string): FoldingFile {
   let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(file, '(file)', 'a readable folding JSON file', e instanceof Error ? e.message : String(e));
-  }
+  text = readRegularFile(file, 'a readable folding JSON file', 'utf8');
   return parseFoldingJson(text, file);
 }
 

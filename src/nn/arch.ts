@@ -32,6 +32,7 @@ import {
   type Tensor,
 } from '../graph/types.js';
 import { validateGraph } from '../graph/validate.js';
+import { readRegularFile } from '../util/inputs.js';
 import { Rng } from '../util/rng.js';
 import { glorotUniformLimit } from './schedule.js';
 
@@ -105,11 +106,7 @@ function parseConv(spec: string): ArchItem[] {
 
 function parseJson(path: string): ArchItem[] {
   let text: string;
-  try {
-    text = fs.readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, 'file', 'a readable JSON architecture', (e as Error).message);
-  }
+  text = readRegularFile(path, 'a readable JSON architecture', 'utf8');
   // Strict: a key given twice ({"units":8,"units":4096}) would otherwise read as the last one.
   const doc = parseJsonStrict(text, path, 'file');
   const list = Array.isArray(doc) ? doc : isPlainObject(doc) ? doc.layers : undefined;

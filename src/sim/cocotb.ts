@@ -11,7 +11,6 @@
  * happen: missing tools (ToolMissingError), bad input (InputError), a build or simulator
  * crash (ToolFailedError).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, ToolFailedError } from '../errors.js';
@@ -19,6 +18,7 @@ import { describeValue, isPlainObject, parseJsonStrict } from '../graph/json.js'
 import { readJunit, type JunitStatus } from './cocotb-junit.js';
 import { COCOTB_SIM_DIR, requirePython, requireSimulator, type CocotbSimulator } from './cocotb-tools.js';
 import { makeWorkDir } from '../util/stale.js';
+import { spawnGroup } from '../util/processes.js';
 
 /** The tests in sim/cocotb/test_bnn_top.py, in the order they run. */
 export const COCOTB_TESTS = [
@@ -258,7 +258,7 @@ function runLogged(
   onLine: (line: string) => void,
 ): Promise<LoggedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnGroup(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const pending = { stdout: '', stderr: '' };
     const take = (which: 'stdout' | 'stderr', chunk: Buffer, flush = false): void => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { describeValue, parseJsonStrict } from '../graph/json.js';
 import type { Manifest } from '../emit/manifest.js';
+import { readRegularFile } from '../util/inputs.js';
 
 interface DesignStageBase {
   index: number;
@@ -47,6 +48,11 @@ export interface DesignInfo {
   sources: string[];
   /** .mem files, relative to rtlDir. */
   memFiles: string[];
+  /**
+   * sha256 per file compile wrote (manifest files.sha256), or null when the manifest
+   * has none (written by hand or by an older bnnc).
+   */
+  hashes: Map<string, string> | null;
   /** The folded model copy (absolute), or null when the compiler wrote none. */
   foldedPath: string | null;
   modelName: string;
@@ -90,6 +96,36 @@ function plainFile(rtlDir: string, name: unknown, what: string, source: string):
   return name;
 }
 
+/** manifest files.sha256, checked: plain file names (not manifest.json) to 64 hex digits; null when absent. */
+function hashesOf(m: unknown, src: string): Map<string, string> | null {
+  const files = field(m, 'files', src);
+  if (typeof files !== 'object' || files === null || !('sha256' in files)) return null;
+  const raw = (files as Record<string, unknown>).sha256;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError(src, 'files.sha256', 'an object of file name -> sha256', describeValue(raw));
+  const out = new Map<string, string>();
+  for (const [name, hash] of Object.entries(raw)) {
+    if (name !== path.basename(name) || name.startsWith('.') || name === 'manifest.json') {
+      throw new InputError(src, 'files.sha256', 'plain file names of the RTL directory (not manifest.json)', describeValue(name));
+    }
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new InputError(src, `files.sha256.${name}`, '64 lowercase hex digits', describeValue(hash));
+    out.set(name, hash);
+  }
+  return out;
+}
+
+/**
+ * The hashes of the files a design's compile wrote (manifest.json files.sha256), or
+ * null when its manifest lists none. Throws InputError when manifest.json is missing,
+ * unreadable or not a bnnc-rtl manifest.
+ */
+export function readManifestHashes(rtlDir: string): Map<string, string> | null {
+  const src = path.join(rtlDir, 'manifest.json');
+  const m = parseJsonStrict(readRegularFile(src, 'a readable manifest.json', 'utf8'), src, 'JSON') as Manifest;
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new InputError(src, 'JSON', 'an object', describeValue(m));
+  if (m.format !== 'bnnc-rtl') throw new InputError(src, 'format', '"bnnc-rtl"', describeValue(m.format));
+  return hashesOf(m, src);
+}
+
 export function readDesign(rtlDirArg: string): DesignInfo {
   const rtlDir = path.resolve(rtlDirArg);
   const manifestPath = path.join(rtlDir, 'manifest.json');
@@ -98,11 +134,7 @@ export function readDesign(rtlDirArg: string): DesignInfo {
   }
   const src = manifestPath;
   let text: string;
-  try {
-    text = fs.readFileSync(manifestPath, 'utf8');
-  } catch (e) {
-    throw new InputError(src, 'file', 'a readable manifest.json', (e as Error).message);
-  }
+  text = readRegularFile(manifestPath, 'a readable manifest.json', 'utf8');
   const m = parseJsonStrict(text, src, 'JSON') as Manifest;
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new InputError(src, 'JSON', 'an object', describeValue(m));
   if (m.format !== 'bnnc-rtl') throw new InputError(src, 'format', '"bnnc-rtl"', describeValue(m.format));
@@ -159,6 +191,7 @@ export function readDesign(rtlDirArg: string): DesignInfo {
     top,
     sources,
     memFiles,
+    hashes: hashesOf(m, src),
     foldedPath,
     modelName: str(m, 'model.name', src),
     modelHash: str(m, 'model.hash', src),

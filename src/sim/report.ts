@@ -15,8 +15,19 @@ export function formatVerifyReport(r: VerifyReport): string {
   const cy = r.cycles;
   const lines: string[] = [];
   lines.push(`verify ${r.design.model} (top ${r.design.top}, ${r.design.rtlDir}) on ${r.dataset}: ${r.frames} images through Verilator`);
+  if (r.integrity.changed.length === 0) lines.push(`  design files       ${r.integrity.checked} as compile wrote them (sha256)`);
+  else {
+    lines.push(`  design files       ${r.integrity.changed.length} differ from what compile wrote; verifying the design as it is now:`);
+    for (const l of r.integrity.changed) lines.push(`    ${l}`);
+  }
   if (r.traffic.gaps > 0 || r.traffic.backpressure > 0) {
     lines.push(`  traffic            idle gaps ${r.traffic.gaps}, back-pressure ${r.traffic.backpressure}, seed ${r.traffic.seed}`);
+  }
+  if (r.resets.probability > 0) {
+    lines.push(
+      `  resets             ${r.resets.made} mid-frame/mid-result resets (chance ${r.resets.probability} per frame): ` +
+        `${r.resets.staleResults} stale results, ${r.resets.lateAccept} late first beats`,
+    );
   }
   lines.push(`  RTL accuracy       ${pct(r.rtlAccuracy)}  (${c.rtlCorrect}/${c.labelled} labelled)`);
   lines.push(`  integer accuracy   ${pct(r.intAccuracy)}  (${c.intCorrect}/${c.labelled})`);

@@ -5,12 +5,16 @@
  *   frames <n> classes <C> inpix <IN_PIX> beats_per_frame <B>
  *   B <k> <firstIn> <lastIn> <out> <class> <score_0> ... <score_C-1>     (k = 0, 1, ...)
  *   end cycles <N> sim_seconds <s> timeout <0|1> frames_in <n> beats <count> reset_ready <r>
+ *       [budget <0|1> resets <n> stale <n> late_accept <n>]
  *
  * Result beat k is paired with input frame k (results leave in order); firstIn / lastIn
  * are the rising edges at which frame k's first / last input beat was accepted (-1 when
  * there is no frame k, i.e. an extra beat), out the edge at which beat k was accepted.
  * reset_ready counts reset cycles (after the first rising edge with rst high) in which
- * s_axis_tready or m_axis_tvalid was high, which docs/hardware.md forbids.
+ * s_axis_tready or m_axis_tvalid was high, which docs/hardware.md forbids. The optional
+ * tail (the harness always writes it): budget 1 when the run hit --max-cycles; resets
+ * made by --resets; stale results (a frame's result out before the frame was sent whole
+ * again after a reset); late_accept (a first beat after reset not accepted at once).
  */
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
@@ -38,6 +42,14 @@ export interface SimResults {
   simSeconds: number;
   /** The harness gave up: no handshake for the stall limit while results were outstanding. */
   timedOut: boolean;
+  /** The harness gave up: the cycle budget (--max-cycles) ran out. */
+  budgetExceeded: boolean;
+  /** Resets made in the stream (--resets). */
+  resets: number;
+  /** Results that came out for frames not sent whole since the last reset. */
+  staleResults: number;
+  /** First beats after a reset that the design did not accept at once. */
+  lateAccept: number;
   /** Frames whose last input beat was accepted. */
   framesIn: number;
   /** Reset cycles in which s_axis_tready or m_axis_tvalid was high (must be 0). */
@@ -85,14 +97,16 @@ export function parseResults(text: string, source: string): SimResults {
     for (let j = 0; j < classes; j++) scores[beats * classes + j] = int(f[6 + j], -0x80000000, 0x7fffffff, `score ${j}`);
     beats++;
   }
-  const end = /^end cycles (\d+) sim_seconds ([\d.eE+-]+) timeout ([01]) frames_in (\d+) beats (\d+) reset_ready (\d+)$/.exec(
+  const end = /^end cycles (\d+) sim_seconds ([\d.eE+-]+) timeout ([01]) frames_in (\d+) beats (\d+) reset_ready (\d+)(?: budget ([01]) resets (\d+) stale (\d+) late_accept (\d+))?$/.exec(
     lines[li] ?? '',
   );
   if (!end) {
     fail('end line', "'end cycles N sim_seconds S timeout T frames_in F beats K reset_ready R'", describeValue(lines[li]));
   }
-  const [cycles, simSeconds, timeout, framesIn, beatCount, resetReady] = end!.slice(1).map(Number);
-  for (const [name, v] of Object.entries({ cycles, framesIn, beats: beatCount, resetReady })) {
+  const [cycles, simSeconds, timeout, framesIn, beatCount, resetReady, budget, resets, staleResults, lateAccept] = end!
+    .slice(1)
+    .map((v) => (v === undefined ? 0 : Number(v)));
+  for (const [name, v] of Object.entries({ cycles, framesIn, beats: beatCount, resetReady, resets, stale: staleResults, late_accept: lateAccept })) {
     if (!Number.isSafeInteger(v)) fail(name, 'a safe integer', String(v));
   }
   if (!Number.isFinite(simSeconds)) fail('sim_seconds', 'a finite number', end![2]);
@@ -111,6 +125,10 @@ export function parseResults(text: string, source: string): SimResults {
     cycles,
     simSeconds,
     timedOut: timeout === 1,
+    budgetExceeded: budget === 1,
+    resets,
+    staleResults,
+    lateAccept,
     framesIn,
     resetReady,
   };

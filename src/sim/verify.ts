@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, MismatchError } from '../errors.js';
 import { loadFolded } from '../int/serialize.js';
 import type { FoldedModel } from '../int/types.js';
 import { checkVectorsFit, decodeVectors, encodeVectors, type VectorFile } from '../int/vectors.js';
@@ -27,7 +27,8 @@ import { readStageTaps } from './vcd.js';
 import { buildHarness, type HarnessBuild } from './verilator-build.js';
 import { requireVerilatorTools } from './tools.js';
 import { makeWorkDir } from '../util/stale.js';
-import { runSimulation, type SimRun } from './verilator.js';
+import { MAX_RESET_PROBABILITY, MAX_TRAFFIC_PROBABILITY, runSimulation, type SimRun } from './verilator.js';
+import { copyDesign } from './design-copy.js';
 
 export interface VerifyProgress {
   phase: 'vectors' | 'build' | 'simulate' | 'timing' | 'locate';
@@ -48,8 +49,12 @@ export interface VerifyOptions {
   gaps?: number;
   /** Probability per cycle that m_axis_tready is low (default 0). */
   backpressure?: number;
-  /** Seed of the gap and back-pressure patterns and of the random initial state (default 1). */
+  /** Seed of the gap, back-pressure and reset patterns and of the random initial state (default 1). */
   seed?: number;
+  /** Chance per frame of a seeded mid-frame or mid-result reset (0..0.5, default 0). */
+  resets?: number;
+  /** A file changed since compile (manifest.json sha256) is an error, not a note in the report. */
+  strict?: boolean;
   /** Dump a VCD of run positions [from, to). */
   vcd?: { file: string; from: number; to: number };
   /** How many mismatching images to locate to a layer and neuron (default 3). */
@@ -85,7 +90,7 @@ export interface VerifyReport {
   design: { rtlDir: string; top: string; model: string };
   dataset: string;
   frames: number;
-  traffic: { gaps: number; backpressure: number; seed: number };
+  traffic: { gaps: number; backpressure: number; seed: number; resets: number };
   /** Fractions over the labelled frames (NaN if none). */
   rtlAccuracy: number;
   intAccuracy: number;
@@ -93,6 +98,12 @@ export interface VerifyReport {
   locations: MismatchLocation[];
   cycles: CycleCheck;
   timedOut: boolean;
+  /** The design's files against the sha256 compile recorded: one line per changed file. */
+  integrity: { checked: number; changed: string[] };
+  /** Resets made in the stream, and the reset promises broken (docs/hardware.md). */
+  resets: { probability: number; made: number; staleResults: number; lateAccept: number };
+  /** Cycle budget of the main run; exceeded = the harness stopped there. */
+  budget: { cycles: number; exceeded: boolean };
   speed: {
     imagesPerSecond: number;
     cyclesPerSecond: number;
@@ -120,8 +131,28 @@ function drainCycles(d: DesignInfo, bp: number): number {
   return Math.ceil((d.latency + 2 * d.ii + 16) / (1 - bp));
 }
 
-function checkProbability(name: string, p: number): void {
-  if (!(p >= 0 && p < 1)) throw new InputError('verify', name, 'a probability in [0, 1)', String(p));
+function checkProbability(name: string, p: number, max = MAX_TRAFFIC_PROBABILITY): void {
+  if (!(p >= 0 && p <= max)) throw new InputError('verify', name, `a probability in [0, ${max}]`, String(p));
+}
+
+/**
+ * The most cycles a run of n frames may take: per frame the II, the input beats slowed
+ * by the gaps and the result's wait under back-pressure, added up (a serial bound on
+ * what the pipeline overlaps), twice over, plus the latency, a stall and the drain; with
+ * resets, every frame may be sent again (x2). Bounded because the probabilities are.
+ */
+export function cycleBudget(d: DesignInfo, n: number, gaps: number, bp: number, resets: number): number {
+  const perFrame = d.ii + d.pixels / d.inPix / (1 - gaps) + 1 / (1 - bp) + d.latency * resets;
+  const runs = resets > 0 ? 2 : 1;
+  return Math.ceil(runs * 2 * (d.latency / ((1 - gaps) * (1 - bp)) + n * perFrame) + stallLimit(d, gaps, bp) + drainCycles(d, bp) + 10_000);
+}
+
+/** Simulated cycles per second assumed for the wall-clock limit: far below any measured run. */
+const MIN_CYCLES_PER_SECOND = 20_000;
+
+/** The wall-clock limit of a run with this cycle budget (the harness itself stops at the budget). */
+export function wallClockLimit(budgetCycles: number): number {
+  return 300 + budgetCycles / MIN_CYCLES_PER_SECOND;
 }
 
 function expectedOf(v: VectorFile): {
@@ -160,9 +191,10 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
   const seed = o.seed ?? 1;
   checkProbability('gaps', gaps);
   checkProbability('backpressure', bp);
-  const design = readDesign(o.rtlDir);
-  const f = o.folded ?? loadFoldedOf(design);
-  checkDesignFits(design, f, o.dataset);
+  const resets = o.resets ?? 0;
+  checkProbability('resets', resets, MAX_RESET_PROBABILITY);
+  // The user's directory is read here and once more when copied; everything else reads the copy.
+  checkDesignFits(readDesign(o.rtlDir), o.folded ?? loadFoldedOf(readDesign(o.rtlDir)), o.dataset);
   const n = o.limit === undefined ? o.dataset.n : Math.min(o.limit, o.dataset.n);
   if (!(Number.isInteger(n) && n >= 1)) throw new InputError('verify', 'limit', 'a positive number of images', String(o.limit));
   if (o.vcd && !(Number.isInteger(o.vcd.from) && Number.isInteger(o.vcd.to) && 0 <= o.vcd.from && o.vcd.from < o.vcd.to && o.vcd.to <= n)) {
@@ -175,6 +207,14 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
   // Named with the pid, so that the next run removes what a killed one left (util/stale.ts).
   const work = makeWorkDir('bnnc-verify-');
   try {
+    // 0. A private copy of the design, checked against the hashes compile recorded.
+    const copy = copyDesign(o.rtlDir, path.join(work, 'design'));
+    if (o.strict && copy.changed.length > 0) {
+      throw new MismatchError(`${o.rtlDir}: ${copy.changed.length} file(s) differ from what compile wrote (--strict): ${copy.changed.join('; ')}`);
+    }
+    const design = copy.design;
+    const f = o.folded ?? loadFoldedOf(design);
+    checkDesignFits(design, f, o.dataset);
     // 1. Vectors.
     let t0 = Date.now();
     progress({ phase: 'vectors', done: 0, total: n });
@@ -206,6 +246,7 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     });
 
     t0 = Date.now();
+    const budget = cycleBudget(design, n, gaps, bp, resets);
     const run = await runSimulation({
       binary: (traced ?? fast).binary,
       rtlDir: design.rtlDir,
@@ -213,6 +254,9 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
       inPix: design.inPix,
       gaps,
       backpressure: bp,
+      resets,
+      maxCycles: budget,
+      timeoutSeconds: wallClockLimit(budget),
       seed,
       stallLimit: stallLimit(design, gaps, bp),
       drain: drainCycles(design, bp),
@@ -228,7 +272,7 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     // 4. Cycle figures, from a clean run.
     t0 = Date.now();
     let cycles: CycleCheck;
-    if (gaps === 0 && bp === 0) {
+    if (gaps === 0 && bp === 0 && run.resets === 0) {
       cycles = checkCycles(design, run, 'main');
     } else {
       const k = Math.min(n, o.timingFrames ?? 64);
@@ -242,6 +286,8 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
         seed,
         stallLimit: stallLimit(design, 0, 0),
         drain: drainCycles(design, 0),
+        maxCycles: cycleBudget(design, k, 0, 0, 0),
+        timeoutSeconds: wallClockLimit(cycleBudget(design, k, 0, 0, 0)),
         env: o.env,
         onProgress: (done, cycle) => progress({ phase: 'timing', done, total: k, cycle }),
       });
@@ -263,6 +309,9 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     if (comparison.mismatchCount > 0) {
       failures.push(`${comparison.mismatchCount} of ${n} images differ from the integer model`);
     }
+    if (run.budgetExceeded) failures.push(`the simulation ran out of its cycle budget (${budget} cycles for ${n} frames) with results outstanding`);
+    if (run.staleResults > 0) failures.push(`${run.staleResults} stale result(s) after a reset: a result came out for a frame not sent again whole since the reset`);
+    if (run.lateAccept > 0) failures.push(`${run.lateAccept} time(s) the first beat after a reset was not accepted at once (docs/hardware.md)`);
     if (run.timedOut) failures.push(`the simulation stalled: no handshake for ${stallLimit(design, gaps, bp)} cycles with results outstanding`);
     if (comparison.lost > 0) failures.push(`${comparison.lost} frame(s) lost: ${run.beats} result beats for ${n} frames`);
     if (run.resetReady > 0) {
@@ -278,16 +327,19 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     return {
       ok: failures.length === 0,
       failures,
-      design: { rtlDir: design.rtlDir, top: design.top, model: design.modelName },
+      design: { rtlDir: copy.sourceDir, top: design.top, model: design.modelName },
       dataset: o.dataset.name,
       frames: n,
-      traffic: { gaps, backpressure: bp, seed },
+      traffic: { gaps, backpressure: bp, seed, resets },
       rtlAccuracy: comparison.labelled > 0 ? comparison.rtlCorrect / comparison.labelled : NaN,
       intAccuracy: comparison.labelled > 0 ? comparison.intCorrect / comparison.labelled : NaN,
       comparison,
       locations,
       cycles,
       timedOut: run.timedOut,
+      integrity: { checked: copy.checked, changed: copy.changed },
+      resets: { probability: resets, made: run.resets, staleResults: run.staleResults, lateAccept: run.lateAccept },
+      budget: { cycles: budget, exceeded: run.budgetExceeded },
       speed: {
         imagesPerSecond: run.simSeconds > 0 ? paired / run.simSeconds : NaN,
         cyclesPerSecond: run.simSeconds > 0 ? run.cycles / run.simSeconds : NaN,

@@ -10,7 +10,6 @@
  * A cache entry is built in a temporary sibling directory and renamed into place, so a
  * killed or failed build never leaves an entry behind.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { isPlainObject, parseJsonStrict } from '../graph/json.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { defaultVerilatorCacheDir, harnessSource } from './paths.js';
 import { probeTool, requireVerilatorTools } from './tools.js';
+import { registerTemporary, releaseTemporary, spawnGroup } from '../util/processes.js';
 
 export interface HarnessBuildOptions {
   /** Directory holding the design's Verilog. */
@@ -217,6 +217,7 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
   fs.mkdirSync(cacheDir, { recursive: true });
   removeAbandonedBuilds(cacheDir);
   const tmp = fs.mkdtempSync(path.join(cacheDir, `.build-${process.pid}-`));
+  registerTemporary(tmp);
   try {
     const objDir = path.join(tmp, 'obj');
     const trace = opts.trace ?? false;
@@ -270,6 +271,7 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
     fs.chmodSync(tmp, 0o755);
     try {
       fs.renameSync(tmp, dir);
+      releaseTemporary(tmp);
     } catch (e) {
       // Another process finished the same build first; its entry is as good as ours.
       if (!fs.existsSync(binary)) throw e;
@@ -357,7 +359,7 @@ function runLogged(
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number; log: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnGroup(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => chunks.push(b));
     child.stderr.on('data', (b: Buffer) => chunks.push(b));

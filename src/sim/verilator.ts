@@ -3,13 +3,14 @@
  * run it on a vector file with the RTL directory as working directory (the RTL's
  * $readmemh paths are relative), stream its progress and parse its results.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, ToolFailedError } from '../errors.js';
 import { readResults, type SimResults } from './results.js';
 import { buildHarness, type HarnessBuild, type HarnessBuildOptions } from './verilator-build.js';
 import { cleanStaleSiblings, makeWorkDir, tempSiblingName } from '../util/stale.js';
+import { asOutputError } from '../util/outputs.js';
+import { killGroup, spawnGroup } from '../util/processes.js';
 
 export interface WaveformOptions {
   /** VCD file to write. */
@@ -39,6 +40,12 @@ export interface SimRunOptions {
   stallLimit?: number;
   /** Cycles run after the last expected result, to catch an extra beat. */
   drain?: number;
+  /** Chance per frame of a seeded reset while it is in flight (0..0.5; docs/verification.md). */
+  resets?: number;
+  /** Cycle budget: the harness stops after this many cycles (results.budgetExceeded). */
+  maxCycles?: number;
+  /** Wall-clock limit in seconds: the simulation's process group is killed after it. */
+  timeoutSeconds?: number;
   /** Initial state of the design: 0 zeros, 1 ones, 2 random (default). */
   randReset?: 0 | 1 | 2;
   /** Needs a binary built with trace: true. */
@@ -71,6 +78,8 @@ function harnessArgs(o: SimRunOptions, resultsFile: string): string[] {
     String(o.randReset ?? 2),
   ];
   if (o.stallLimit !== undefined) args.push('--stall-limit', String(Math.ceil(o.stallLimit)));
+  if (o.resets !== undefined && o.resets > 0) args.push('--resets', String(o.resets));
+  if (o.maxCycles !== undefined) args.push('--max-cycles', String(Math.ceil(o.maxCycles)));
   if (o.drain !== undefined) args.push('--drain', String(Math.ceil(o.drain)));
   if (o.vcd) {
     args.push(
@@ -87,14 +96,20 @@ function harnessArgs(o: SimRunOptions, resultsFile: string): string[] {
   return args;
 }
 
-function checkProbability(name: string, p: number | undefined): void {
-  if (p !== undefined && !(p >= 0 && p < 1)) throw new InputError('simulation options', name, 'a probability in [0, 1)', String(p));
+/** The most --gaps / --backpressure may be: each frame then takes at most ~100 times as long. */
+export const MAX_TRAFFIC_PROBABILITY = 0.99;
+/** The most --resets may be (chance per frame): the stream still makes progress. */
+export const MAX_RESET_PROBABILITY = 0.5;
+
+function checkProbability(name: string, p: number | undefined, max = MAX_TRAFFIC_PROBABILITY): void {
+  if (p !== undefined && !(p >= 0 && p <= max)) throw new InputError('simulation options', name, `a probability in [0, ${max}]`, String(p));
 }
 
 /** Run a built harness on a vector file. */
 export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
   checkProbability('gaps', o.gaps);
   checkProbability('backpressure', o.backpressure);
+  checkProbability('resets', o.resets, MAX_RESET_PROBABILITY);
   if (!fs.existsSync(o.vectors)) throw new InputError(o.vectors, 'vector file', 'an existing file');
   if (o.vcd) fs.mkdirSync(path.dirname(path.resolve(o.vcd.file)), { recursive: true });
   const work = makeWorkDir('bnnc-sim-'); // pid-named: a killed run's is removed by the next (util/stale.ts)
@@ -106,8 +121,9 @@ export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
     const resultsFile = path.join(work, 'results.txt');
     const t0 = Date.now();
     const run = o.vcd ? { ...o, vcd: { ...o.vcd, file: vcdTmp! } } : o;
+    let timedOutWall = false;
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
-      const child = spawn(o.binary, harnessArgs(run, resultsFile), {
+      const child = spawnGroup(o.binary, harnessArgs(run, resultsFile), {
         cwd: path.resolve(o.rtlDir),
         env: o.env ?? process.env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -128,18 +144,43 @@ export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => other.push(...chunk.split('\n').filter((l) => l.length > 0)));
       child.on('error', reject);
+      const timer =
+        o.timeoutSeconds === undefined
+          ? null
+          : setTimeout(() => {
+              timedOutWall = true;
+              if (child.pid !== undefined) killGroup(child.pid);
+            }, o.timeoutSeconds * 1000);
       child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
         if (partial) other.push(partial);
         resolve({ code: code ?? (signal ? 128 : 1), stderr: other.join('\n') });
       });
     });
     const wallSeconds = (Date.now() - t0) / 1000;
+    if (timedOutWall) {
+      throw new ToolFailedError(
+        'verilator simulation',
+        `${o.binary} ran past its wall-clock limit of ${Math.round(o.timeoutSeconds!)} s (derived from the cycle budget of ${o.maxCycles ?? '?'} cycles) and was stopped`,
+      );
+    }
+    // A ROM image the simulator could not read leaves the memory random: never a result.
+    const readmem = stderr.split('\n').find((l) => /\$readmem/i.test(l));
+    if (readmem !== undefined) {
+      throw new ToolFailedError('verilator simulation', `a ROM image could not be read in ${o.rtlDir}: ${readmem.trim()}`);
+    }
     if (code !== 0 || !fs.existsSync(resultsFile)) {
       const tail = stderr.trim().split('\n').slice(-20).join('\n');
       throw new ToolFailedError('verilator simulation', `${o.binary} in ${o.rtlDir} exited with ${code}:\n${tail}`);
     }
     const results = readResults(resultsFile);
-    if (vcdTmp && fs.existsSync(vcdTmp)) fs.renameSync(vcdTmp, vcdTarget!);
+    if (vcdTmp && fs.existsSync(vcdTmp)) {
+      try {
+        fs.renameSync(vcdTmp, vcdTarget!);
+      } catch (e) {
+        throw asOutputError(o.vcd!.file, e);
+      }
+    }
     return { ...results, wallSeconds };
   } finally {
     if (vcdTmp) {

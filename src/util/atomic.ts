@@ -2,23 +2,31 @@
  * Atomic outputs: every command that writes files writes to a temporary sibling and
  * renames it into place, so a failure or a kill leaves either the old output or the
  * new one, never half of one. The temporaries a killed run leaves (their names carry
- * its pid) are removed by the next write of the same target (./stale.ts).
+ * its pid) are removed by the next write of the same target (./stale.ts); an
+ * interrupted run removes its own (./processes.ts). A file-system error (read-only,
+ * full, a directory in the way) is one OutputError line naming the target
+ * (./outputs.ts asOutputError), never a stack trace.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { asOutputError } from './outputs.js';
+import { registerTemporary, releaseTemporary } from './processes.js';
 import { cleanStaleSiblings, tempSiblingName } from './stale.js';
 
 /** A fresh temporary sibling of an absolute target, after clearing what dead runs left there. */
 function tmpSibling(target: string): string {
   cleanStaleSiblings(target);
-  return tempSiblingName(target);
+  const tmp = tempSiblingName(target);
+  registerTemporary(tmp);
+  return tmp;
 }
 
 /** Write a file atomically (temp file in the same directory, fsync, rename). */
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
-  const tmp = tmpSibling(path.resolve(target));
+  let tmp: string | null = null;
   try {
+    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+    tmp = tmpSibling(path.resolve(target));
     const fd = fs.openSync(tmp, 'w');
     try {
       fs.writeFileSync(fd, data);
@@ -27,9 +35,13 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, target);
+    releaseTemporary(tmp);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
+    if (tmp !== null) {
+      fs.rmSync(tmp, { force: true });
+      releaseTemporary(tmp);
+    }
+    throw asOutputError(target, e);
   }
 }
 
@@ -40,15 +52,20 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
  */
 export function writeDirAtomic(target: string, fill: (tmpDir: string) => void): void {
   const abs = path.resolve(target);
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  const tmp = tmpSibling(abs);
-  fs.mkdirSync(tmp);
+  let tmp: string | null = null;
   try {
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    tmp = tmpSibling(abs);
+    fs.mkdirSync(tmp);
     fill(tmp);
     replaceDir(tmp, abs);
+    releaseTemporary(tmp);
   } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    if (tmp !== null) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      releaseTemporary(tmp);
+    }
+    throw asOutputError(target, e);
   }
 }
 
@@ -58,15 +75,20 @@ export async function writeDirAtomicAsync(
   fill: (tmpDir: string) => Promise<void>,
 ): Promise<void> {
   const abs = path.resolve(target);
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  const tmp = tmpSibling(abs);
-  fs.mkdirSync(tmp);
+  let tmp: string | null = null;
   try {
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    tmp = tmpSibling(abs);
+    fs.mkdirSync(tmp);
     await fill(tmp);
     replaceDir(tmp, abs);
+    releaseTemporary(tmp);
   } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    if (tmp !== null) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      releaseTemporary(tmp);
+    }
+    throw asOutputError(target, e);
   }
 }
 

@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { registerTemporary } from './processes.js';
 
 /** True when a process with this pid exists (EPERM: it exists but belongs to someone else). */
 export function processAlive(pid: number): boolean {
@@ -129,5 +130,7 @@ export function cleanStaleWorkDirs(parent: string, prefix: string): string[] {
  */
 export function makeWorkDir(prefix: string, parent: string = os.tmpdir()): string {
   cleanStaleWorkDirs(parent, prefix);
-  return fs.mkdtempSync(path.join(parent, `${prefix}${process.pid}-`));
+  const dir = fs.mkdtempSync(path.join(parent, `${prefix}${process.pid}-`));
+  registerTemporary(dir);
+  return dir;
 }

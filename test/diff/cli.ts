@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { processAlive } from '../../src/util/stale.js';
+import { descendants } from './procs.js';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -150,7 +151,17 @@ export async function runToKillPoint(args: string[], point: KillPoint, markFile:
   // Wait for the state, not for a time: the mark file, then the stopped process.
   while (!finished && !(fs.existsSync(markFile) && isStopped(child.pid!))) await sleep(5);
   if (finished) return { ...(await done), pid: child.pid!, killed: false, at: '' };
+  // bnnc runs its children in their own process groups (src/util/processes.ts): a
+  // SIGKILL, which bnnc cannot catch, must reach each of those groups too.
+  const groups = new Set(descendants(child.pid!).map((p) => p.pgid));
   process.kill(-child.pid!, 'SIGKILL');
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   const r = await done;
   return { ...r, pid: child.pid!, killed: true, at: fs.readFileSync(markFile, 'utf8').trim() };
 }
