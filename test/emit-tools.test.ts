@@ -115,7 +115,7 @@ function convYosysScript(m: Manifest): string {
     'flatten',
     'opt_clean',
     `select -assert-count ${windows + pools} t:$mem_v2 n:*_swu.g_lines.lines n:*_pool.g_line.line %u %i`,
-    'select -assert-none w:*.lines_q w:*.line_q %u %ci1 t:$dff t:$dffe t:$sdff t:$sdffe %u %u %i',
+    'select -assert-none w:*.lines_q w:*.line_q %u %ci1 t:$dff t:$dffe t:$sdff t:$sdffe %u %u %u %i',
   );
   return lines.join('\n') + '\n';
 }

@@ -49,7 +49,9 @@ const cases: Case[] = [
 function build(c: Case): Built {
   const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name });
   const plan = planHardware(f, c.folding);
-  const dir = path.join(work, c.name);
+  // A fresh directory per build: compile refuses to replace a directory holding the
+  // bench's own files (tb.v), which its manifest does not list.
+  const dir = fs.mkdtempSync(path.join(work, `${c.name}-`));
   const m = emitDesign(f, plan, dir);
   return { f, plan, m, dir };
 }

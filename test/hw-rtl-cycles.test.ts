@@ -70,7 +70,9 @@ const cases: Case[] = [
 function build(c: Case): Built {
   const f = randomFoldedMlp({ input: c.input, hidden: c.hidden, classes: c.classes, seed: c.seed, name: c.name, tieProne: c.tieProne });
   const plan = planHardware(f, c.folding, c.inPix === undefined ? {} : { inPix: c.inPix });
-  const dir = path.join(work, c.name);
+  // A fresh directory per build: compile refuses to replace a directory holding the
+  // bench's own files (tb.v), which its manifest does not list.
+  const dir = fs.mkdtempSync(path.join(work, `${c.name}-`));
   const m = emitDesign(f, plan, dir);
   return { f, plan, m, dir };
 }

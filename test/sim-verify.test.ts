@@ -73,7 +73,7 @@ describe.each(CASES)('$arch, $label', ({ arch, folding, inPix }) => {
       expect(r.comparison.lost).toBe(0);
       expect(r.comparison.extra).toBe(0);
       expect(r.timedOut).toBe(false);
-      expect(r.traffic).toEqual({ gaps, backpressure, seed });
+      expect(r.traffic).toEqual({ gaps, backpressure, seed, resets: 0 });
       // The clean timing run still meets the plan.
       expect(r.cycles.source).toBe('timing');
       expect(r.cycles.measured!.latency).toBe(d.plan.latency);
