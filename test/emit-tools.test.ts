@@ -156,7 +156,10 @@ describe('illegal parameters stop elaboration in every tool', () => {
     ['bnnc_pool', '.W(4), .H(4), .C(2), .S(5)', 'bnnc_pool_illegal_parameters', '.W(4), .H(4), .C(2), .S(2)'],
     ['bnnc_flat_buffer', '.BEAT_W(4), .BEATS(4), .BEAT_C(2), .SIMD(4), .SF(3)', 'bnnc_flat_buffer_illegal_parameters', '.BEAT_W(4), .BEAT_C(2), .BEATS(4), .SIMD(4), .SF(4), .ADDR_W(2)'],
     ['bnnc_rom', '.WIDTH(4), .DEPTH(9), .ADDR_W(3)', 'bnnc_rom_illegal_parameters', '.WIDTH(4), .DEPTH(9), .ADDR_W(4)'],
-    ['bnnc_argmax', '.N(5), .W(8), .IDX_W(2)', 'bnnc_argmax_illegal_parameters', '.N(5), .W(8), .IDX_W(3)'],
+    ['bnnc_mvtu', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(3)', 'bnnc_mvtu_illegal_parameters', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(2)'],
+    ['bnnc_pe', '.SIMD(4), .PIPE(2), .GROUP(5)', 'bnnc_pe_illegal_parameters', '.SIMD(4), .PIPE(2), .GROUP(2)'],
+    ['bnnc_argmax', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(2)', 'bnnc_argmax_illegal_parameters', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(3)'],
+    ['bnnc_argmax', '.N(5), .PE(2), .NF(2), .W(8), .IDX_W(3)', 'bnnc_argmax_illegal_parameters', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(3)'],
   ];
   for (const [mod, params, marker, legal] of cases) {
     it(`${mod} #(${params})`, () => {

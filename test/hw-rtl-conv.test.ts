@@ -9,7 +9,8 @@
  *   cycle the cycle model (src/hw/timing.ts) predicts: the first after plan.latency
  *   cycles, the steady-state ones plan.ii apart;
  * - with random input gaps and output back-pressure, and with a reset in the middle of a
- *   frame, nothing is lost or duplicated and every result is still exact.
+ *   frame, nothing is lost or duplicated and every result is still exact;
+ * each case at the `--pipeline` level of its seed mod 3.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitDesign } from '../src/emit/emit.js';
+import type { PipelineLevel } from '../src/hw/cycles.js';
 import type { FoldingSpec } from '../src/hw/folding.js';
 import { planHardware, unitModelsOf } from '../src/hw/plan.js';
 import { randomFoldedNet, randomImages, type RandomLayerSpec } from '../src/hw/random-model.js';
@@ -48,7 +50,7 @@ const cases: Case[] = [
 
 function build(c: Case): Built {
   const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name });
-  const plan = planHardware(f, c.folding);
+  const plan = planHardware(f, c.folding, { pipeline: (c.seed % 3) as PipelineLevel });
   // A fresh directory per build: compile refuses to replace a directory holding the
   // bench's own files (tb.v), which its manifest does not list.
   const dir = fs.mkdtempSync(path.join(work, `${c.name}-`));
@@ -71,7 +73,7 @@ function checkResults(b: Built, images: Uint8Array, outs: { data: bigint }[], fi
 
 describe('ConvNet RTL: results, taps and the exact cycle model (Icarus)', () => {
   for (const c of cases) {
-    it(`${c.name}: lint-clean; every result at the modelled cycle; results and taps exact`, () => {
+    it(`${c.name} (pipeline ${c.seed % 3}): lint-clean; every result at the modelled cycle; results and taps exact`, () => {
       const b = build(c);
       const lint = execFileSync('verilator', ['--lint-only', '-Wall', '--top-module', b.m.top, ...b.m.files.verilog], {
         cwd: b.dir,

@@ -8,7 +8,9 @@
  *   stage tap carries inferInt's layer bits;
  * - with random input gaps and output back-pressure, and with a reset in the middle of
  *   a frame, no frame is lost or duplicated and every result is still exact;
- * - `verilator --lint-only -Wall` has nothing to say about any of them.
+ * - `verilator --lint-only -Wall` has nothing to say about any of them;
+ * and all of it at every `--pipeline` level (each case at the level of its seed mod 3,
+ * the tie-prone one at all three), whose registers add exactly the plan's cycles.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitDesign } from '../src/emit/emit.js';
+import type { PipelineLevel } from '../src/hw/cycles.js';
 import type { FoldingSpec } from '../src/hw/folding.js';
 import { planHardware } from '../src/hw/plan.js';
 import { randomFoldedMlp, randomImages } from '../src/hw/random-model.js';
@@ -34,6 +37,7 @@ interface Case {
   inPix?: number;
   tieProne?: boolean;
   seed: number;
+  pipeline?: PipelineLevel;
 }
 
 const perLayer = (layers: [number, number][]): FoldingSpec => ({
@@ -67,9 +71,15 @@ const cases: Case[] = [
   }
 }
 
+const levelOf = (c: Case): PipelineLevel => c.pipeline ?? ((c.seed % 3) as PipelineLevel);
+
+// The tie-prone network at the other two levels too: the argmax sees ties at each.
+for (const pipeline of [1, 2] as PipelineLevel[]) cases.push({ ...cases[8], name: `target_ties_p${pipeline}`, pipeline });
+
 function build(c: Case): Built {
   const f = randomFoldedMlp({ input: c.input, hidden: c.hidden, classes: c.classes, seed: c.seed, name: c.name, tieProne: c.tieProne });
-  const plan = planHardware(f, c.folding, c.inPix === undefined ? {} : { inPix: c.inPix });
+  const plan = planHardware(f, c.folding, { inPix: c.inPix, pipeline: levelOf(c) });
+  expect(plan.pipeline).toBe(levelOf(c));
   // A fresh directory per build: compile refuses to replace a directory holding the
   // bench's own files (tb.v), which its manifest does not list.
   const dir = fs.mkdtempSync(path.join(work, `${c.name}-`));
@@ -85,7 +95,7 @@ describe('RTL cycle model and results (Icarus)', () => {
   let tiesSeen = 0;
 
   for (const c of cases) {
-    it(`${c.name}: lint-clean; II, latency, results and stage taps`, () => {
+    it(`${c.name} (pipeline ${levelOf(c)}): lint-clean; II, latency, results and stage taps`, () => {
       const b = build(c);
       // These small designs reach generate branches the tfc/sfc/lfc checks do not
       // (IN_PIX != SIMD, one fold, one layer...): lint them too.
@@ -123,7 +133,7 @@ describe('RTL cycle model and results (Icarus)', () => {
   });
 
   for (const c of [cases[1], cases[5], cases[6], cases[8]]) {
-    it(`${c.name}: random input gaps and output back-pressure lose and duplicate nothing`, () => {
+    it(`${c.name} (pipeline ${levelOf(c)}): random input gaps and output back-pressure lose and duplicate nothing`, () => {
       const b = build(c);
       const frames = 10;
       const images = frameImages(b, frames, c.seed + 1000);
@@ -138,7 +148,7 @@ describe('RTL cycle model and results (Icarus)', () => {
   }
 
   for (const c of [cases[1], cases[4], cases[5]]) {
-    it(`${c.name}: reset in the middle of a frame drops the frames in flight, then works`, () => {
+    it(`${c.name} (pipeline ${levelOf(c)}): reset in the middle of a frame drops the frames in flight, then works`, () => {
       const b = build(c);
       const frames = 8;
       const restartFrame = 4;

@@ -2,7 +2,7 @@
  * bnnc compile: a model becomes synthesizable Verilog (docs/hardware.md).
  *
  *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N]
- *                [--in-pix K] [--top NAME] [--clock-mhz 100]
+ *                [--in-pix K] [--pipeline 0|1|2] [--top NAME] [--clock-mhz 100]
  *
  * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf). Without a
  * folding option every layer is fully folded (PE = SIMD = 1: the least hardware).
@@ -11,6 +11,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { emitDesign } from '../emit/emit.js';
 import { InputError } from '../errors.js';
+import { PIPELINE_LEVELS } from '../hw/cycles.js';
 import { readFoldingFile, type FoldingSpec } from '../hw/folding.js';
 import { planHardware } from '../hw/plan.js';
 import { formatPlan } from '../hw/report.js';
@@ -25,6 +26,7 @@ export interface CompileArgs {
   simd?: number;
   targetCycles?: number;
   inPix?: number;
+  pipeline: number;
   top?: string;
   clockMhz: number;
 }
@@ -64,6 +66,11 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       .option('simd', { type: 'number', describe: 'SIMD lanes per PE (clamped to the layer\'s inputs)' })
       .option('target-cycles', { type: 'number', describe: 'pick the least hardware with every stage\'s II at most N cycles' })
       .option('in-pix', { type: 'number', describe: 'pixels per input beat (default: the first layer\'s SIMD)' })
+      .option('pipeline', {
+        type: 'number',
+        default: 0,
+        describe: 'pipeline registers in every MVTU: 0 none; 1 the adder tree\'s sum, and the score multiply, score and argmax of the last layer; 2 also the middle of the adder tree (each adds cycles of latency, not of II)',
+      })
       .option('top', { type: 'string', describe: 'top module name (default: the model name, sanitized)' })
       .option('clock-mhz', { type: 'number', default: 100, describe: 'clock frequency for the throughput figures' }) as unknown as Argv<CompileArgs>,
   handler: (args: ArgumentsCamelCase<CompileArgs>) => {
@@ -77,7 +84,9 @@ const compileCommand: CommandModule<object, CompileArgs> = {
     const { spec, inPix: fileInPix } = foldingFromArgs(args);
     const inPix = positiveInt(args.inPix, '--in-pix') ?? fileInPix;
     const { folded } = loadAsFolded(args.model);
-    const plan = planHardware(folded, spec, { inPix });
+    const pipeline = PIPELINE_LEVELS.find((l) => l === args.pipeline);
+    if (pipeline === undefined) throw new InputError('command line', '--pipeline', PIPELINE_LEVELS.join(', '), String(args.pipeline));
+    const plan = planHardware(folded, spec, { inPix, pipeline });
     const m = emitDesign(folded, plan, args.out, { top: args.top });
     process.stdout.write(`compiled ${folded.name} -> ${args.out} (top module ${m.top}, ${m.files.verilog.length} Verilog files, ${m.files.mem.length} ROM images)\n`);
     process.stdout.write(`${formatPlan(plan, args.clockMhz)}\n`);

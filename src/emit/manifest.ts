@@ -82,8 +82,10 @@ export interface Manifest {
     latency: number;
     /** Input stage II = beats per image. */
     inputII: number;
-    /** Cycles an MVTU stage adds beyond its II (docs/hardware.md). */
+    /** Cycles an unpipelined MVTU stage adds beyond its II (docs/hardware.md). */
     mvtuOverhead: number;
+    /** Pipeline level of the MVTU stages (`--pipeline`); each stage lists its pipelineCycles. */
+    pipeline: number;
     /** The slowest stage: "input" or a stage's layer name. */
     bottleneck: string;
   };
@@ -179,6 +181,8 @@ export function buildManifest(
         nf: s.nf,
         sf: s.sf,
         ii: s.ii,
+        pipeline: s.pipeline,
+        pipelineCycles: s.pipelineCycles,
         latency: s.latency,
         done: s.done,
         accWidth: s.accWidth,
@@ -198,6 +202,7 @@ export function buildManifest(
       latency: plan.latency,
       inputII: plan.input.ii,
       mvtuOverhead: MVTU_OVERHEAD,
+      pipeline: plan.pipeline,
       bottleneck: plan.bottleneck < 0 ? 'input' : plan.stages[plan.bottleneck].layer,
     },
     estimate: plan.estimate,

@@ -77,8 +77,14 @@ export interface LayerView {
   pDataW: number;
   wDepth: number;
   pDepth: number;
-  /** Bits of the MVTU's output vector. */
+  /** Pipeline level (bnnc_mvtu.v's PIPE). */
+  pipe: number;
+  /** Class index bits (bnnc_mvtu.v's IDX_W; used by the scores stage). */
+  idxW: number;
+  /** Bits of the MVTU's output vector (the scores stage: and the class above it). */
   outBits: number;
+  /** Bits of the scores in it (the scores stage; else outBits). */
+  scoreBits: number;
   /** Bits of the stage<k>_tdata tap (the result beat for the last stage). */
   tapBits: number;
 }
@@ -127,6 +133,9 @@ export interface TopView {
   classPad: number;
   ii: number;
   latency: number;
+  pipeline: number;
+  /** Bits of the last stage's scores. */
+  scoreBits: number;
   lastIndex: number;
   layers: StageView[];
 }
@@ -151,6 +160,11 @@ export function printableHash(h: string): string {
   return /^[0-9a-f]{1,128}$/.test(h) ? h : 'unknown';
 }
 
+/** Bits of a class index (at least 1). */
+export function classIndexBits(classes: number): number {
+  return unsignedBits(Math.max(0, classes - 1));
+}
+
 export function resultBits(classes: number): number {
   return CLASS_FIELD_BITS + SCORE_BITS * classes;
 }
@@ -161,6 +175,7 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
   const outW = s.output === 'scores' ? SCORE_BITS : 1;
   const inW = s.input === 'pixels' ? 8 : 1;
   const f = s.feed;
+  const idxW = classIndexBits(plan.classes);
   return {
     partial: 'mvtu',
     isPool: false,
@@ -208,7 +223,10 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     pDataW: s.pe * s.paramWidth,
     wDepth: s.nf * s.sf,
     pDepth: s.nf,
-    outBits: s.mh * outW,
+    pipe: s.pipeline,
+    idxW,
+    outBits: s.mh * outW + (s.output === 'scores' ? idxW : 0),
+    scoreBits: s.mh * outW,
     tapBits: last ? resultBits(plan.classes) : s.mh * outW,
   };
 }
@@ -240,7 +258,7 @@ function stageView(plan: HwPlan, names: DesignNames, s: Stage): StageView {
 }
 
 export function topView(plan: HwPlan, names: DesignNames, version: string): TopView {
-  const classW = unsignedBits(Math.max(0, plan.classes - 1));
+  const classW = classIndexBits(plan.classes);
   return {
     top: names.top,
     version,
@@ -256,6 +274,8 @@ export function topView(plan: HwPlan, names: DesignNames, version: string): TopV
     classPad: CLASS_FIELD_BITS - classW,
     ii: plan.ii,
     latency: plan.latency,
+    pipeline: plan.pipeline,
+    scoreBits: SCORE_BITS * plan.classes,
     lastIndex: plan.stages.length - 1,
     layers: plan.stages.map((s) => stageView(plan, names, s)),
   };

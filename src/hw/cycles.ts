@@ -12,10 +12,23 @@
  *   after that (stage 2, which loads the output register), and the output register is
  *   valid in the next cycle, when the next stage's buffer takes it: the next stage's
  *   buffer write happens at edge e + NF*SF + MVTU_OVERHEAD.
+ * - `--pipeline L` (bnnc_pe.v, bnnc_mvtu.v) puts L registers into the PE's adder tree
+ *   (the lanes' sum, and at L = 2 its partial sums), and in a scores stage with L >= 1
+ *   two more (the product mul*acc and the score): each is one more cycle between the
+ *   last issue and the collector, and nothing else changes (pipelineCycles).
  */
 
-/** Cycles a vector spends in an MVTU stage beyond its NF*SF issue cycles. */
+/** Cycles a vector spends in an unpipelined MVTU stage beyond its NF*SF issue cycles. */
 export const MVTU_OVERHEAD = 3;
+
+/** Pipeline levels of `--pipeline`. */
+export const PIPELINE_LEVELS = [0, 1, 2] as const;
+export type PipelineLevel = (typeof PIPELINE_LEVELS)[number];
+
+/** Cycles the pipeline registers of level `level` add to an MVTU stage's latency. */
+export function pipelineCycles(level: PipelineLevel, output: 'threshold' | 'scores'): number {
+  return level + (output === 'scores' && level > 0 ? 2 : 0);
+}
 
 export function ceilDiv(a: number, b: number): number {
   return Math.floor((a + b - 1) / b);
@@ -32,8 +45,8 @@ export function mvtuII(nf: number, sf: number): number {
 }
 
 /** Cycles an MVTU stage adds to the latency of a frame: from its input to the next stage's. */
-export function mvtuLatency(nf: number, sf: number): number {
-  return mvtuII(nf, sf) + MVTU_OVERHEAD;
+export function mvtuLatency(nf: number, sf: number, pipeline = 0): number {
+  return mvtuII(nf, sf) + MVTU_OVERHEAD + pipeline;
 }
 
 /** Beats (= cycles) the input stage needs per image. */
@@ -57,9 +70,10 @@ export interface NetworkCycles {
  * Network figures from the input stage's beats per image and each MVTU stage's folds.
  * II: the slowest stage sets the pace; the ping-pong buffers let every other stage keep
  * up. Latency: the last beat is accepted beats-1 edges after the first; then each stage
- * takes NF*SF + MVTU_OVERHEAD edges, the last one ending with the result beat accepted.
+ * takes NF*SF + MVTU_OVERHEAD (+ its pipeline cycles) edges, the last one ending with the
+ * result beat accepted.
  */
-export function networkCycles(beats: number, stages: ReadonlyArray<{ nf: number; sf: number }>): NetworkCycles {
+export function networkCycles(beats: number, stages: ReadonlyArray<{ nf: number; sf: number; pipelineCycles?: number }>): NetworkCycles {
   let ii = beats;
   let bottleneck = -1;
   let latency = beats - 1;
@@ -69,7 +83,7 @@ export function networkCycles(beats: number, stages: ReadonlyArray<{ nf: number;
       ii = stageII;
       bottleneck = k;
     }
-    latency += mvtuLatency(s.nf, s.sf);
+    latency += mvtuLatency(s.nf, s.sf, s.pipelineCycles ?? 0);
   });
   return { ii, latency, bottleneck };
 }

@@ -15,7 +15,7 @@ import { describeValue } from '../graph/json.js';
 import type { FoldedLayer, FoldedMatrixLayer, FoldedModel } from '../int/types.js';
 import { wordsPerRow } from '../int/types.js';
 import { estimateArea, type AreaEstimate } from './area.js';
-import { networkCycles } from './cycles.js';
+import { networkCycles, PIPELINE_LEVELS, type PipelineLevel } from './cycles.js';
 import { cheapestFolding, type FoldingSpec, type LayerFolding } from './folding.js';
 import { planImageInput, planStreamInput, type PixelInputStage } from './stages/input.js';
 import { planMvtu, windowFeed, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
@@ -44,6 +44,8 @@ export interface HwPlan {
   ii: number;
   /** Cycles from a frame's first beat to its result (docs/hardware.md). */
   latency: number;
+  /** Pipeline level of the MVTU stages (`--pipeline`). */
+  pipeline: PipelineLevel;
   /** The stage with the most work per frame: -1 = input stage, else a stage index. */
   bottleneck: number;
   estimate: AreaEstimate;
@@ -52,6 +54,8 @@ export interface HwPlan {
 export interface PlanOptions {
   /** Pixels per s_axis beat; default: the first layer's SIMD (MLP) or its channels (ConvNet). */
   inPix?: number;
+  /** Pipeline level of every MVTU stage (`--pipeline`, src/hw/cycles.ts); default 0. */
+  pipeline?: PipelineLevel;
 }
 
 /** Cycles of work per frame of a stage. */
@@ -201,7 +205,7 @@ function unitModels(input: PixelInputStage, stages: Stage[]): UnitModel[] {
     const f = s.feed;
     const beats = f.kind === 'image' ? input.beats : f.kind === 'vector' ? 1 : f.kind === 'flatten' ? f.beats : 0;
     const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel } : { kind: 'beats' as const, beats };
-    return { kind: 'mvtu', feed, reads: s.ii, beatsPerFrame: k === stages.length - 1 ? 1 : s.vectors };
+    return { kind: 'mvtu', feed, reads: s.ii, depth: 2 + s.pipelineCycles, beatsPerFrame: k === stages.length - 1 ? 1 : s.vectors };
   });
 }
 
@@ -216,9 +220,13 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
   const matrix = layers.filter((l): l is FoldedMatrixLayer => l.kind !== 'maxpool');
   const foldings = resolveFoldings(layers, matrix, folding);
   const streaming = layers[0].kind === 'conv';
+  const pipeline = opts.pipeline ?? 0;
+  if (!PIPELINE_LEVELS.includes(pipeline)) throw new InputError('options', 'pipeline', PIPELINE_LEVELS.join(', '), String(pipeline));
 
   let m = 0;
-  const stages: Stage[] = layers.map((l, k) => (l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k))));
+  const stages: Stage[] = layers.map((l, k) =>
+    l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k), pipeline),
+  );
   for (const s of stages) {
     if (s.kind === 'mvtu' && s.mulWidth > MAX_DATAPATH_BITS) {
       throw new InputError(`model ${f.name}`, `layers[${s.index}] (${s.layer}).output.mul`, `values of at most ${MAX_DATAPATH_BITS} bits`, `${s.mulWidth} bits`);
@@ -288,6 +296,7 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
     stages,
     ii,
     latency,
+    pipeline,
     bottleneck,
     estimate: estimateArea(input, stages),
   };

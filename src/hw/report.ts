@@ -60,6 +60,7 @@ export function formatPlan(plan: HwPlan, clockMhz: number): string {
     streaming
       ? `network: II ${plan.ii} cycles (most work per frame: ${bottleneck}), latency ${plan.latency} cycles`
       : `network: II ${plan.ii} cycles (set by ${bottleneck}), latency ${plan.latency} cycles`,
+    ...(plan.pipeline > 0 ? [`pipeline level ${plan.pipeline}: ${plan.stages.map((s) => (s.kind === 'mvtu' ? s.pipelineCycles : 0)).join(' + ')} cycles of latency in the stages`] : []),
     `at ${clockMhz} MHz: ${fmt(fps)} frames/s, latency ${fmt(latencyUs)} us`,
     `estimate (not a synthesis result): ~${e.luts} LUTs, ~${e.flipFlops} flip-flops, ${e.romBits} ROM bits, ${e.ramBits} RAM bits`,
   ].join('\n');

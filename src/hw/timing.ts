@@ -53,7 +53,12 @@ export type FeedModel =
   | { kind: 'beats'; beats: number }
   | { kind: 'window'; width: number; height: number; kernel: number };
 
-/** A feed (buffer or sliding-window unit) and its MVTU (bnnc_mvtu.v's control). */
+/**
+ * A feed (buffer or sliding-window unit) and its MVTU (bnnc_mvtu.v's control). The MVTU's
+ * pipeline is `depth` stages from the issue to the collector (2 unpipelined, more with
+ * --pipeline); of each stage only whether it holds the last read of a vector matters to
+ * the handshakes, besides whether stage 1 holds a read at all.
+ */
 class MvtuUnit implements Unit {
   private banks = new Banks();
   private beat = 0;
@@ -61,19 +66,31 @@ class MvtuUnit implements Unit {
   private row = 0;
   private cnt = 0;
   private p1v = false;
-  private p1vl = false;
-  private p2d = false;
+  /** vlast[i]: stage i + 1 holds the last read of a vector. */
+  private vlast: boolean[];
+  /** Stages holding a vector's last read (a cheap any()). */
+  private inFlight = 0;
   private outValid = false;
 
   constructor(
     private readonly feed: FeedModel,
     /** Reads per input vector, NF*SF. */
     private readonly n: number,
-  ) {}
+    /** Pipeline stages from the issue to the collector (bnnc_mvtu.v's D). */
+    depth: number,
+  ) {
+    if (!(Number.isSafeInteger(depth) && depth >= 2)) throw new Error(`cycle model: MVTU depth ${depth}`);
+    this.vlast = new Array<boolean>(depth).fill(false);
+  }
 
   private completes(): boolean {
     const f = this.feed;
     return f.kind === 'window' && this.row >= f.kernel - 1 && this.col >= f.kernel - 1;
+  }
+
+  /** The collector stage holds a finished vector (bnnc_mvtu.v's vec_done). */
+  private done(): boolean {
+    return this.vlast[this.vlast.length - 1];
   }
 
   valid(): boolean {
@@ -86,7 +103,7 @@ class MvtuUnit implements Unit {
   }
 
   private advance(downReady: boolean): boolean {
-    return !(this.p2d && this.outValid && !downReady);
+    return !(this.done() && this.outValid && !downReady);
   }
 
   step(inFire: boolean, downReady: boolean): void {
@@ -113,27 +130,30 @@ class MvtuUnit implements Unit {
     }
     if (release) this.banks.release();
     // output register
-    if (advance && this.p2d) this.outValid = true;
+    if (advance && this.done()) this.outValid = true;
     else if (downReady) this.outValid = false;
     // pipeline
     if (advance) {
-      this.p2d = this.p1v && this.p1vl;
+      const v = this.vlast;
+      if (v[v.length - 1]) this.inFlight--;
+      for (let i = v.length - 1; i > 0; i--) v[i] = v[i - 1];
+      v[0] = release;
+      if (release) this.inFlight++;
       this.p1v = issue;
-      this.p1vl = release;
     }
     if (issue) this.cnt = release ? 0 : this.cnt + 1;
   }
 
   quiet(downReady: boolean): number {
-    if (this.p2d && this.outValid && !downReady) return Infinity; // stalled until the consumer moves
-    if (!this.banks.avail() && !this.p1v && !this.p2d) return Infinity; // idle
-    if (this.banks.avail() && this.p1v && !this.p1vl && !this.p2d && this.cnt < this.n - 1) return this.n - 1 - this.cnt;
+    if (this.done() && this.outValid && !downReady) return Infinity; // stalled until the consumer moves
+    if (!this.banks.avail() && !this.p1v && this.inFlight === 0) return Infinity; // idle
+    if (this.banks.avail() && this.p1v && this.inFlight === 0 && this.cnt < this.n - 1) return this.n - 1 - this.cnt;
     return 0;
   }
 
   skip(n: number): void {
     // Only called in the counting state of quiet(): issues continue, nothing else moves.
-    if (this.banks.avail() && this.p1v && !this.p2d) this.cnt += n;
+    if (this.banks.avail() && this.p1v && this.inFlight === 0) this.cnt += n;
   }
 }
 
@@ -184,7 +204,7 @@ class PoolUnit implements Unit {
 }
 
 export type UnitModel =
-  | { kind: 'mvtu'; feed: FeedModel; reads: number; beatsPerFrame: number }
+  | { kind: 'mvtu'; feed: FeedModel; reads: number; depth: number; beatsPerFrame: number }
   | { kind: 'pool'; width: number; height: number; size: number; beatsPerFrame: number };
 
 export interface SimulatedCycles {
@@ -203,7 +223,7 @@ export interface SimulatedCycles {
  * m_axis_tready always high. `beats` = s_axis beats per frame.
  */
 export function simulateCycles(beats: number, units: UnitModel[], frames: number): SimulatedCycles {
-  const blocks: Unit[] = units.map((u) => (u.kind === 'mvtu' ? new MvtuUnit(u.feed, u.reads) : new PoolUnit(u.width, u.height, u.size)));
+  const blocks: Unit[] = units.map((u) => (u.kind === 'mvtu' ? new MvtuUnit(u.feed, u.reads, u.depth) : new PoolUnit(u.width, u.height, u.size)));
   const n = blocks.length;
   const total = beats * frames;
   let sent = 0;

@@ -1,34 +1,74 @@
-// bnnc_argmax: index of the largest of N signed values, ties to the lowest index (the
-// integer model's rule). Combinational, a tree of log2(N) comparator levels: at level s
-// the winner of [i, i+s) meets the winner of [i+s, i+2s) and the right one wins only if
-// strictly greater, so equal values keep the lower index.
+// bnnc_argmax: the class of a scores vector, index of the largest of N signed values
+// with ties to the lowest index (the integer model's rule), computed fold by fold as the
+// scores MVTU produces them: PE values per fold, NF folds per vector, value p of fold f
+// being element f*PE + p. Within a fold a tree of log2(PE) comparator levels (at level
+// s the winner of [i, i+s) meets the winner of [i+s, i+2s) and the right one wins only
+// if strictly greater); across folds a running best that a fold's winner replaces only
+// if strictly greater, since earlier folds hold the lower indices. The padding values of
+// the last fold (elements N and up) never win.
+//
+// `index` is combinational: the class of the folds so far including the one offered
+// now, so at the vector's last fold it is the vector's class, ready for the MVTU's
+// output register at the same edge. No latency of its own, and one comparator per PE
+// instead of a tree over all N values.
 `default_nettype none
 
 module bnnc_argmax #(
-  parameter integer N     = 10,  // number of values
+  parameter integer N     = 10,  // values per vector
+  parameter integer PE    = 1,   // values per fold
+  parameter integer NF    = 10,  // folds per vector; must be ceil(N/PE)
   parameter integer W     = 32,  // bits per value (two's complement)
   parameter integer IDX_W = 4    // index bits; at least 1 and 2**IDX_W >= N
 ) (
-  input  wire [N*W-1:0]   values,  // value i at [i*W +: W]
-  output wire [IDX_W-1:0] index
+  input  wire              clk,
+  input  wire              rst,     // synchronous, active high: the next fold is a vector's first
+  input  wire              en,      // a fold is taken at this edge
+  input  wire [PE*W-1:0]   values,  // value p of the fold at [p*W +: W]
+  output wire [IDX_W-1:0]  index    // argmax of the vector's folds up to this one
 );
 
   generate
-    if (N < 1 || W < 1 || IDX_W < 1 || (1 << IDX_W) < N) begin : g_check
-      bnnc_argmax_illegal_parameters_need_n_to_fit_idx_w u_illegal ();
+    if (N < 1 || PE < 1 || PE > N || NF != (N + PE - 1) / PE || W < 1 || IDX_W < 1 || (1 << IDX_W) < N)
+    begin : g_check
+      bnnc_argmax_illegal_parameters_need_nf_and_idx_w_to_fit u_illegal ();
     end
   endgenerate
 
-  reg [N*W-1:0]     best_val;  // slot i: the best value of the range slot i stands for
-  reg [N*IDX_W-1:0] best_idx;  // slot i: its index
+  // Index of the fold's first value; 0 = a vector's first fold.
+  localparam integer       LAST_I    = (NF - 1) * PE;
+  localparam integer       LAST_N    = N - LAST_I;  // values of the last fold that count
+  localparam integer       PE_I      = PE;
+  localparam [IDX_W-1:0]   LAST_BASE = LAST_I[IDX_W-1:0];
+  localparam [IDX_W-1:0]   STEP      = PE_I[IDX_W-1:0];
+
+  reg  [IDX_W-1:0] base_reg;
+  wire             first = base_reg == {IDX_W{1'b0}};
+  wire             last  = base_reg == LAST_BASE;
+
+  always @(posedge clk) begin
+    if (rst) begin
+      base_reg <= {IDX_W{1'b0}};
+    end else if (en) begin
+      base_reg <= last ? {IDX_W{1'b0}} : base_reg + STEP;
+    end
+  end
+
+  // ---- the fold's winner
+  reg [PE*W-1:0]     best_val;  // slot i: the best value of the range slot i stands for
+  reg [PE*IDX_W-1:0] best_idx;  // slot i: its position in the fold
+  reg [PE-1:0]       counts;    // slot i is a value of the vector (not padding)
   integer i, s;
 
   always @* begin
     best_val = values;
-    for (i = 0; i < N; i = i + 1) best_idx[i*IDX_W +: IDX_W] = i[IDX_W-1:0];
-    for (s = 1; s < N; s = s * 2) begin
-      for (i = 0; i + s < N; i = i + 2 * s) begin
-        if ($signed(best_val[(i+s)*W +: W]) > $signed(best_val[i*W +: W])) begin
+    for (i = 0; i < PE; i = i + 1) begin
+      best_idx[i*IDX_W +: IDX_W] = i[IDX_W-1:0];
+      counts[i] = !last || i < LAST_N;
+    end
+    // Padding is a suffix of the last fold, so a right range counts iff its first slot does.
+    for (s = 1; s < PE; s = s * 2) begin
+      for (i = 0; i + s < PE; i = i + 2 * s) begin
+        if (counts[i+s] && $signed(best_val[(i+s)*W +: W]) > $signed(best_val[i*W +: W])) begin
           best_val[i*W +: W]         = best_val[(i+s)*W +: W];
           best_idx[i*IDX_W +: IDX_W] = best_idx[(i+s)*IDX_W +: IDX_W];
         end
@@ -36,7 +76,21 @@ module bnnc_argmax #(
     end
   end
 
-  assign index = best_idx[IDX_W-1:0];
+  // ---- the running best over the folds
+  reg  [W-1:0]     run_val_reg;
+  reg  [IDX_W-1:0] run_idx_reg;
+  wire [W-1:0]     fold_val = best_val[W-1:0];
+  wire [IDX_W-1:0] fold_idx = base_reg + best_idx[IDX_W-1:0];
+  wire             take     = first || $signed(fold_val) > $signed(run_val_reg);
+
+  always @(posedge clk) begin
+    if (en && take) begin
+      run_val_reg <= fold_val;
+      run_idx_reg <= fold_idx;
+    end
+  end
+
+  assign index = take ? fold_idx : run_idx_reg;
 
 endmodule
 

@@ -6,24 +6,31 @@
 // input word sf and the weight word nf*SF + sf of its own ROM (neuron nf*PE + p). Vectors
 // follow each other with no gap, so the unit's II is exactly NF*SF cycles.
 //
-// Pipeline (one clock each; docs/hardware.md derives the cycle model from it):
-//   issue   read address to the input buffer and the weight ROMs
-//   stage 1 each PE (bnnc_pe.v) adds the XNOR-popcount (IN_W = 1) or the signed pixel
-//           sum (IN_W = 8) of its SIMD lanes to its accumulator; the per-neuron
-//           parameter ROM is read for this fold
-//   stage 2 after the last sf: each PE's threshold bit (acc >= T, OUT_W = 1) or score
-//           (mul*acc + add, OUT_W = 32); the fold's PE results are shifted
-//           into the output collector, and after the last fold the whole vector moves
-//           to the output register (m_tvalid).
+// Pipeline (docs/hardware.md derives the cycle model from it). A read issued at edge e
+// (address to the input buffer and the weight ROMs; their outputs are registered) moves
+// one stage per clock; stage i is the cycle after edge e + i - 1:
+//   stages 1..PIPE  PIPE >= 1: the lanes' sum and, PIPE = 2, its partial sums are
+//                   registered (bnnc_pe.v)
+//   stage A = 1+PIPE each PE adds the XNOR-popcount (IN_W = 1) or the signed pixel sum
+//                   (IN_W = 8) of its SIMD lanes to its accumulator; the per-neuron
+//                   parameter ROM is read for this fold
+//   (scores, PIPE >= 1: two more stages, the product mul*acc and the score registered)
+//   stage D         after the last sf: each PE's threshold bit (acc >= T, OUT_W = 1) or
+//                   score (mul*acc + add, OUT_W = 32); the fold's PE results are shifted
+//                   into the output collector (scores: and into the fold-serial argmax,
+//                   bnnc_argmax.v), and after the last fold the whole vector (scores: and
+//                   its class) moves to the output register (m_tvalid).
+// D = 2 + PIPE (+ 2 for scores with PIPE >= 1): PIPE = 0 is the unpipelined unit.
 // The output register frees the collector, so the next vector's folds can be computed
 // while the previous result waits for m_tready. Only if a finished vector finds the
 // output register still occupied does the whole pipeline stall (all enables low; the
 // registered ROM and buffer outputs hold), so back-pressure never loses a result.
 // Memories are read only when there is work, so an idle stage's block RAMs stay quiet.
 //
-// Padding: neurons past MH (last neuron fold) are computed and dropped; synapse lanes
-// past MW must add nothing: their weight bits are 0 in the ROM images, and the input
-// buffer reads them as 1 (bits; xnor(1, 0) = 0) or as pixel 0 (pixels).
+// Padding: neurons past MH (last neuron fold) are computed and dropped (and never win
+// the argmax); synapse lanes past MW must add nothing: their weight bits are 0 in the
+// ROM images, and the input buffer reads them as 1 (bits; xnor(1, 0) = 0) or as pixel 0
+// (pixels).
 `default_nettype none
 
 module bnnc_mvtu #(
@@ -40,7 +47,9 @@ module bnnc_mvtu #(
   parameter integer P_W      = 5,   // parameter word per neuron: ACC_W (threshold) or MUL_W+32 ({mul, add})
   parameter integer X_ADDR_W = 2,   // input read address bits (holds SF-1)
   parameter integer W_ADDR_W = 4,   // weight ROM address bits (holds NF*SF-1)
-  parameter integer P_ADDR_W = 2    // parameter ROM address bits (holds NF-1)
+  parameter integer P_ADDR_W = 2,   // parameter ROM address bits (holds NF-1)
+  parameter integer PIPE     = 0,   // pipeline level 0..2 (see above)
+  parameter integer IDX_W    = 1    // scores (OUT_W = 32): class index bits, 2**IDX_W >= MH; unused otherwise
 ) (
   input  wire                   clk,
   input  wire                   rst,       // synchronous, active high: drops work in flight
@@ -62,8 +71,9 @@ module bnnc_mvtu #(
   output wire [P_ADDR_W-1:0]    p_addr,
   input  wire [PE*P_W-1:0]      p_data,    // PE p at [p*P_W +: P_W]
 
-  // output vectors (AXI4-Stream, one vector per beat; element i at [i*OUT_W +: OUT_W])
-  output wire [MH*OUT_W-1:0]    m_tdata,
+  // output vectors (AXI4-Stream, one vector per beat; element i at [i*OUT_W +: OUT_W];
+  // scores: the class, argmax of the scores with ties to the lowest index, above them)
+  output wire [MH*OUT_W+(OUT_W == 32 ? IDX_W : 0)-1:0] m_tdata,
   output wire                   m_tvalid,
   input  wire                   m_tready
 );
@@ -75,7 +85,8 @@ module bnnc_mvtu #(
         ACC_W < 2 || ACC_W > 31 || (OUT_W == 1 && P_W != ACC_W) ||
         (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
         X_ADDR_W < 1 || (1 << X_ADDR_W) < SF || W_ADDR_W < 1 || (1 << W_ADDR_W) < NF * SF ||
-        P_ADDR_W < 1 || (1 << P_ADDR_W) < NF)
+        P_ADDR_W < 1 || (1 << P_ADDR_W) < NF || PIPE < 0 || PIPE > 2 ||
+        IDX_W < 1 || (OUT_W == 32 && (1 << IDX_W) < MH))
     begin : g_check
       bnnc_mvtu_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -119,49 +130,91 @@ module bnnc_mvtu #(
   assign w_en      = issue;
   assign w_addr    = wa_reg;
 
-  // ---- pipeline control
-  reg                p1_valid_reg, p1_first_reg, p1_last_reg, p1_vlast_reg;
-  reg [P_ADDR_W-1:0] p1_nf_reg;
-  reg                p2_valid_reg, p2_vlast_reg;
+  // ---- pipeline control: per stage i (bit i-1), a read in flight, its first and last
+  // synapse fold of a neuron, and the last read of the vector
+  localparam integer A     = 1 + PIPE;                                // accumulator stage
+  localparam integer D     = A + 1 + ((OUT_W == 32 && PIPE > 0) ? 2 : 0);  // collector stage
+  // PIPE = 2: lanes per registered partial sum, about the square root of SIMD (half the
+  // adder tree's levels on each side of the register)
+  localparam integer LEVELS = SIMD > 1 ? $clog2(SIMD) : 0;
+  localparam integer GROUP  = PIPE >= 2 ? (1 << ((LEVELS + 1) / 2)) > SIMD ? SIMD : (1 << ((LEVELS + 1) / 2)) : 1;
+
+  reg  [D-1:0] valid_reg, last_reg, vlast_reg;
+  reg  [A-1:0] first_reg;
+  wire [D:0]   valid_cat = {valid_reg, issue};
+  wire [D:0]   last_cat  = {last_reg, sf_last};
+  wire [D:0]   vlast_cat = {vlast_reg, sf_last && nf_last};
+  wire [A:0]   first_cat = {first_reg, sf_reg == {X_ADDR_W{1'b0}}};
+  wire unused_cat_top = ^{valid_cat[D], last_cat[D], vlast_cat[D], first_cat[A]};
 
   always @(posedge clk) begin
     if (rst) begin
-      p1_valid_reg <= 1'b0;
-      p2_valid_reg <= 1'b0;
+      valid_reg <= {D{1'b0}};
     end else if (advance) begin
-      p1_valid_reg <= issue;
-      p2_valid_reg <= p1_valid_reg && p1_last_reg;
+      valid_reg <= valid_cat[D-1:0];
     end
   end
 
   always @(posedge clk) begin
     if (advance) begin
-      p1_first_reg <= sf_reg == {X_ADDR_W{1'b0}};
-      p1_last_reg  <= sf_last;
-      p1_vlast_reg <= sf_last && nf_last;
-      p1_nf_reg    <= nf_reg;
-      p2_vlast_reg <= p1_vlast_reg;
+      last_reg  <= last_cat[D-1:0];
+      vlast_reg <= vlast_cat[D-1:0];
+      first_reg <= first_cat[A-1:0];
     end
   end
 
-  // The parameter ROM is read in stage 1 so that its word arrives with the final acc.
-  assign p_en   = advance && p1_valid_reg;
-  assign p_addr = p1_nf_reg;
+  // The parameter ROM is read in the accumulator stage so that its word arrives with the
+  // final acc: word nf of the fold there, counted as folds pass.
+  reg [P_ADDR_W-1:0] pa_reg;
+  wire acc_en = advance && valid_reg[A-1];
 
-  wire acc_en  = advance && p1_valid_reg;
-  wire fold_en = advance && p2_valid_reg;
+  always @(posedge clk) begin
+    if (rst) begin
+      pa_reg <= {P_ADDR_W{1'b0}};
+    end else if (acc_en && last_reg[A-1]) begin
+      pa_reg <= vlast_reg[A-1] ? {P_ADDR_W{1'b0}} : pa_reg + 1'b1;
+    end
+  end
+
+  assign p_en   = acc_en;
+  assign p_addr = pa_reg;
+
+  wire fold_valid = valid_reg[D-1] && last_reg[D-1];
+  wire fold_en    = advance && fold_valid;
+  wire vec_done   = fold_valid && vlast_reg[D-1];
 
   // ---- processing elements (bnnc_pe.v)
-  wire [PE*OUT_W-1:0] fold_out;  // stage 2 result of each PE for the current fold
+  wire [PE*OUT_W-1:0] fold_out;  // stage D result of each PE for the current fold
   wire [ACC_W-1:0]    x_sum;     // pixels: the sum of this read's pixels, shared by all PEs
 
   generate
     if (IN_W == 8) begin : g_pixel_sum
-      reg [ACC_W-1:0] sum;
-      integer j;
+      // the same cut as the PEs' adder trees, so x_sum arrives with their groups' total
+      localparam integer G      = PIPE >= 2 ? GROUP : SIMD;
+      localparam integer NG     = (SIMD + G - 1) / G;
+      localparam integer PART_W = $clog2(255 * G + 1) + (G == 1 ? 1 : 0);  // < ACC_W
+      reg [NG*PART_W-1:0] parts;
+      reg [ACC_W-1:0]     sum;
+      wire [NG*PART_W-1:0] parts_q;
+      integer j, g;
+      always @* begin
+        parts = {(NG*PART_W){1'b0}};
+        for (j = 0; j < SIMD; j = j + 1) begin
+          parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] + {{(PART_W-8){1'b0}}, x_data[8*j +: 8]};
+        end
+      end
+      if (PIPE >= 2) begin : g_parts_reg
+        reg [NG*PART_W-1:0] parts_reg;
+        always @(posedge clk) begin
+          if (advance) parts_reg <= parts;
+        end
+        assign parts_q = parts_reg;
+      end else begin : g_parts_comb
+        assign parts_q = parts;
+      end
       always @* begin
         sum = {ACC_W{1'b0}};
-        for (j = 0; j < SIMD; j = j + 1) sum = sum + {{(ACC_W-8){1'b0}}, x_data[8*j +: 8]};
+        for (g = 0; g < NG; g = g + 1) sum = sum + {{(ACC_W-PART_W){1'b0}}, parts_q[g*PART_W +: PART_W]};
       end
       assign x_sum = sum;
     end else begin : g_no_pixel_sum
@@ -178,14 +231,17 @@ module bnnc_mvtu #(
         .OUT_W(OUT_W),
         .ACC_W(ACC_W),
         .MUL_W(MUL_W),
-        .P_W(P_W)
+        .P_W(P_W),
+        .PIPE(PIPE),
+        .GROUP(GROUP)
       ) u_pe (
         .clk(clk),
-        .acc_en(acc_en),
-        .first(p1_first_reg),
+        .en(advance),
         .x_data(x_data),
         .w_word(w_data[p*SIMD +: SIMD]),
         .x_sum(x_sum),
+        .acc_en(acc_en),
+        .first(first_reg[A-1]),
         .param(p_data[p*P_W +: P_W]),
         .result(fold_out[p*OUT_W +: OUT_W])
       );
@@ -211,10 +267,34 @@ module bnnc_mvtu #(
     end
   endgenerate
 
-  // ---- output register
-  reg [MH*OUT_W-1:0] out_reg;
-  reg                out_valid_reg;
-  wire               vec_done = p2_valid_reg && p2_vlast_reg;
+  // ---- output register: the vector, and for scores its class
+  localparam integer XW = OUT_W == 32 ? IDX_W : 0;
+
+  reg [MH*OUT_W+XW-1:0] out_reg;
+  reg                   out_valid_reg;
+  wire [MH*OUT_W+XW-1:0] out_next;
+
+  generate
+    if (OUT_W == 32) begin : g_argmax
+      wire [IDX_W-1:0] class_index;
+      bnnc_argmax #(
+        .N(MH),
+        .PE(PE),
+        .NF(NF),
+        .W(32),
+        .IDX_W(IDX_W)
+      ) u_argmax (
+        .clk(clk),
+        .rst(rst),
+        .en(fold_en),
+        .values(fold_out),
+        .index(class_index)
+      );
+      assign out_next = {class_index, vec_all[MH*OUT_W-1:0]};
+    end else begin : g_bits
+      assign out_next = vec_all[MH*OUT_W-1:0];
+    end
+  endgenerate
 
   assign advance  = !(vec_done && out_valid_reg && !m_tready);
   assign m_tdata  = out_reg;
@@ -223,7 +303,7 @@ module bnnc_mvtu #(
   always @(posedge clk) begin
     if (rst) begin
       out_valid_reg <= 1'b0;
-    end else if (fold_en && p2_vlast_reg) begin
+    end else if (fold_en && vlast_reg[D-1]) begin
       out_valid_reg <= 1'b1;
     end else if (m_tready) begin
       out_valid_reg <= 1'b0;
@@ -231,7 +311,7 @@ module bnnc_mvtu #(
   end
 
   always @(posedge clk) begin
-    if (fold_en && p2_vlast_reg) out_reg <= vec_all[MH*OUT_W-1:0];
+    if (fold_en && vlast_reg[D-1]) out_reg <= out_next;
   end
 
 endmodule

@@ -1,7 +1,7 @@
 // bnnc_pe: one processing element of an MVTU. Each enabled clock it adds the
 // contribution of SIMD synapse lanes to its accumulator (restarting at the first
 // synapse fold of a neuron); its result is a function of the accumulator and the
-// neuron's parameter word, valid the cycle after the last fold's addition:
+// neuron's parameter word:
 //   IN_W = 1  lanes = popcount(xnor(x, w))             (activation bits)
 //   IN_W = 8  lanes = sum of +p (w = 1) or -p (w = 0)  (unsigned 8-bit pixels)
 //             = 2 * (sum of p where w = 1) - (sum of all p); the second sum is the same
@@ -9,6 +9,16 @@
 //             unsigned, zero-extended pixels: a narrow adder tree.
 //   OUT_W = 1   result = acc >= T                      (T = param, ACC_W bits)
 //   OUT_W = 32  result = mul*acc + add                 (param = {mul, add})
+//
+// Pipeline (PIPE, docs/hardware.md): the synapse fold read at issue edge e reaches the
+// accumulator at edge e + 1 + PIPE:
+//   PIPE >= 1  the lanes' sum is registered before the accumulator (lanes_q);
+//   PIPE >= 2  the adder tree is cut in the middle as well: groups of GROUP lanes are
+//              summed and registered (parts_q), then the groups are summed;
+// and for scores (OUT_W = 32) with PIPE >= 1 the product mul*acc and then the score are
+// registered, so the result of a neuron follows its last accumulation by 3 edges
+// instead of 1. Every pipeline register advances with en (the MVTU's stall); acc_en and
+// first arrive aligned with the accumulator stage, param with the final acc.
 // A module of its own so that tools elaborate the datapath once per layer, not once
 // per PE.
 `default_nettype none
@@ -19,62 +29,137 @@ module bnnc_pe #(
   parameter integer OUT_W = 1,  // bits of the result: 1 = threshold bit, 32 = signed score
   parameter integer ACC_W = 5,  // accumulator bits (unsigned for IN_W = 1, signed for IN_W = 8)
   parameter integer MUL_W = 2,  // signed score multiplier bits (OUT_W = 32 only)
-  parameter integer P_W   = 5   // parameter word: ACC_W (threshold) or MUL_W+32 ({mul, add})
+  parameter integer P_W   = 5,  // parameter word: ACC_W (threshold) or MUL_W+32 ({mul, add})
+  parameter integer PIPE  = 0,  // pipeline level 0..2 (see above)
+  parameter integer GROUP = 4   // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
 ) (
   input  wire                 clk,
+  input  wire                 en,      // pipeline enable: low while the MVTU stalls
 
-  // one synapse fold
-  input  wire                 acc_en,  // add this fold's lanes
-  input  wire                 first,   // first fold of a neuron: start from 0
+  // one synapse fold, at the issue's registered memory outputs
   input  wire [SIMD*IN_W-1:0] x_data,  // lane j at [j*IN_W +: IN_W]
   input  wire [SIMD-1:0]      w_word,  // lane j's weight bit at [j]
-  input  wire [ACC_W-1:0]     x_sum,   // IN_W = 8: sum of the SIMD pixels of x_data (unused for bits)
+  input  wire [ACC_W-1:0]     x_sum,   // IN_W = 8: sum of the fold's SIMD pixels, aligned with the lanes' sum (unused for bits)
+
+  // accumulation, aligned with the accumulator stage
+  input  wire                 acc_en,  // add this fold's lanes
+  input  wire                 first,   // first fold of a neuron: start from 0
 
   // the neuron's result
-  input  wire [P_W-1:0]       param,
+  input  wire [P_W-1:0]       param,   // aligned with the final acc
   output wire [OUT_W-1:0]     result
 );
+
+  // Partial sums: NG groups of GROUP lanes, PART_W bits each (one group unless PIPE = 2).
+  localparam integer G      = PIPE >= 2 ? GROUP : SIMD;
+  localparam integer NG     = (SIMD + G - 1) / G;
+  localparam integer PART_W = IN_W == 1 ? $clog2(G + 1) : $clog2(255 * G + 1) + (G == 1 ? 1 : 0);
 
   generate
     if (SIMD < 1 || !(IN_W == 1 || IN_W == 8) || !(OUT_W == 1 || OUT_W == 32) ||
         ACC_W < 2 || ACC_W > 31 || (IN_W == 8 && ACC_W < 10) || (OUT_W == 1 && P_W != ACC_W) ||
-        (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)))
+        (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
+        PIPE < 0 || PIPE > 2 || GROUP < 1 || GROUP > SIMD || PART_W > ACC_W)
     begin : g_check
       bnnc_pe_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
   endgenerate
 
-  reg [ACC_W-1:0] lanes;  // this fold's contribution
-  reg [ACC_W-1:0] acc_reg;
+  wire unused_en = en;  // PIPE = 0: no pipeline register
+
+  // ---- the fold's lanes, summed per group: popcount(xnor) or the pixels whose weight is +1
+  localparam [PART_W-1:0] PART_ONE = 1;
+  reg [NG*PART_W-1:0] parts;
   integer j;
 
   generate
     if (IN_W == 1) begin : g_xnor
-      wire unused_x_sum = ^x_sum;
-      // popcount(xnor(x, w)), written as a plain sum so that synthesis can build one
-      // adder tree (Yosys: a single $macc) for it
+      // written as plain sums so that synthesis builds one adder tree per group
       always @* begin
-        lanes = {ACC_W{1'b0}};
+        parts = {(NG*PART_W){1'b0}};
         for (j = 0; j < SIMD; j = j + 1) begin
-          lanes = lanes + {{(ACC_W-1){1'b0}}, x_data[j] ~^ w_word[j]};
+          parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] +
+            ((x_data[j] ~^ w_word[j]) ? PART_ONE : {PART_W{1'b0}});
         end
       end
     end else begin : g_pixels
-      // 2 * (sum of the pixels whose weight is +1) - (sum of all pixels), modulo 2^ACC_W:
-      // the result lies in acc's range, so the wrap of the doubled sum does no harm.
-      reg [ACC_W-1:0] plus;
       always @* begin
-        plus = {ACC_W{1'b0}};
+        parts = {(NG*PART_W){1'b0}};
         for (j = 0; j < SIMD; j = j + 1) begin
-          plus = plus + ({{(ACC_W-8){1'b0}}, x_data[8*j +: 8]} & {ACC_W{w_word[j]}});
+          parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] +
+            {{(PART_W-8){1'b0}}, x_data[8*j +: 8] & {8{w_word[j]}}};
         end
-        lanes = {plus[ACC_W-2:0], 1'b0} - x_sum;
       end
     end
   endgenerate
 
+  wire [NG*PART_W-1:0] parts_q;
+
+  generate
+    if (PIPE >= 2) begin : g_parts_reg
+      reg [NG*PART_W-1:0] parts_reg;
+      always @(posedge clk) begin
+        if (en) parts_reg <= parts;
+      end
+      assign parts_q = parts_reg;
+    end else begin : g_parts_comb
+      assign parts_q = parts;
+    end
+  endgenerate
+
+  // ---- the fold's contribution to acc
+  wire [NG*ACC_W-1:0] parts_x;  // the groups, zero-extended to ACC_W
+  genvar gi;
+
+  generate
+    for (gi = 0; gi < NG; gi = gi + 1) begin : g_extend
+      if (PART_W < ACC_W) begin : g_zero
+        assign parts_x[gi*ACC_W +: ACC_W] = {{(ACC_W-PART_W){1'b0}}, parts_q[gi*PART_W +: PART_W]};
+      end else begin : g_same
+        assign parts_x[gi*ACC_W +: ACC_W] = parts_q[gi*PART_W +: PART_W];
+      end
+    end
+  endgenerate
+
+  reg [ACC_W-1:0] sum;  // the groups' total
+  reg [ACC_W-1:0] lanes;
+  integer g;
+
+  always @* begin
+    sum = {ACC_W{1'b0}};
+    for (g = 0; g < NG; g = g + 1) sum = sum + parts_x[g*ACC_W +: ACC_W];
+  end
+
+  generate
+    if (IN_W == 1) begin : g_count
+      wire unused_x_sum = ^x_sum;
+      always @* lanes = sum;
+    end else begin : g_signed_sum
+      // 2 * (sum of the pixels whose weight is +1) - (sum of all pixels), modulo 2^ACC_W:
+      // the result lies in acc's range, so the wrap of the doubled sum does no harm.
+      always @* lanes = {sum[ACC_W-2:0], 1'b0} - x_sum;
+      wire unused_sum_top = sum[ACC_W-1];
+    end
+  endgenerate
+
+  wire [ACC_W-1:0] lanes_q;
+
+  generate
+    if (PIPE >= 1) begin : g_lanes_reg
+      reg [ACC_W-1:0] lanes_reg;
+      always @(posedge clk) begin
+        if (en) lanes_reg <= lanes;
+      end
+      assign lanes_q = lanes_reg;
+    end else begin : g_lanes_comb
+      assign lanes_q = lanes;
+    end
+  endgenerate
+
+  reg [ACC_W-1:0] acc_reg;
+
   always @(posedge clk) begin
-    if (acc_en) acc_reg <= (first ? {ACC_W{1'b0}} : acc_reg) + lanes;
+    if (acc_en) acc_reg <= (first ? {ACC_W{1'b0}} : acc_reg) + lanes_q;
   end
 
   generate
@@ -87,17 +172,64 @@ module bnnc_pe #(
     end else begin : g_score
       // score = mul*acc + add computed modulo 2^32: the low 32 bits of a product and a
       // sum depend only on the low 32 bits of the operands, and the integer model
-      // guarantees |score| < 2^31, so the 32-bit result is exact.
-      wire [MUL_W-1:0] mul   = param[P_W-1:32];
-      wire [31:0]      add   = param[31:0];
-      wire [31:0]      mul_x = {{(32-MUL_W){mul[MUL_W-1]}}, mul};
-      wire [31:0]      acc_x;
+      // guarantees |score| < 2^31, so the 32-bit result is exact. The product is as wide
+      // as its operands make it (MUL_W + AX_W bits, capped at 32), not 32 x 32.
+      localparam integer AX_W   = IN_W == 1 ? ACC_W + 1 : ACC_W;  // acc as a signed number
+      localparam integer FULL_W = MUL_W + AX_W;
+      localparam integer PROD_W = FULL_W > 32 ? 32 : FULL_W;
+
+      wire signed [MUL_W-1:0]  mul = param[P_W-1:32];
+      wire        [31:0]       add = param[31:0];
+      wire signed [AX_W-1:0]   acc_s;
+      wire signed [FULL_W-1:0] prod_full = mul * acc_s;
+      wire        [PROD_W-1:0] prod = prod_full[PROD_W-1:0];
+
       if (IN_W == 1) begin : g_unsigned
-        assign acc_x = {{(32-ACC_W){1'b0}}, acc_reg};
+        assign acc_s = {1'b0, acc_reg};
       end else begin : g_signed
-        assign acc_x = {{(32-ACC_W){acc_reg[ACC_W-1]}}, acc_reg};
+        assign acc_s = acc_reg;
       end
-      assign result = mul_x * acc_x + add;
+      if (FULL_W > 32) begin : g_wide
+        wire unused_prod_top = ^prod_full[FULL_W-1:32];
+      end
+
+      wire [PROD_W-1:0] prod_q;
+      wire [31:0]       add_q;
+
+      if (PIPE >= 1) begin : g_prod_reg
+        reg [PROD_W-1:0] prod_reg;
+        reg [31:0]       add_reg;
+        always @(posedge clk) begin
+          if (en) begin
+            prod_reg <= prod;
+            add_reg  <= add;
+          end
+        end
+        assign prod_q = prod_reg;
+        assign add_q  = add_reg;
+      end else begin : g_prod_comb
+        assign prod_q = prod;
+        assign add_q  = add;
+      end
+
+      wire [31:0] prod_x;
+      if (PROD_W < 32) begin : g_extend
+        assign prod_x = {{(32-PROD_W){prod_q[PROD_W-1]}}, prod_q};
+      end else begin : g_full
+        assign prod_x = prod_q;
+      end
+
+      wire [31:0] score = prod_x + add_q;
+
+      if (PIPE >= 1) begin : g_score_reg
+        reg [31:0] score_reg;
+        always @(posedge clk) begin
+          if (en) score_reg <= score;
+        end
+        assign result = score_reg;
+      end else begin : g_score_comb
+        assign result = score;
+      end
     end
   endgenerate
 

@@ -24,6 +24,7 @@ import type { DenseSpec, LayerSpec, Model, ModelGraph, Shape3, Tensor } from '..
 import { MODEL_FORMAT, MODEL_VERSION } from '../../src/graph/types.js';
 import { decodeModel, encodeModel } from '../../src/graph/io.js';
 import { layerTensors } from '../../src/graph/tensors.js';
+import type { PipelineLevel } from '../../src/hw/cycles.js';
 import type { FoldingSpec } from '../../src/hw/folding.js';
 import { cheapestFolding } from '../../src/hw/folding.js';
 import { randomFoldedMlp } from '../../src/hw/random-model.js';
@@ -74,6 +75,8 @@ export interface Structure {
   layerNames: string[];
   /** folded: multiplier width of the scores layer ('tie': multipliers 0 and 1, no offsets). */
   mulWidth: number | 'tie';
+  /** `--pipeline` level (drawn from its own stream, so the other draws stay as they were). */
+  pipeline: PipelineLevel;
 }
 
 export interface DiffCase {
@@ -218,6 +221,7 @@ export function makeStructure(group: number): Structure {
     flattenFirst: rng.next() < 0.5,
     layerNames,
     mulWidth,
+    pipeline: rngFor(group, 'pipeline').int(3) as PipelineLevel,
   };
 }
 
@@ -402,7 +406,8 @@ function describeFolding(s: Structure): string {
   const f = s.folding;
   const fold =
     f.kind === 'uniform' ? `pe ${f.pe} simd ${f.simd}` : f.kind === 'target' ? `target ${f.targetCycles}` : `per-layer ${f.layers.map((l) => `${l.pe}x${l.simd}`).join(',')}`;
-  return s.inPix === undefined ? fold : `${fold}, inPix ${s.inPix}`;
+  const withPix = s.inPix === undefined ? fold : `${fold}, inPix ${s.inPix}`;
+  return `${withPix}, pipeline ${s.pipeline}`;
 }
 
 export function makeCase(seed: number): DiffCase {

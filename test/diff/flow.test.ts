@@ -26,7 +26,7 @@ const SEEDS = seedsOfGroups(TEST_GROUPS);
 defineDiffSuite({ title: 'differential: random networks, fold -> compile -> Verilator', seeds: SEEDS, minCases: 50 });
 
 describe.skipIf(replaySeed() !== undefined)('differential cases', () => {
-  it('cover both network sources, every folding kind, IN_PIX != SIMD, one-layer and deep networks, one pixel, traffic', () => {
+  it('cover both network sources, every folding kind, IN_PIX != SIMD, one-layer and deep networks, one pixel, traffic, every pipeline level', () => {
     const cases = SEEDS.map(makeCase);
     const structures = TEST_GROUPS.map(makeStructure);
     const kinds = new Set(structures.map((s) => s.folding.kind));
@@ -41,6 +41,8 @@ describe.skipIf(replaySeed() !== undefined)('differential cases', () => {
     expect(structures.some((s) => s.input[0] * s.input[1] * s.input[2] === 1)).toBe(true);
     expect(structures.some((s) => s.input[0] === 5 && s.input[1] === 7)).toBe(true);
     expect(cases.filter((c) => c.gaps > 0 || c.backpressure > 0).length).toBeGreaterThan(5);
+    // every --pipeline level, on a network with a pixels first layer and a scores layer each
+    expect(new Set(structures.map((s) => s.pipeline))).toEqual(new Set([0, 1, 2]));
     // Each case is a pure function of its seed.
     const again = makeCase(SEEDS[13]);
     expect(again.images).toEqual(cases[13].images);

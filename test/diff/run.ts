@@ -8,8 +8,9 @@
  * 2. the folded model passes the contract's checks; the fast engine (inferIntBatch)
  *    equals the readable reference (inferInt);
  * 3. the plan's cycle figures equal the cycle model re-derived here from docs/hardware.md
- *    (II = max(beats, NF*SF), latency = beats - 1 + sum(NF*SF + 3)), and the folding is
- *    what was asked for;
+ *    (II = max(beats, NF*SF), latency = beats - 1 + sum(NF*SF + 3 + pipeline cycles),
+ *    the pipeline cycles being L, plus 2 in the scores stage when L >= 1, at --pipeline L),
+ *    and the folding is what was asked for;
  * 4. emitDesign -> verifyRtl (Verilator): no failure, every class and score equal to the
  *    integer model, every frame out exactly once, and the measured II and latency equal
  *    the figures of step 3. The images are labelled with inferInt's classes, so the RTL's
@@ -61,7 +62,8 @@ function expectedCycles(plan: HwPlan): { ii: number; latency: number } {
   for (const s of mvtuStages(plan)) {
     const stageII = Math.ceil(s.mh / s.pe) * Math.ceil(s.mw / s.simd);
     ii = Math.max(ii, stageII);
-    latency += stageII + 3;
+    const level = plan.pipeline;
+    latency += stageII + 3 + level + (s.output === 'scores' && level > 0 ? 2 : 0);
   }
   return { ii, latency };
 }
@@ -153,7 +155,8 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
     if (!same) fail(`image ${i}: inferIntBatch differs from inferInt`);
   }
 
-  const plan = planHardware(f, c.structure.folding, c.structure.inPix === undefined ? {} : { inPix: c.structure.inPix });
+  const plan = planHardware(f, c.structure.folding, { inPix: c.structure.inPix, pipeline: c.structure.pipeline });
+  if (plan.pipeline !== c.structure.pipeline) fail(`plan: pipeline ${plan.pipeline}, asked ${c.structure.pipeline}`);
   checkFolding(c, plan, fail);
   const cycles = expectedCycles(plan);
   if (plan.ii !== cycles.ii || plan.latency !== cycles.latency) {

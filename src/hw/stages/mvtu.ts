@@ -9,7 +9,7 @@
  *            stream into K*K*C windows (bnnc_swu), one input vector per output pixel.
  */
 import type { FoldedMatrixLayer } from '../../int/types.js';
-import { folds, mvtuII, mvtuLatency } from '../cycles.js';
+import { folds, mvtuII, mvtuLatency, pipelineCycles, type PipelineLevel } from '../cycles.js';
 import type { LayerFolding } from '../folding.js';
 import { accBits, mulBits, SCORE_BITS } from '../widths.js';
 import { muxLuts, type StageEstimate } from './estimate.js';
@@ -48,6 +48,10 @@ export interface MvtuStage {
   sf: number;
   /** Cycles per input vector, NF*SF. */
   ii: number;
+  /** Pipeline level (`--pipeline`, bnnc_mvtu.v's PIPE). */
+  pipeline: PipelineLevel;
+  /** Cycles its pipeline registers add between the last read of a vector and its result. */
+  pipelineCycles: number;
   /**
    * Cycles this stage adds to a frame's latency: done minus the previous stage's done
    * (docs/hardware.md). A pool that drops remainder rows can finish before the stage
@@ -112,13 +116,14 @@ function feedBits(feed: MvtuFeed, mw: number): number {
 }
 
 /** Plan one MVTU stage. Widths are checked by the caller (planHardware). */
-export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, feed: MvtuFeed): MvtuStage {
+export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, feed: MvtuFeed, pipeline: PipelineLevel = 0): MvtuStage {
   const { pe, simd } = f;
   const { nf, sf } = folds(l.rows, l.cols, pe, simd);
   const accWidth = accBits(l.input, l.cols);
   const mulWidth = l.output.kind === 'scores' ? mulBits(l.output.mul) : 0;
   const paramWidth = l.output.kind === 'scores' ? mulWidth + SCORE_BITS : accWidth;
   const vectors = l.outShape[0] * l.outShape[1];
+  const extra = pipelineCycles(pipeline, l.output.kind);
   return {
     kind: 'mvtu',
     index,
@@ -132,7 +137,9 @@ export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, f
     nf,
     sf,
     ii: mvtuII(nf, sf),
-    latency: mvtuLatency(nf, sf),
+    pipeline,
+    pipelineCycles: extra,
+    latency: mvtuLatency(nf, sf, extra),
     done: 0,
     vectors,
     frameCycles: vectors * mvtuII(nf, sf),
@@ -154,12 +161,16 @@ export function estimateMvtu(s: MvtuStage): StageEstimate {
   const e = elementBits(s.input);
   // The feed's read multiplexer (the image feed's is counted by the input stage).
   const readMux = s.feed.kind === 'image' ? 0 : muxLuts(s.sf, s.simd * e);
-  const argmax = s.output === 'scores' ? (s.mh - 1) * 64 : 0;
+  // the fold-serial argmax: a comparator and multiplexer per PE (bnnc_argmax.v)
+  const argmax = s.output === 'scores' ? s.pe * 64 : 0;
+  // pipeline registers: the lanes' sum and its partial sums per PE; product, add and score
+  const pipeRegs = s.pe * (Math.min(s.pipeline, 2) * s.accWidth + (s.output === 'scores' && s.pipeline > 0 ? 96 : 0));
   const lineBits = s.feed.kind === 'window' ? s.feed.lineBits : 0;
   return {
     luts: control + readMux + argmax + s.pe * (s.simd * lane + s.accWidth + finish),
     flipFlops:
-      control + (s.bufferBits - lineBits) + (s.input === 'bits' ? s.simd : 0) + s.pe * s.accWidth + (s.nf - 1) * s.pe * outW + s.mh * outW,
+      control + (s.bufferBits - lineBits) + (s.input === 'bits' ? s.simd : 0) + s.pe * s.accWidth + (s.nf - 1) * s.pe * outW + s.mh * outW +
+      pipeRegs + (s.output === 'scores' ? 48 : 0),
     romBits: s.weightBits + s.paramBits,
     ramBits: lineBits,
   };

@@ -5,7 +5,7 @@
 //   input    6 pixels, 4 per beat: 2 cycles per image
 //   stage 0  fc1: MW 6, MH 4, PE 2, SIMD 4, NF 2, SF 2: II 4
 //   stage 1  fc2: MW 4, MH 3, PE 2, SIMD 3, NF 2, SF 2: II 4
-//   network  II 4 cycles, latency 15 cycles
+//   network  II 4 cycles, latency 15 cycles, pipeline level 0
 //
 // The ROM images (*.mem) are opened by relative path: run simulators and synthesis in
 // the directory that holds this file.
@@ -95,7 +95,9 @@ module tiny2 (
     .P_W(12),
     .X_ADDR_W(1),
     .W_ADDR_W(2),
-    .P_ADDR_W(1)
+    .P_ADDR_W(1),
+    .PIPE(0),
+    .IDX_W(2)
   ) u_l0_mvtu (
     .clk(clk),
     .rst(rst),
@@ -127,7 +129,7 @@ module tiny2 (
   wire l1_p_en;
   wire [1-1:0] l1_p_addr;
   wire [90-1:0] l1_p_data;
-  wire [96-1:0] l1_scores;
+  wire [98-1:0] l1_scores;
   wire [112-1:0] stage1_tdata;
   wire stage1_tvalid;
   wire stage1_tready;
@@ -174,7 +176,9 @@ module tiny2 (
     .P_W(45),
     .X_ADDR_W(1),
     .W_ADDR_W(2),
-    .P_ADDR_W(1)
+    .P_ADDR_W(1),
+    .PIPE(0),
+    .IDX_W(2)
   ) u_l1_mvtu (
     .clk(clk),
     .rst(rst),
@@ -194,19 +198,9 @@ module tiny2 (
     .m_tready(stage1_tready)
   );
 
-  // ---- result beat: class = argmax of the scores, ties to the lowest index
-  wire [2-1:0] class_index;
-
-  bnnc_argmax #(
-    .N(3),
-    .W(32),
-    .IDX_W(2)
-  ) u_argmax (
-    .values(l1_scores),
-    .index(class_index)
-  );
-
-  assign stage1_tdata  = {l1_scores, 14'd0, class_index};
+  // ---- result beat: the last stage's scores and their class (argmax, ties to the
+  // lowest index, computed fold by fold in the stage: bnnc_argmax.v)
+  assign stage1_tdata  = {l1_scores[96-1:0], 14'd0, l1_scores[96 +: 2]};
   assign stage1_tready = m_axis_tready;
   assign m_axis_tdata  = stage1_tdata;
   assign m_axis_tvalid = stage1_tvalid && !rst;
