@@ -108,6 +108,22 @@ describe('planHardware', () => {
     expect(plan.estimate.romBits).toBe(s.reduce((a, x) => a + x.weightBits + x.paramBits, 0));
   });
 
+  it('pipeline levels and a bit-serial first layer: hand-worked tfc figures; bad levels named', () => {
+    const p2 = planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 }, { pipeline: 2 });
+    expect(mvtuStages(p2).map((x) => x.pipelineCycles)).toEqual([3, 3, 3, 5]);
+    expect(p2.ii).toBe(50176);
+    expect(p2.latency).toBe(783 + 50179 + 4099 + 4099 + 643 + 14);
+    const p1 = planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 }, { pipeline: 1 });
+    expect(p1.latency).toBe(783 + 50179 + 4099 + 4099 + 643 + 6);
+    const serial = planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 8 }, { bitSerial: true });
+    expect(mvtuStages(serial).map((x) => [x.planes, x.ii])).toEqual([[8, 8 * 64 * 98], [1, 64 * 8], [1, 64 * 8], [1, 10 * 8]]);
+    expect(serial.ii).toBe(8 * 6272);
+    // --target-cycles charges the bit-serial layer 8 cycles per read
+    const t = planHardware(tfc(), { kind: 'target', targetCycles: 6272 }, { bitSerial: true });
+    expect(mvtuStages(t)[0].ii).toBeLessThanOrEqual(6272);
+    expect(() => planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 }, { pipeline: 3 as 2 })).toThrow(/pipeline/);
+  });
+
   it('per-layer folding with sizes that do not divide; inPix option', () => {
     const plan = planHardware(
       tfc(),
@@ -169,7 +185,8 @@ describe('folding files', () => {
       ['{"layers":[{"pe":2.5,"simd":1}]}', /layers\[0\]\.pe: expected a positive integer, got 2.5/],
       ['{"layers":[{"pe":"2","simd":1}]}', /layers\[0\]\.pe/],
       ['{"layers":[{"pe":2,"simd":1,"x":1}]}', /layers\[0\]\.x/],
-      ['{"layers":[{"pe":2,"simd":1}],"pes":4}', /pes: expected only "layers" and "inPix"/],
+      ['{"layers":[{"pe":2,"simd":1}],"pes":4}', /pes: expected only "layers", "inPix" and "bitSerial"/],
+      ['{"layers":[{"pe":2,"simd":1}],"bitSerial":1}', /bitSerial: expected true or false/],
       ['{"layers":[{"pe":2,"simd":1}],"inPix":0}', /inPix: expected a positive integer/],
     ];
     for (const [text, re] of bad) expect(() => parseFoldingJson(text, 'f.json'), text).toThrow(re);

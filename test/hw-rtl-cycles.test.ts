@@ -10,7 +10,8 @@
  *   a frame, no frame is lost or duplicated and every result is still exact;
  * - `verilator --lint-only -Wall` has nothing to say about any of them;
  * and all of it at every `--pipeline` level (each case at the level of its seed mod 3,
- * the tie-prone one at all three), whose registers add exactly the plan's cycles.
+ * the tie-prone one at all three), whose registers add exactly the plan's cycles, and
+ * with a bit-serial first layer (II 8*NF*SF).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { emitDesign } from '../src/emit/emit.js';
 import type { PipelineLevel } from '../src/hw/cycles.js';
 import type { FoldingSpec } from '../src/hw/folding.js';
-import { planHardware } from '../src/hw/plan.js';
+import { planHardware, type MvtuStage } from '../src/hw/plan.js';
 import { randomFoldedMlp, randomImages } from '../src/hw/random-model.js';
 import { Rng } from '../src/util/rng.js';
 import { expectedBeats, simulate, type Built } from './fixtures/rtl/bench.js';
@@ -38,6 +39,7 @@ interface Case {
   tieProne?: boolean;
   seed: number;
   pipeline?: PipelineLevel;
+  bitSerial?: boolean;
 }
 
 const perLayer = (layers: [number, number][]): FoldingSpec => ({
@@ -75,11 +77,20 @@ const levelOf = (c: Case): PipelineLevel => c.pipeline ?? ((c.seed % 3) as Pipel
 
 // The tie-prone network at the other two levels too: the argmax sees ties at each.
 for (const pipeline of [1, 2] as PipelineLevel[]) cases.push({ ...cases[8], name: `target_ties_p${pipeline}`, pipeline });
+// A bit-serial first layer (8 bit planes per read) at each level: sizes that do not
+// divide, one wide read, a single (scores) layer, a target folding.
+cases.push(
+  { ...cases[1], name: 'serial_nondividing', bitSerial: true, pipeline: 0 },
+  { ...cases[3], name: 'serial_wide', bitSerial: true, pipeline: 1 },
+  { ...cases[7], name: 'serial_single_layer', bitSerial: true, pipeline: 2 },
+  { ...cases[8], name: 'serial_target', bitSerial: true, folding: { kind: 'target', targetCycles: 48 }, pipeline: 1 },
+);
 
 function build(c: Case): Built {
   const f = randomFoldedMlp({ input: c.input, hidden: c.hidden, classes: c.classes, seed: c.seed, name: c.name, tieProne: c.tieProne });
-  const plan = planHardware(f, c.folding, { inPix: c.inPix, pipeline: levelOf(c) });
+  const plan = planHardware(f, c.folding, { inPix: c.inPix, pipeline: levelOf(c), bitSerial: c.bitSerial });
   expect(plan.pipeline).toBe(levelOf(c));
+  expect((plan.stages[0] as MvtuStage).planes).toBe(c.bitSerial ? 8 : 1);
   // A fresh directory per build: compile refuses to replace a directory holding the
   // bench's own files (tb.v), which its manifest does not list.
   const dir = fs.mkdtempSync(path.join(work, `${c.name}-`));

@@ -2,7 +2,7 @@
  * bnnc compile: a model becomes synthesizable Verilog (docs/hardware.md).
  *
  *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N]
- *                [--in-pix K] [--pipeline 0|1|2] [--top NAME] [--clock-mhz 100]
+ *                [--in-pix K] [--pipeline 0|1|2] [--bit-serial] [--top NAME] [--clock-mhz 100]
  *
  * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf). Without a
  * folding option every layer is fully folded (PE = SIMD = 1: the least hardware).
@@ -27,6 +27,7 @@ export interface CompileArgs {
   targetCycles?: number;
   inPix?: number;
   pipeline: number;
+  bitSerial?: boolean;
   top?: string;
   clockMhz: number;
 }
@@ -38,7 +39,7 @@ function positiveInt(v: number | undefined, flag: string): number | undefined {
 }
 
 /** The folding the options ask for, and the input beat width if a folding file sets it. */
-export function foldingFromArgs(args: Pick<CompileArgs, 'fold' | 'pe' | 'simd' | 'targetCycles'>): { spec: FoldingSpec; inPix?: number } {
+export function foldingFromArgs(args: Pick<CompileArgs, 'fold' | 'pe' | 'simd' | 'targetCycles'>): { spec: FoldingSpec; inPix?: number; bitSerial?: boolean } {
   const pe = positiveInt(args.pe, '--pe');
   const simd = positiveInt(args.simd, '--simd');
   const target = positiveInt(args.targetCycles, '--target-cycles');
@@ -48,7 +49,7 @@ export function foldingFromArgs(args: Pick<CompileArgs, 'fold' | 'pe' | 'simd' |
   }
   if (args.fold !== undefined) {
     const file = readFoldingFile(args.fold);
-    return { spec: file.spec, inPix: file.inPix };
+    return { spec: file.spec, inPix: file.inPix, bitSerial: file.bitSerial };
   }
   if (target !== undefined) return { spec: { kind: 'target', targetCycles: target } };
   return { spec: { kind: 'uniform', pe: pe ?? 1, simd: simd ?? 1 } };
@@ -69,7 +70,11 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       .option('pipeline', {
         type: 'number',
         default: 0,
-        describe: 'pipeline registers in every MVTU: 0 none; 1 the adder tree\'s sum, and the score multiply, score and argmax of the last layer; 2 also the middle of the adder tree (each adds cycles of latency, not of II)',
+        describe: 'pipeline registers in every MVTU: 0 none; 1 the adder tree\'s sum, and the score multiply, score and argmax of the last layer; 2 also the memory outputs and the middle of the adder tree (each adds cycles of latency, not of II)',
+      })
+      .option('bit-serial', {
+        type: 'boolean',
+        describe: 'first layer bit-serial: each read of 8-bit pixels taken one bit plane per cycle with 1-bit lanes (8x its II, a fraction of its adders; also "bitSerial": true in a --fold file)',
       })
       .option('top', { type: 'string', describe: 'top module name (default: the model name, sanitized)' })
       .option('clock-mhz', { type: 'number', default: 100, describe: 'clock frequency for the throughput figures' }) as unknown as Argv<CompileArgs>,
@@ -81,12 +86,12 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       inputs: [{ path: args.model, what: 'model' }, ...(args.fold === undefined ? [] : [{ path: args.fold, what: 'folding file' }])],
       outputs: [{ path: args.out, what: 'output directory', kind: 'dir' }],
     });
-    const { spec, inPix: fileInPix } = foldingFromArgs(args);
+    const { spec, inPix: fileInPix, bitSerial: fileBitSerial } = foldingFromArgs(args);
     const inPix = positiveInt(args.inPix, '--in-pix') ?? fileInPix;
     const { folded } = loadAsFolded(args.model);
     const pipeline = PIPELINE_LEVELS.find((l) => l === args.pipeline);
     if (pipeline === undefined) throw new InputError('command line', '--pipeline', PIPELINE_LEVELS.join(', '), String(args.pipeline));
-    const plan = planHardware(folded, spec, { inPix, pipeline });
+    const plan = planHardware(folded, spec, { inPix, pipeline, bitSerial: args.bitSerial ?? fileBitSerial ?? false });
     const m = emitDesign(folded, plan, args.out, { top: args.top });
     process.stdout.write(`compiled ${folded.name} -> ${args.out} (top module ${m.top}, ${m.files.verilog.length} Verilog files, ${m.files.mem.length} ROM images)\n`);
     process.stdout.write(`${formatPlan(plan, args.clockMhz)}\n`);

@@ -180,6 +180,7 @@ export function buildManifest(
         simd: s.simd,
         nf: s.nf,
         sf: s.sf,
+        planes: s.planes,
         ii: s.ii,
         pipeline: s.pipeline,
         pipelineCycles: s.pipelineCycles,

@@ -79,6 +79,9 @@ export interface LayerView {
   pDepth: number;
   /** Pipeline level (bnnc_mvtu.v's PIPE). */
   pipe: number;
+  /** Bit planes per read (bnnc_mvtu.v's PLANES): 1, or 8 for a bit-serial first layer. */
+  planes: number;
+  bitSerial: boolean;
   /** Class index bits (bnnc_mvtu.v's IDX_W; used by the scores stage). */
   idxW: number;
   /** Bits of the MVTU's output vector (the scores stage: and the class above it). */
@@ -224,6 +227,8 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     wDepth: s.nf * s.sf,
     pDepth: s.nf,
     pipe: s.pipeline,
+    planes: s.planes,
+    bitSerial: s.planes === 8,
     idxW,
     outBits: s.mh * outW + (s.output === 'scores' ? idxW : 0),
     scoreBits: s.mh * outW,

@@ -12,10 +12,11 @@
  *   after that (stage 2, which loads the output register), and the output register is
  *   valid in the next cycle, when the next stage's buffer takes it: the next stage's
  *   buffer write happens at edge e + NF*SF + MVTU_OVERHEAD.
- * - `--pipeline L` (bnnc_pe.v, bnnc_mvtu.v) puts L registers into the PE's adder tree
- *   (the lanes' sum, and at L = 2 its partial sums), and in a scores stage with L >= 1
- *   two more (the product mul*acc and the score): each is one more cycle between the
- *   last issue and the collector, and nothing else changes (pipelineCycles).
+ * - `--pipeline L` (bnnc_pe.v, bnnc_mvtu.v) puts registers between the memories and the
+ *   accumulator (L = 1: the lanes' sum; L = 2: also the memory outputs and the adder
+ *   tree's partial sums, 3 in all), and in a scores stage with L >= 1 two more (the
+ *   product mul*acc and the score): each is one more cycle between the last issue and
+ *   the collector, and nothing else changes (pipelineCycles).
  */
 
 /** Cycles a vector spends in an unpipelined MVTU stage beyond its NF*SF issue cycles. */
@@ -27,7 +28,7 @@ export type PipelineLevel = (typeof PIPELINE_LEVELS)[number];
 
 /** Cycles the pipeline registers of level `level` add to an MVTU stage's latency. */
 export function pipelineCycles(level: PipelineLevel, output: 'threshold' | 'scores'): number {
-  return level + (output === 'scores' && level > 0 ? 2 : 0);
+  return (level === 2 ? 3 : level) + (output === 'scores' && level > 0 ? 2 : 0);
 }
 
 export function ceilDiv(a: number, b: number): number {
@@ -39,14 +40,17 @@ export function folds(mh: number, mw: number, pe: number, simd: number): { nf: n
   return { nf: ceilDiv(mh, pe), sf: ceilDiv(mw, simd) };
 }
 
-/** Initiation interval of an MVTU stage: cycles per input vector (FINN's NF*SF). */
-export function mvtuII(nf: number, sf: number): number {
-  return nf * sf;
+/**
+ * Initiation interval of an MVTU stage: cycles per input vector (FINN's NF*SF), times 8
+ * for a bit-serial first layer (planes = 8: every read is taken once per bit plane).
+ */
+export function mvtuII(nf: number, sf: number, planes = 1): number {
+  return nf * sf * planes;
 }
 
 /** Cycles an MVTU stage adds to the latency of a frame: from its input to the next stage's. */
-export function mvtuLatency(nf: number, sf: number, pipeline = 0): number {
-  return mvtuII(nf, sf) + MVTU_OVERHEAD + pipeline;
+export function mvtuLatency(nf: number, sf: number, pipeline = 0, planes = 1): number {
+  return mvtuII(nf, sf, planes) + MVTU_OVERHEAD + pipeline;
 }
 
 /** Beats (= cycles) the input stage needs per image. */
@@ -73,17 +77,20 @@ export interface NetworkCycles {
  * takes NF*SF + MVTU_OVERHEAD (+ its pipeline cycles) edges, the last one ending with the
  * result beat accepted.
  */
-export function networkCycles(beats: number, stages: ReadonlyArray<{ nf: number; sf: number; pipelineCycles?: number }>): NetworkCycles {
+export function networkCycles(
+  beats: number,
+  stages: ReadonlyArray<{ nf: number; sf: number; pipelineCycles?: number; planes?: number }>,
+): NetworkCycles {
   let ii = beats;
   let bottleneck = -1;
   let latency = beats - 1;
   stages.forEach((s, k) => {
-    const stageII = mvtuII(s.nf, s.sf);
+    const stageII = mvtuII(s.nf, s.sf, s.planes ?? 1);
     if (stageII > ii) {
       ii = stageII;
       bottleneck = k;
     }
-    latency += mvtuLatency(s.nf, s.sf, s.pipelineCycles ?? 0);
+    latency += mvtuLatency(s.nf, s.sf, s.pipelineCycles ?? 0, s.planes ?? 1);
   });
   return { ii, latency, bottleneck };
 }

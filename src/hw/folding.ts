@@ -22,10 +22,15 @@ export type FoldingSpec =
   | { kind: 'perLayer'; layers: LayerFolding[]; names?: (string | undefined)[]; source: string }
   | { kind: 'target'; targetCycles: number };
 
-/** A folding JSON file: { "layers": [{ "pe": P, "simd": S, "name"?: N }, ...], "inPix"?: K }. */
+/**
+ * A folding JSON file: { "layers": [{ "pe": P, "simd": S, "name"?: N }, ...], "inPix"?: K,
+ * "bitSerial"?: true|false } (bitSerial: the first layer takes its pixels one bit plane
+ * per cycle, src/hw/plan.ts).
+ */
 export interface FoldingFile {
   spec: FoldingSpec & { kind: 'perLayer' };
   inPix?: number;
+  bitSerial?: boolean;
 }
 
 function isPositiveInt(v: unknown): v is number {
@@ -41,7 +46,7 @@ export function parseFoldingJson(text: string, source: string): FoldingFile {
   }
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (key !== 'layers' && key !== 'inPix') throw new InputError(source, key, 'only "layers" and "inPix"', 'an unknown key');
+    if (key !== 'layers' && key !== 'inPix' && key !== 'bitSerial') throw new InputError(source, key, 'only "layers", "inPix" and "bitSerial"', 'an unknown key');
   }
   if (!Array.isArray(obj.layers) || obj.layers.length === 0) {
     throw new InputError(source, 'layers', 'a non-empty array of { "pe", "simd" }', describeValue(obj.layers));
@@ -71,7 +76,10 @@ export function parseFoldingJson(text: string, source: string): FoldingFile {
     if (!isPositiveInt(obj.inPix)) throw new InputError(source, 'inPix', 'a positive integer', describeValue(obj.inPix));
     inPix = obj.inPix;
   }
-  return { spec: { kind: 'perLayer', layers, names, source }, inPix };
+  if (obj.bitSerial !== undefined && typeof obj.bitSerial !== 'boolean') {
+    throw new InputError(source, 'bitSerial', 'true or false', describeValue(obj.bitSerial));
+  }
+  return { spec: { kind: 'perLayer', layers, names, source }, inPix, bitSerial: obj.bitSerial as boolean | undefined };
 }
 
 export function readFoldingFile(file: string): FoldingFile {

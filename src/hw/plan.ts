@@ -56,6 +56,11 @@ export interface PlanOptions {
   inPix?: number;
   /** Pipeline level of every MVTU stage (`--pipeline`, src/hw/cycles.ts); default 0. */
   pipeline?: PipelineLevel;
+  /**
+   * The first layer (8-bit pixels) bit-serial: each read taken 8 times, one bit plane at
+   * a time, with 1-bit lanes (`--bit-serial`); its II is 8*NF*SF. Default: parallel.
+   */
+  bitSerial?: boolean;
 }
 
 /** Cycles of work per frame of a stage. */
@@ -145,7 +150,7 @@ function checkLayers(f: FoldedModel): FoldedLayer[] {
 }
 
 /** The per-layer foldings a spec asks for, checked against the matrix layers. */
-function resolveFoldings(all: FoldedLayer[], layers: FoldedMatrixLayer[], spec: FoldingSpec): LayerFolding[] {
+function resolveFoldings(all: FoldedLayer[], layers: FoldedMatrixLayer[], spec: FoldingSpec, bitSerial: boolean): LayerFolding[] {
   switch (spec.kind) {
     case 'uniform': {
       if (!(Number.isSafeInteger(spec.pe) && spec.pe >= 1)) throw new InputError('folding', 'pe', 'a positive integer', String(spec.pe));
@@ -174,11 +179,12 @@ function resolveFoldings(all: FoldedLayer[], layers: FoldedMatrixLayer[], spec: 
     case 'target': {
       const n = spec.targetCycles;
       return layers.map((l, k) => {
-        // A convolution runs its matrix once per output pixel: NF*SF <= target / pixels.
-        const vectors = l.outShape[0] * l.outShape[1];
+        // A convolution runs its matrix once per output pixel: NF*SF <= target / pixels;
+        // a bit-serial first layer takes 8 cycles per read.
+        const vectors = l.outShape[0] * l.outShape[1] * (k === 0 && bitSerial ? 8 : 1);
         const best = Number.isSafeInteger(n) ? cheapestFolding(l.rows, l.cols, Math.floor(n / vectors)) : null;
         if (!best) {
-          const why = vectors > 1 ? `${vectors} output pixels of at least 1 cycle each` : 'its II is at least 1 cycle per vector';
+          const why = k === 0 && bitSerial ? `bit-serial, at least 8 cycles per vector${vectors > 8 ? ` for each of ${vectors / 8} output pixels` : ''}` : vectors > 1 ? `${vectors} output pixels of at least 1 cycle each` : 'its II is at least 1 cycle per vector';
           throw new BnncError(`target of ${n} cycles is unreachable for layers[${all.indexOf(l)}] (${l.name}): ${why}`);
         }
         return best;
@@ -218,14 +224,14 @@ export function unitModelsOf(plan: Pick<HwPlan, 'input' | 'stages'>): UnitModel[
 export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOptions = {}): HwPlan {
   const layers = checkLayers(f);
   const matrix = layers.filter((l): l is FoldedMatrixLayer => l.kind !== 'maxpool');
-  const foldings = resolveFoldings(layers, matrix, folding);
+  const foldings = resolveFoldings(layers, matrix, folding, opts.bitSerial === true);
   const streaming = layers[0].kind === 'conv';
   const pipeline = opts.pipeline ?? 0;
   if (!PIPELINE_LEVELS.includes(pipeline)) throw new InputError('options', 'pipeline', PIPELINE_LEVELS.join(', '), String(pipeline));
 
   let m = 0;
   const stages: Stage[] = layers.map((l, k) =>
-    l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k), pipeline),
+    l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k), pipeline, k === 0 && opts.bitSerial ? 8 : 1),
   );
   for (const s of stages) {
     if (s.kind === 'mvtu' && s.mulWidth > MAX_DATAPATH_BITS) {

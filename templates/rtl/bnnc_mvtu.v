@@ -9,9 +9,10 @@
 // Pipeline (docs/hardware.md derives the cycle model from it). A read issued at edge e
 // (address to the input buffer and the weight ROMs; their outputs are registered) moves
 // one stage per clock; stage i is the cycle after edge e + i - 1:
-//   stages 1..PIPE  PIPE >= 1: the lanes' sum and, PIPE = 2, its partial sums are
-//                   registered (bnnc_pe.v)
-//   stage A = 1+PIPE each PE adds the XNOR-popcount (IN_W = 1) or the signed pixel sum
+//   stages 1..A-1   PIPE >= 1: the lanes' sum is registered; PIPE = 2: also the
+//                   memory outputs and the adder tree's partial sums (bnnc_pe.v)
+//   stage A         (1 + PIPE, or 4 at PIPE = 2)
+//                   each PE adds the XNOR-popcount (IN_W = 1) or the signed pixel sum
 //                   (IN_W = 8) of its SIMD lanes to its accumulator; the per-neuron
 //                   parameter ROM is read for this fold
 //   (scores, PIPE >= 1: two more stages, the product mul*acc and the score registered)
@@ -20,7 +21,7 @@
 //                   into the output collector (scores: and into the fold-serial argmax,
 //                   bnnc_argmax.v), and after the last fold the whole vector (scores: and
 //                   its class) moves to the output register (m_tvalid).
-// D = 2 + PIPE (+ 2 for scores with PIPE >= 1): PIPE = 0 is the unpipelined unit.
+// D = A + 1 (+ 2 for scores with PIPE >= 1): PIPE = 0 is the unpipelined unit.
 // The output register frees the collector, so the next vector's folds can be computed
 // while the previous result waits for m_tready. Only if a finished vector finds the
 // output register still occupied does the whole pipeline stall (all enables low; the
@@ -49,6 +50,7 @@ module bnnc_mvtu #(
   parameter integer W_ADDR_W = 4,   // weight ROM address bits (holds NF*SF-1)
   parameter integer P_ADDR_W = 2,   // parameter ROM address bits (holds NF-1)
   parameter integer PIPE     = 0,   // pipeline level 0..2 (see above)
+  parameter integer PLANES   = 1,   // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): each read is taken 8 times, one bit plane each
   parameter integer IDX_W    = 1    // scores (OUT_W = 32): class index bits, 2**IDX_W >= MH; unused otherwise
 ) (
   input  wire                   clk,
@@ -86,13 +88,15 @@ module bnnc_mvtu #(
         (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
         X_ADDR_W < 1 || (1 << X_ADDR_W) < SF || W_ADDR_W < 1 || (1 << W_ADDR_W) < NF * SF ||
         P_ADDR_W < 1 || (1 << P_ADDR_W) < NF || PIPE < 0 || PIPE > 2 ||
+        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) ||
         IDX_W < 1 || (OUT_W == 32 && (1 << IDX_W) < MH))
     begin : g_check
       bnnc_mvtu_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
   endgenerate
 
-  // ---- issue: nf outer, sf inner; wa = nf*SF + sf without a multiplier
+  // ---- issue: nf outer, sf, then (bit-serial) the bit plane b innermost; wa = nf*SF + sf
+  // without a multiplier. A bit-serial stage issues each address PLANES times in a row.
   localparam integer        SF_M1   = SF - 1;
   localparam integer        NF_M1   = NF - 1;
   localparam [X_ADDR_W-1:0] SF_LAST = SF_M1[X_ADDR_W-1:0];
@@ -101,17 +105,27 @@ module bnnc_mvtu #(
   reg  [X_ADDR_W-1:0] sf_reg;
   reg  [P_ADDR_W-1:0] nf_reg;
   reg  [W_ADDR_W-1:0] wa_reg;
+  reg  [2:0]          b_reg;    // bit plane (0 when PLANES = 1)
   wire                advance;  // low only while a finished vector waits for the output register
   wire                issue   = x_avail && advance;
-  wire                sf_last = sf_reg == SF_LAST;
+  wire                b_last  = PLANES == 1 || b_reg == 3'd7;
+  wire                sf_last = sf_reg == SF_LAST && b_last;  // the last read of a neuron fold
   wire                nf_last = nf_reg == NF_LAST;
+
+  always @(posedge clk) begin
+    if (rst || PLANES == 1) begin
+      b_reg <= 3'd0;
+    end else if (issue) begin
+      b_reg <= b_reg + 3'd1;
+    end
+  end
 
   always @(posedge clk) begin
     if (rst) begin
       sf_reg <= {X_ADDR_W{1'b0}};
       nf_reg <= {P_ADDR_W{1'b0}};
       wa_reg <= {W_ADDR_W{1'b0}};
-    end else if (issue) begin
+    end else if (issue && b_last) begin
       if (sf_last) begin
         sf_reg <= {X_ADDR_W{1'b0}};
         nf_reg <= nf_last ? {P_ADDR_W{1'b0}} : nf_reg + 1'b1;
@@ -132,7 +146,9 @@ module bnnc_mvtu #(
 
   // ---- pipeline control: per stage i (bit i-1), a read in flight, its first and last
   // synapse fold of a neuron, and the last read of the vector
-  localparam integer A     = 1 + PIPE;                                // accumulator stage
+  localparam integer PX    = PIPE >= 2 ? 2 : 1;                       // stage summing the lanes' groups
+  localparam integer PL    = PIPE >= 2 ? 3 : 1;                       // stage summing the groups
+  localparam integer A     = PIPE >= 2 ? 4 : 1 + PIPE;                // accumulator stage
   localparam integer D     = A + 1 + ((OUT_W == 32 && PIPE > 0) ? 2 : 0);  // collector stage
   // PIPE = 2: lanes per registered partial sum, about the square root of SIMD (half the
   // adder tree's levels on each side of the register)
@@ -144,7 +160,18 @@ module bnnc_mvtu #(
   wire [D:0]   valid_cat = {valid_reg, issue};
   wire [D:0]   last_cat  = {last_reg, sf_last};
   wire [D:0]   vlast_cat = {vlast_reg, sf_last && nf_last};
-  wire [A:0]   first_cat = {first_reg, sf_reg == {X_ADDR_W{1'b0}}};
+  wire [A:0]   first_cat = {first_reg, sf_reg == {X_ADDR_W{1'b0}} && b_reg == 3'd0};
+  // bit-serial: the plane of the read in the stage that selects its bits (PX) and in the
+  // one that weights the plane's sum by 2^b (the PEs' lanes stage, PL)
+  localparam integer SH = PL;
+  reg  [3*SH-1:0] plane_reg;
+  wire [3*SH+2:0] plane_cat = {plane_reg, b_reg};
+  wire [2:0]      plane_x   = plane_reg[3*PX-1 -: 3];
+  wire [2:0]      plane_s   = plane_reg[3*SH-1 -: 3];
+  wire unused_plane_top = ^plane_cat[3*SH+2 -: 3];
+  always @(posedge clk) begin
+    if (advance) plane_reg <= plane_cat[3*SH-1:0];
+  end
   wire unused_cat_top = ^{valid_cat[D], last_cat[D], vlast_cat[D], first_cat[A]};
 
   always @(posedge clk) begin
@@ -189,18 +216,41 @@ module bnnc_mvtu #(
 
   generate
     if (IN_W == 8) begin : g_pixel_sum
-      // the same cut as the PEs' adder trees, so x_sum arrives with their groups' total
+      // the same cut as the PEs' adder trees, so x_sum arrives with their groups' total;
+      // bit-serial: the sum of the plane's bits (the PEs weight it by 2^b)
       localparam integer G      = PIPE >= 2 ? GROUP : SIMD;
       localparam integer NG     = (SIMD + G - 1) / G;
-      localparam integer PART_W = $clog2(255 * G + 1) + (G == 1 ? 1 : 0);  // < ACC_W
+      localparam integer PART_W = PLANES == 8 ? $clog2(G + 1) : $clog2(255 * G + 1) + (G == 1 ? 1 : 0);  // < ACC_W
       reg [NG*PART_W-1:0] parts;
       reg [ACC_W-1:0]     sum;
       wire [NG*PART_W-1:0] parts_q;
+      localparam [PART_W-1:0] PART_ONE = 1;
       integer j, g;
-      always @* begin
-        parts = {(NG*PART_W){1'b0}};
-        for (j = 0; j < SIMD; j = j + 1) begin
-          parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] + {{(PART_W-8){1'b0}}, x_data[8*j +: 8]};
+      // PIPE = 2: the buffer's output registered first, as in the PEs
+      wire [SIMD*IN_W-1:0] x_q;
+      if (PIPE >= 2) begin : g_in_reg
+        reg [SIMD*IN_W-1:0] x_reg;
+        always @(posedge clk) begin
+          if (advance) x_reg <= x_data;
+        end
+        assign x_q = x_reg;
+      end else begin : g_in_comb
+        assign x_q = x_data;
+      end
+      if (PLANES == 8) begin : g_plane
+        always @* begin
+          parts = {(NG*PART_W){1'b0}};
+          for (j = 0; j < SIMD; j = j + 1) begin
+            parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] + (x_q[8*j + {29'd0, plane_x}] ? PART_ONE : {PART_W{1'b0}});
+          end
+        end
+      end else begin : g_whole
+        wire unused_plane_x = ^plane_x;
+        always @* begin
+          parts = {(NG*PART_W){1'b0}};
+          for (j = 0; j < SIMD; j = j + 1) begin
+            parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] + {{(PART_W-8){1'b0}}, x_q[8*j +: 8]};
+          end
         end
       end
       if (PIPE >= 2) begin : g_parts_reg
@@ -219,6 +269,7 @@ module bnnc_mvtu #(
       assign x_sum = sum;
     end else begin : g_no_pixel_sum
       assign x_sum = {ACC_W{1'b0}};
+      wire unused_plane_x = ^plane_x;
     end
   endgenerate
 
@@ -233,13 +284,16 @@ module bnnc_mvtu #(
         .MUL_W(MUL_W),
         .P_W(P_W),
         .PIPE(PIPE),
-        .GROUP(GROUP)
+        .GROUP(GROUP),
+        .PLANES(PLANES)
       ) u_pe (
         .clk(clk),
         .en(advance),
         .x_data(x_data),
         .w_word(w_data[p*SIMD +: SIMD]),
         .x_sum(x_sum),
+        .plane_x(plane_x),
+        .plane_s(plane_s),
         .acc_en(acc_en),
         .first(first_reg[A-1]),
         .param(p_data[p*P_W +: P_W]),

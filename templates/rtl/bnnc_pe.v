@@ -7,14 +7,18 @@
 //             = 2 * (sum of p where w = 1) - (sum of all p); the second sum is the same
 //             for every PE, so the MVTU computes it once (x_sum) and each PE adds only
 //             unsigned, zero-extended pixels: a narrow adder tree.
+//             Bit-serial (PLANES = 8): the same sum over bit plane b only, a popcount,
+//             weighted by 2^b: 8 reads of 1-bit lanes instead of one of 8-bit lanes
+//             (sum over b of 2^b * (2 * popcount(w & p_b) - popcount(p_b))).
 //   OUT_W = 1   result = acc >= T                      (T = param, ACC_W bits)
 //   OUT_W = 32  result = mul*acc + add                 (param = {mul, add})
 //
 // Pipeline (PIPE, docs/hardware.md): the synapse fold read at issue edge e reaches the
-// accumulator at edge e + 1 + PIPE:
+// accumulator at edge e + 1 + PIPE (PIPE = 0, 1) or e + 4 (PIPE = 2):
 //   PIPE >= 1  the lanes' sum is registered before the accumulator (lanes_q);
-//   PIPE >= 2  the adder tree is cut in the middle as well: groups of GROUP lanes are
-//              summed and registered (parts_q), then the groups are summed;
+//   PIPE >= 2  the memories' outputs are registered (x_q, w_q), and the adder tree is
+//              cut in the middle: groups of GROUP lanes are summed and registered
+//              (parts_q), then the groups are summed;
 // and for scores (OUT_W = 32) with PIPE >= 1 the product mul*acc and then the score are
 // registered, so the result of a neuron follows its last accumulation by 3 edges
 // instead of 1. Every pipeline register advances with en (the MVTU's stall); acc_en and
@@ -31,7 +35,8 @@ module bnnc_pe #(
   parameter integer MUL_W = 2,  // signed score multiplier bits (OUT_W = 32 only)
   parameter integer P_W   = 5,  // parameter word: ACC_W (threshold) or MUL_W+32 ({mul, add})
   parameter integer PIPE  = 0,  // pipeline level 0..2 (see above)
-  parameter integer GROUP = 4   // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
+  parameter integer GROUP = 4,  // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
+  parameter integer PLANES = 1  // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): one bit plane per read
 ) (
   input  wire                 clk,
   input  wire                 en,      // pipeline enable: low while the MVTU stalls
@@ -39,7 +44,9 @@ module bnnc_pe #(
   // one synapse fold, at the issue's registered memory outputs
   input  wire [SIMD*IN_W-1:0] x_data,  // lane j at [j*IN_W +: IN_W]
   input  wire [SIMD-1:0]      w_word,  // lane j's weight bit at [j]
-  input  wire [ACC_W-1:0]     x_sum,   // IN_W = 8: sum of the fold's SIMD pixels, aligned with the lanes' sum (unused for bits)
+  input  wire [ACC_W-1:0]     x_sum,   // IN_W = 8: sum of the fold's SIMD pixels (bit-serial: of their plane-b bits), aligned with the lanes' sum (unused for bits)
+  input  wire [2:0]           plane_x, // bit-serial: the plane b of x_q (x_data, or at PIPE = 2 x_data registered)
+  input  wire [2:0]           plane_s, // bit-serial: the plane b of the lanes' sum (its weight 2^b)
 
   // accumulation, aligned with the accumulator stage
   input  wire                 acc_en,  // add this fold's lanes
@@ -53,19 +60,43 @@ module bnnc_pe #(
   // Partial sums: NG groups of GROUP lanes, PART_W bits each (one group unless PIPE = 2).
   localparam integer G      = PIPE >= 2 ? GROUP : SIMD;
   localparam integer NG     = (SIMD + G - 1) / G;
-  localparam integer PART_W = IN_W == 1 ? $clog2(G + 1) : $clog2(255 * G + 1) + (G == 1 ? 1 : 0);
+  localparam integer PART_W = (IN_W == 1 || PLANES == 8) ? $clog2(G + 1) : $clog2(255 * G + 1) + (G == 1 ? 1 : 0);
 
   generate
     if (SIMD < 1 || !(IN_W == 1 || IN_W == 8) || !(OUT_W == 1 || OUT_W == 32) ||
         ACC_W < 2 || ACC_W > 31 || (IN_W == 8 && ACC_W < 10) || (OUT_W == 1 && P_W != ACC_W) ||
         (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
-        PIPE < 0 || PIPE > 2 || GROUP < 1 || GROUP > SIMD || PART_W > ACC_W)
+        PIPE < 0 || PIPE > 2 || GROUP < 1 || GROUP > SIMD || PART_W > ACC_W ||
+        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)))
     begin : g_check
       bnnc_pe_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
   endgenerate
 
   wire unused_en = en;  // PIPE = 0: no pipeline register
+
+  // ---- PIPE = 2: the memories' outputs registered first (a deep ROM's output multiplexer
+  // and the adder tree are then in different cycles)
+  wire [SIMD*IN_W-1:0] x_q;
+  wire [SIMD-1:0]      w_q;
+
+  generate
+    if (PIPE >= 2) begin : g_in_reg
+      reg [SIMD*IN_W-1:0] x_reg;
+      reg [SIMD-1:0]      w_reg;
+      always @(posedge clk) begin
+        if (en) begin
+          x_reg <= x_data;
+          w_reg <= w_word;
+        end
+      end
+      assign x_q = x_reg;
+      assign w_q = w_reg;
+    end else begin : g_in_comb
+      assign x_q = x_data;
+      assign w_q = w_word;
+    end
+  endgenerate
 
   // ---- the fold's lanes, summed per group: popcount(xnor) or the pixels whose weight is +1
   localparam [PART_W-1:0] PART_ONE = 1;
@@ -74,20 +105,31 @@ module bnnc_pe #(
 
   generate
     if (IN_W == 1) begin : g_xnor
+      wire unused_plane_x = ^plane_x;
       // written as plain sums so that synthesis builds one adder tree per group
       always @* begin
         parts = {(NG*PART_W){1'b0}};
         for (j = 0; j < SIMD; j = j + 1) begin
           parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] +
-            ((x_data[j] ~^ w_word[j]) ? PART_ONE : {PART_W{1'b0}});
+            ((x_q[j] ~^ w_q[j]) ? PART_ONE : {PART_W{1'b0}});
         end
       end
-    end else begin : g_pixels
+    end else if (PLANES == 8) begin : g_plane
+      wire unused_plane_x = ^plane_x;
       always @* begin
         parts = {(NG*PART_W){1'b0}};
         for (j = 0; j < SIMD; j = j + 1) begin
           parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] +
-            {{(PART_W-8){1'b0}}, x_data[8*j +: 8] & {8{w_word[j]}}};
+            ((x_q[8*j + {29'd0, plane_x}] && w_q[j]) ? PART_ONE : {PART_W{1'b0}});
+        end
+      end
+    end else begin : g_pixels
+      wire unused_plane_x = ^plane_x;
+      always @* begin
+        parts = {(NG*PART_W){1'b0}};
+        for (j = 0; j < SIMD; j = j + 1) begin
+          parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] +
+            {{(PART_W-8){1'b0}}, x_q[8*j +: 8] & {8{w_q[j]}}};
         end
       end
     end
@@ -132,13 +174,18 @@ module bnnc_pe #(
 
   generate
     if (IN_W == 1) begin : g_count
-      wire unused_x_sum = ^x_sum;
+      wire unused_x_sum = ^{x_sum, plane_s};
       always @* lanes = sum;
+    end else if (PLANES == 8) begin : g_plane_sum
+      // (2 * popcount(w & p_b) - popcount(p_b)) * 2^b, modulo 2^ACC_W as below
+      always @* lanes = ({sum[ACC_W-2:0], 1'b0} - x_sum) << plane_s;
+      wire unused_sum_top = sum[ACC_W-1];
     end else begin : g_signed_sum
       // 2 * (sum of the pixels whose weight is +1) - (sum of all pixels), modulo 2^ACC_W:
       // the result lies in acc's range, so the wrap of the doubled sum does no harm.
       always @* lanes = {sum[ACC_W-2:0], 1'b0} - x_sum;
       wire unused_sum_top = sum[ACC_W-1];
+      wire unused_plane_s = ^plane_s;
     end
   endgenerate
 

@@ -77,6 +77,8 @@ export interface Structure {
   mulWidth: number | 'tie';
   /** `--pipeline` level (drawn from its own stream, so the other draws stay as they were). */
   pipeline: PipelineLevel;
+  /** A bit-serial first layer (own stream too; not with a target folding, which may leave it under 8 cycles). */
+  bitSerial: boolean;
 }
 
 export interface DiffCase {
@@ -222,6 +224,7 @@ export function makeStructure(group: number): Structure {
     layerNames,
     mulWidth,
     pipeline: rngFor(group, 'pipeline').int(3) as PipelineLevel,
+    bitSerial: folding.kind !== 'target' && rngFor(group, 'bit-serial').next() < 0.35,
   };
 }
 
@@ -407,7 +410,7 @@ function describeFolding(s: Structure): string {
   const fold =
     f.kind === 'uniform' ? `pe ${f.pe} simd ${f.simd}` : f.kind === 'target' ? `target ${f.targetCycles}` : `per-layer ${f.layers.map((l) => `${l.pe}x${l.simd}`).join(',')}`;
   const withPix = s.inPix === undefined ? fold : `${fold}, inPix ${s.inPix}`;
-  return `${withPix}, pipeline ${s.pipeline}`;
+  return `${withPix}, pipeline ${s.pipeline}${s.bitSerial ? ', bit-serial' : ''}`;
 }
 
 export function makeCase(seed: number): DiffCase {

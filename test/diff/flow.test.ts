@@ -43,6 +43,7 @@ describe.skipIf(replaySeed() !== undefined)('differential cases', () => {
     expect(cases.filter((c) => c.gaps > 0 || c.backpressure > 0).length).toBeGreaterThan(5);
     // every --pipeline level, on a network with a pixels first layer and a scores layer each
     expect(new Set(structures.map((s) => s.pipeline))).toEqual(new Set([0, 1, 2]));
+    expect(structures.some((s) => s.bitSerial)).toBe(true);
     // Each case is a pure function of its seed.
     const again = makeCase(SEEDS[13]);
     expect(again.images).toEqual(cases[13].images);

@@ -9,7 +9,9 @@
  *    equals the readable reference (inferInt);
  * 3. the plan's cycle figures equal the cycle model re-derived here from docs/hardware.md
  *    (II = max(beats, NF*SF), latency = beats - 1 + sum(NF*SF + 3 + pipeline cycles),
- *    the pipeline cycles being L, plus 2 in the scores stage when L >= 1, at --pipeline L),
+ *    the pipeline cycles being 0, 1, 3 at --pipeline 0, 1, 2, plus 2 in the scores stage
+ *    when L >= 1;
+ *    NF*SF*8 for a bit-serial first layer),
  *    and the folding is what was asked for;
  * 4. emitDesign -> verifyRtl (Verilator): no failure, every class and score equal to the
  *    integer model, every frame out exactly once, and the measured II and latency equal
@@ -55,15 +57,17 @@ export interface RunOptions {
 }
 
 /** The cycle model, re-derived from docs/hardware.md rather than taken from src/hw. */
-function expectedCycles(plan: HwPlan): { ii: number; latency: number } {
+function expectedCycles(plan: HwPlan, bitSerial: boolean): { ii: number; latency: number } {
   const beats = Math.ceil(plan.input.npix / plan.input.inPix);
   let ii = beats;
   let latency = beats - 1;
   for (const s of mvtuStages(plan)) {
-    const stageII = Math.ceil(s.mh / s.pe) * Math.ceil(s.mw / s.simd);
+    // a bit-serial first layer reads each word once per bit plane
+    const planes = s.index === 0 && bitSerial ? 8 : 1;
+    const stageII = Math.ceil(s.mh / s.pe) * Math.ceil(s.mw / s.simd) * planes;
     ii = Math.max(ii, stageII);
     const level = plan.pipeline;
-    latency += stageII + 3 + level + (s.output === 'scores' && level > 0 ? 2 : 0);
+    latency += stageII + 3 + (level === 2 ? 3 : level) + (s.output === 'scores' && level > 0 ? 2 : 0);
   }
   return { ii, latency };
 }
@@ -155,10 +159,10 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
     if (!same) fail(`image ${i}: inferIntBatch differs from inferInt`);
   }
 
-  const plan = planHardware(f, c.structure.folding, { inPix: c.structure.inPix, pipeline: c.structure.pipeline });
+  const plan = planHardware(f, c.structure.folding, { inPix: c.structure.inPix, pipeline: c.structure.pipeline, bitSerial: c.structure.bitSerial });
   if (plan.pipeline !== c.structure.pipeline) fail(`plan: pipeline ${plan.pipeline}, asked ${c.structure.pipeline}`);
   checkFolding(c, plan, fail);
-  const cycles = expectedCycles(plan);
+  const cycles = expectedCycles(plan, c.structure.bitSerial);
   if (plan.ii !== cycles.ii || plan.latency !== cycles.latency) {
     fail(`plan: II ${plan.ii} latency ${plan.latency}, the cycle model says II ${cycles.ii} latency ${cycles.latency}`);
   }

@@ -46,7 +46,9 @@ export interface MvtuStage {
   simd: number;
   nf: number;
   sf: number;
-  /** Cycles per input vector, NF*SF. */
+  /** Bit planes per read: 1 (parallel), or 8 for a bit-serial pixel layer (`bitSerial`). */
+  planes: 1 | 8;
+  /** Cycles per input vector, NF*SF*planes. */
   ii: number;
   /** Pipeline level (`--pipeline`, bnnc_mvtu.v's PIPE). */
   pipeline: PipelineLevel;
@@ -116,7 +118,14 @@ function feedBits(feed: MvtuFeed, mw: number): number {
 }
 
 /** Plan one MVTU stage. Widths are checked by the caller (planHardware). */
-export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, feed: MvtuFeed, pipeline: PipelineLevel = 0): MvtuStage {
+export function planMvtu(
+  index: number,
+  l: FoldedMatrixLayer,
+  f: LayerFolding,
+  feed: MvtuFeed,
+  pipeline: PipelineLevel = 0,
+  planes: 1 | 8 = 1,
+): MvtuStage {
   const { pe, simd } = f;
   const { nf, sf } = folds(l.rows, l.cols, pe, simd);
   const accWidth = accBits(l.input, l.cols);
@@ -136,13 +145,14 @@ export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, f
     simd,
     nf,
     sf,
-    ii: mvtuII(nf, sf),
+    planes,
+    ii: mvtuII(nf, sf, planes),
     pipeline,
     pipelineCycles: extra,
-    latency: mvtuLatency(nf, sf, extra),
+    latency: mvtuLatency(nf, sf, extra, planes),
     done: 0,
     vectors,
-    frameCycles: vectors * mvtuII(nf, sf),
+    frameCycles: vectors * mvtuII(nf, sf, planes),
     accWidth,
     mulWidth,
     paramWidth,
@@ -154,7 +164,8 @@ export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, f
 }
 
 export function estimateMvtu(s: MvtuStage): StageEstimate {
-  const lane = s.input === 'bits' ? 1 : s.accWidth;
+  // a bit-serial pixel lane is a 1-bit AND into a popcount, plus a shifter per PE
+  const lane = s.input === 'bits' || s.planes === 8 ? 1 : s.accWidth;
   const outW = s.output === 'scores' ? 32 : 1;
   const finish = s.output === 'scores' ? Math.ceil((s.mulWidth * s.accWidth) / 2) + 32 : Math.ceil(s.accWidth / 2);
   const control = 30;

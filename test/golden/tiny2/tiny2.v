@@ -97,6 +97,7 @@ module tiny2 (
     .W_ADDR_W(2),
     .P_ADDR_W(1),
     .PIPE(0),
+    .PLANES(1),
     .IDX_W(2)
   ) u_l0_mvtu (
     .clk(clk),
@@ -178,6 +179,7 @@ module tiny2 (
     .W_ADDR_W(2),
     .P_ADDR_W(1),
     .PIPE(0),
+    .PLANES(1),
     .IDX_W(2)
   ) u_l1_mvtu (
     .clk(clk),
