@@ -14,9 +14,10 @@
  *   buffer write happens at edge e + NF*SF + MVTU_OVERHEAD.
  * - `--pipeline L` (bnnc_pe.v, bnnc_mvtu.v) puts registers between the memories and the
  *   accumulator (L = 1: the lanes' sum; L = 2: also the memory outputs and the adder
- *   tree's partial sums, 3 in all), and in a scores stage with L >= 1 two more (the
- *   product mul*acc and the score): each is one more cycle between the last issue and
- *   the collector, and nothing else changes (pipelineCycles).
+ *   tree's partial sums, 3 in all), and in a scores stage two more at L = 1 (the
+ *   product mul*acc and the score) or three at L = 2 (the product's two halves, their
+ *   sum, the score): each is one more cycle between the last issue and the collector,
+ *   and nothing else changes (pipelineCycles).
  */
 
 /** Cycles a vector spends in an unpipelined MVTU stage beyond its NF*SF issue cycles. */
@@ -28,7 +29,7 @@ export type PipelineLevel = (typeof PIPELINE_LEVELS)[number];
 
 /** Cycles the pipeline registers of level `level` add to an MVTU stage's latency. */
 export function pipelineCycles(level: PipelineLevel, output: 'threshold' | 'scores'): number {
-  return (level === 2 ? 3 : level) + (output === 'scores' && level > 0 ? 2 : 0);
+  return (level === 2 ? 3 : level) + (output === 'scores' ? [0, 2, 3][level] : 0);
 }
 
 export function ceilDiv(a: number, b: number): number {

@@ -15,13 +15,14 @@
 //                   each PE adds the XNOR-popcount (IN_W = 1) or the signed pixel sum
 //                   (IN_W = 8) of its SIMD lanes to its accumulator; the per-neuron
 //                   parameter ROM is read for this fold
-//   (scores, PIPE >= 1: two more stages, the product mul*acc and the score registered)
+//   (scores, PIPE >= 1: two more stages, the product mul*acc and the score registered;
+//   PIPE = 2: three, the product's two halves, their sum and the score)
 //   stage D         after the last sf: each PE's threshold bit (acc >= T, OUT_W = 1) or
 //                   score (mul*acc + add, OUT_W = 32); the fold's PE results are shifted
 //                   into the output collector (scores: and into the fold-serial argmax,
 //                   bnnc_argmax.v), and after the last fold the whole vector (scores: and
 //                   its class) moves to the output register (m_tvalid).
-// D = A + 1 (+ 2 for scores with PIPE >= 1): PIPE = 0 is the unpipelined unit.
+// D = A + 1 (+ 2 for scores with PIPE = 1, + 3 with PIPE = 2): PIPE = 0 is the unpipelined unit.
 // The output register frees the collector, so the next vector's folds can be computed
 // while the previous result waits for m_tready. Only if a finished vector finds the
 // output register still occupied does the whole pipeline stall (all enables low; the
@@ -149,7 +150,7 @@ module bnnc_mvtu #(
   localparam integer PX    = PIPE >= 2 ? 2 : 1;                       // stage summing the lanes' groups
   localparam integer PL    = PIPE >= 2 ? 3 : 1;                       // stage summing the groups
   localparam integer A     = PIPE >= 2 ? 4 : 1 + PIPE;                // accumulator stage
-  localparam integer D     = A + 1 + ((OUT_W == 32 && PIPE > 0) ? 2 : 0);  // collector stage
+  localparam integer D     = A + 1 + (OUT_W == 32 ? (PIPE >= 2 ? 3 : PIPE > 0 ? 2 : 0) : 0);  // collector stage
   // PIPE = 2: lanes per registered partial sum, about the square root of SIMD (half the
   // adder tree's levels on each side of the register)
   localparam integer LEVELS = SIMD > 1 ? $clog2(SIMD) : 0;

@@ -20,8 +20,9 @@
 //              cut in the middle: groups of GROUP lanes are summed and registered
 //              (parts_q), then the groups are summed;
 // and for scores (OUT_W = 32) with PIPE >= 1 the product mul*acc and then the score are
-// registered, so the result of a neuron follows its last accumulation by 3 edges
-// instead of 1. Every pipeline register advances with en (the MVTU's stall); acc_en and
+// registered (PIPE = 2: the product is made of two registered halves, one more
+// register), so the result of a neuron follows its last accumulation by 3 (PIPE = 2: 4)
+// edges instead of 1. Every pipeline register advances with en (the MVTU's stall); acc_en and
 // first arrive aligned with the accumulator stage, param with the final acc.
 // A module of its own so that tools elaborate the datapath once per layer, not once
 // per PE.
@@ -243,7 +244,30 @@ module bnnc_pe #(
       wire [PROD_W-1:0] prod_q;
       wire [31:0]       add_q;
 
-      if (PIPE >= 1) begin : g_prod_reg
+      if (PIPE >= 2) begin : g_prod_split
+        // the product in two halves of acc, each registered, then summed and registered:
+        // mul*acc = mul*acc_hi*2^LO + mul*acc_lo (acc_lo unsigned), modulo 2^PROD_W
+        localparam integer LO   = AX_W / 2;
+        localparam integer HI_W = AX_W - LO;
+        wire signed [LO:0]       acc_lo = {1'b0, acc_s[LO-1:0]};
+        wire signed [HI_W-1:0]   acc_hi = acc_s[AX_W-1:LO];
+        wire signed [PROD_W-1:0] pp_lo  = mul * acc_lo;
+        wire signed [PROD_W-1:0] pp_hi  = mul * acc_hi;
+        reg  [PROD_W-1:0] pp_lo_reg, pp_hi_reg, prod_reg;
+        reg  [31:0]       add_reg, add2_reg;
+        wire unused_prod = ^prod;
+        always @(posedge clk) begin
+          if (en) begin
+            pp_lo_reg <= pp_lo;
+            pp_hi_reg <= pp_hi;
+            add_reg   <= add;
+            prod_reg  <= pp_lo_reg + (pp_hi_reg << LO);
+            add2_reg  <= add_reg;
+          end
+        end
+        assign prod_q = prod_reg;
+        assign add_q  = add2_reg;
+      end else if (PIPE == 1) begin : g_prod_reg
         reg [PROD_W-1:0] prod_reg;
         reg [31:0]       add_reg;
         always @(posedge clk) begin
