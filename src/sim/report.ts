@@ -10,6 +10,29 @@ function si(v: number): string {
   return v.toFixed(0) + ' ';
 }
 
+/**
+ * Threshold-boundary coverage, one line per threshold layer: the share of neurons whose
+ * accumulator was T - 1 and T on some image run, and of those whose flipped bit there
+ * changes the scores (observed), from the integer model.
+ */
+export function formatBoundary(r: Pick<VerifyReport, 'boundary'>): string[] {
+  const b = r.boundary;
+  if (b.layers.length === 0) return [];
+  const share = (k: number, of: number): string => `${k}/${of} (${of > 0 ? ((100 * k) / of).toFixed(1) : 'n/a'} %)`;
+  const lines = [
+    `  boundary coverage  neurons at T-1 / at T on some image, observed = the flipped bit changes the scores` +
+      (b.directed > 0 ? ` (${b.directed} directed images added)` : ''),
+  ];
+  for (const l of b.layers) {
+    const unreachable = l.unreachableBelow + l.unreachableAt > 0 ? `; unreachable ${l.unreachableBelow} / ${l.unreachableAt}` : '';
+    lines.push(
+      `    layer ${l.layer} (${l.name}) hit ${share(l.hitBelow, l.neurons)} / ${share(l.hitAt, l.neurons)}, ` +
+        `observed ${share(l.observedBelow, l.neurons)} / ${share(l.observedAt, l.neurons)}${unreachable}`,
+    );
+  }
+  return lines;
+}
+
 export function formatVerifyReport(r: VerifyReport): string {
   const c = r.comparison;
   const cy = r.cycles;
@@ -29,6 +52,7 @@ export function formatVerifyReport(r: VerifyReport): string {
         `${r.resets.staleResults} stale results, ${r.resets.lateAccept} late first beats`,
     );
   }
+  lines.push(...formatBoundary(r));
   lines.push(`  RTL accuracy       ${pct(r.rtlAccuracy)}  (${c.rtlCorrect}/${c.labelled} labelled)`);
   lines.push(`  integer accuracy   ${pct(r.intAccuracy)}  (${c.intCorrect}/${c.labelled})`);
   lines.push(`  mismatches         ${c.mismatchCount}${c.mismatchCount === 0 ? ' (bit-exact: class and every score)' : ''}`);
