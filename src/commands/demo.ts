@@ -8,7 +8,6 @@
  * it alone, so the demo doubles as a tutorial. Outputs: models/demo-<arch>.bnn (+ curves),
  * rtl-out/demo-<arch>/ and rtl-out/demo-<arch>.report.{json,md}.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -24,6 +23,8 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import trainCommand from './train.js';
 import compileCommand from './compile.js';
+import { declareIo } from '../util/outputs.js';
+import { checkOutputDir } from '../emit/emit.js';
 
 interface DemoArgs {
   arch: string;
@@ -108,7 +109,21 @@ const demoCommand: CommandModule<object, DemoArgs> = {
     const name = `demo-${args.arch.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     const modelPath = path.join(args.models, `${name}.bnn`);
     const rtlDir = path.join(args['rtl-out'], name);
-    fs.mkdirSync(args.models, { recursive: true });
+    const base = path.join(args['rtl-out'], name);
+    // Every output is checked before the training starts (src/util/outputs.ts); the
+    // steps check theirs again when they run.
+    declareIo({
+      inputs: [],
+      outputs: [
+        { path: modelPath, what: 'model file', kind: 'file' },
+        { path: `${modelPath}.curves.json`, what: 'training curves', kind: 'file' },
+        { path: `${modelPath}.curves.svg`, what: 'training curves', kind: 'file' },
+        { path: rtlDir, what: 'output directory', kind: 'dir' },
+        { path: `${base}.report.json`, what: 'report', kind: 'file' },
+        { path: `${base}.report.md`, what: 'report', kind: 'file' },
+      ],
+    });
+    checkOutputDir(rtlDir);
 
     // 1. Train.
     // Short runs: no dropout and a gentler decay reach ~97.5 % for sfc in 10 epochs
@@ -175,7 +190,6 @@ const demoCommand: CommandModule<object, DemoArgs> = {
       latency: { planned: report.cycles.planned.latency, measured: m ? m.latency : null },
       pass: report.ok,
     };
-    const base = path.join(args['rtl-out'], name);
     writeFileAtomic(`${base}.report.json`, JSON.stringify({ summary, verify: report }, null, 2) + '\n');
     writeFileAtomic(`${base}.report.md`, summaryMarkdown(summary, report, `${modelPath}.curves.svg`));
     const w = 22;
