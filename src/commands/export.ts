@@ -32,8 +32,8 @@ const exportCommand: CommandModule<object, ExportArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'ONNX file to write (.onnx)' })
       .option('input-scale', { type: 'string', default: '1/255', describe: 'the ONNX input value of pixel p is SCALE * p' }) as unknown as Argv<ExportArgs>,
   handler: (args: ArgumentsCamelCase<ExportArgs>) => {
-    if (path.extname(args.out).toLowerCase() !== '.onnx') throw new InputError('command line', '--out', 'an .onnx file name', args.out);
     const out = declareModelIo(args.model, 'model', args.out, 'ONNX file');
+    if (path.extname(args.out).toLowerCase() !== '.onnx') throw new InputError('command line', '--out', 'an .onnx file name', args.out);
     const inputScale = parseInputScale(args.inputScale);
     const model = loadModel(args.model);
     foldModel(model, modelHash(model)); // only models bnnc can run are exported

@@ -61,8 +61,8 @@ const importCommand: CommandModule<object, ImportArgs> = {
       .option('input-scale', { type: 'string', default: '1/255', describe: 'the ONNX input value of pixel p is SCALE * p (1/255: torchvision ToTensor)' })
       .option('input-shape', { type: 'string', describe: 'HxWxC of the image, for a model whose input is a flat vector' }) as unknown as Argv<ImportArgs>,
   handler: (args: ArgumentsCamelCase<ImportArgs>) => {
-    if (path.extname(args.out).toLowerCase() !== '.bnn') throw new InputError('command line', '--out', 'a .bnn file name', args.out);
     const out = declareModelIo(args.model, 'ONNX model', args.out, 'model file');
+    if (path.extname(args.out).toLowerCase() !== '.bnn') throw new InputError('command line', '--out', 'a .bnn file name', args.out);
     const inputScale = parseInputScale(args.inputScale);
     const name = args.name ?? path.basename(args.model).replace(/\.[^.]*$/, '');
     if (!(name.length >= 1 && name.length <= 128)) throw new InputError('command line', '--name', '1..128 characters', JSON.stringify(name));
