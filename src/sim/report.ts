@@ -37,7 +37,7 @@ export function formatVerifyReport(r: VerifyReport): string {
   const c = r.comparison;
   const cy = r.cycles;
   const lines: string[] = [];
-  lines.push(`verify ${r.design.model} (top ${r.design.top}, ${r.design.rtlDir}) on ${r.dataset}: ${r.frames} images through Verilator`);
+  lines.push(`verify ${r.design.model} (top ${r.design.top}, ${r.design.rtlDir}) on ${r.dataset}: ${r.frames} images${r.boundary.directed > 0 ? ` (${r.frames - r.boundary.directed} + ${r.boundary.directed} directed)` : ''} through Verilator`);
   if (r.integrity.changed.length === 0) lines.push(`  design files       ${r.integrity.checked} as compile wrote them (sha256)`);
   else {
     lines.push(`  design files       ${r.integrity.changed.length} differ from what compile wrote; verifying the design as it is now:`);
