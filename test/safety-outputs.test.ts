@@ -34,7 +34,7 @@ interface Run {
 let work: string;
 
 /** `bnnc args` in `work`, killed (and failed) after timeoutMs: nothing may block. */
-function bnnc(args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function bnnc(args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}, onSpawn?: (pid: number) => void): Promise<Run> {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: work,
     // The project's Verilator cache (.cache): the tiny design is the same every run.
@@ -42,6 +42,7 @@ function bnnc(args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): 
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  onSpawn?.(child.pid!);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
@@ -281,13 +282,20 @@ describe('a reader that goes away, and a compile during verify', () => {
     // verify's work directory in a private TMPDIR, to see when its copy exists.
     const tmp = path.join(work, 'verify-tmp');
     fs.mkdirSync(tmp);
-    const verify = bnnc(['verify', 'rtl', ...ds, '--json'], 300_000, { TMPDIR: tmp });
+    let pid = 0;
+    const verify = bnnc(['verify', 'rtl', ...ds, '--json'], 300_000, { TMPDIR: tmp }, (p) => (pid = p));
     const t0 = Date.now();
     while (Date.now() - t0 < 120_000 && !fs.readdirSync(tmp).some((n) => fs.existsSync(path.join(tmp, n, 'design', 'manifest.json')))) {
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 5));
     }
+    // Held still while the compile replaces the design: the compile surely runs between
+    // verify's copy and its simulation, whatever the machine's speed.
+    process.kill(pid, 'SIGSTOP');
+    const before = fs.readFileSync(path.join(work, 'rtl', 'manifest.json'), 'utf8');
     const c = await bnnc(['compile', 'm2.bnn', '--out', 'rtl', '--pe', '2', '--simd', '4']);
+    process.kill(pid, 'SIGCONT');
     expect(c.code, c.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(work, 'rtl', 'manifest.json'), 'utf8')).not.toBe(before);
     const r = await verify;
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { ok: boolean; comparison: { mismatchCount: number }; integrity: { changed: string[] } };

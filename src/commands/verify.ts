@@ -177,10 +177,12 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
     const ds = loadDataset(spec, args.split);
     checkDatasetFits(ds, folded);
 
+    // No `folded` here: verifyRtl reads the folded model from its private copy of the
+    // design, so a compile into the directory meanwhile cannot pair one design's RTL
+    // with another's model (the one loaded above only checks the dataset early).
     const report = await verifyRtl({
       rtlDir: args.rtlDir,
       dataset: ds,
-      folded,
       limit: args.limit,
       gaps: args.gaps,
       backpressure: args.backpressure,
