@@ -2,7 +2,9 @@
  * cnv28 through the whole flow on Fashion-MNIST: train (one step, so the weights and
  * batch norms are not random but the run is short), compile at --target-cycles 8000,
  * and verify the first 200 test images on Verilator: bit-exact (class and every score),
- * II and latency as planned, nothing lost. The whole 10 000 images are `make demo-cnv`.
+ * II and latency as planned, nothing lost. Then `bnnc demo --arch cnv28 --model` on the
+ * same model (the same Verilog, so the Verilator build is reused) on a few images. The
+ * whole 10 000 images are `make demo-cnv`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,7 @@ const IMAGES = 200;
 const TARGET = 8000;
 
 let work: string;
+let model = '';
 beforeAll(async () => {
   await ensureCli();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-cnv28-'));
@@ -27,7 +30,7 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('cnv28 on Fashion-MNIST, model file to verified RTL', () => {
   it(`trains one step, compiles at --target-cycles ${TARGET}, and is bit-exact on ${IMAGES} test images with II and latency as planned`, async () => {
-    const model = path.join(work, 'cnv28.bnn');
+    model = path.join(work, 'cnv28.bnn');
     const train = await runCli([
       'train', '--arch', 'cnv28', '--dataset', 'fashion-mnist', '--epochs', '1', '--limit', '100', '--holdout', '100',
       '--batch', '100', '--seed', '3', '--threads', '1', '--no-progress', '--out', model,
@@ -59,5 +62,20 @@ describe('cnv28 on Fashion-MNIST, model file to verified RTL', () => {
     expect(r.cycles.source).toBe('main');
     expect(r.cycles.measured).toMatchObject({ ii: d.ii, iiMin: d.ii, iiMax: d.ii, latency: d.latency });
     expect(d.ii).toBe(manifest.cycles.ii);
+  });
+
+  it('bnnc demo --arch cnv28 --model M: Fashion-MNIST, no training, RTL equal to the integer model', async () => {
+    expect(model).not.toBe('');
+    const out = path.join(work, 'demo');
+    const r = await runCli(['demo', '--arch', 'cnv28', '--model', model, '--limit', '30', '--models', out, '--rtl-out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/bnnc train/);
+    expect(r.stdout).toMatch(/bnnc compile .* --target-cycles 8000/);
+    expect(r.stdout).toMatch(/30 fashion-mnist test images/);
+    const rep = JSON.parse(fs.readFileSync(path.join(out, 'demo-cnv28.report.json'), 'utf8'));
+    expect(rep.summary).toMatchObject({ model, dataset: 'fashion-mnist', images: 30, rtlMismatches: 0, pass: true });
+    expect(rep.summary.ii.measured).toBe(rep.summary.ii.planned);
+    expect(rep.summary.latency.measured).toBe(rep.summary.latency.planned);
+    expect(fs.existsSync(path.join(out, 'demo-cnv28.bnn'))).toBe(false);
   });
 });
