@@ -18,10 +18,11 @@ PEERS_PY := $(PEERS_VENV)/bin/python
 PEERS_PACKAGES := torch==2.15.0 brevitas==0.13.4 qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 onnxoptimizer==0.4.2 onnxscript==0.7.2
 QONNX_MODEL ?= models/sfc.bnn
 
-.PHONY: help setup setup-apt setup-npm setup-py setup-peers build demo test fuzz bench fixtures qonnx-check clean
+.PHONY: help setup setup-apt setup-npm setup-py setup-peers build demo demo-cnv test fuzz bench fixtures qonnx-check clean
 
 help:
 	@echo "make demo   train sfc on MNIST, fold, compile, verify on all test images, report"
+	@echo "make demo-cnv  cnv28 on Fashion-MNIST (CNV_MODEL=file to skip training), verify all 10 000 test images"
 	@echo "make test   the whole test suite"
 	@echo "make fuzz   long fuzzing and random differential testing"
 	@echo "make bench  benchmarks (figures printed and written to bench/out/)"
@@ -64,6 +65,14 @@ dist/.bnnc-stamp: node_modules/.bnnc-stamp tsconfig.json $(shell find src -name 
 
 demo: setup
 	$(BNNC) demo
+
+# cnv28 on Fashion-MNIST: trains models/demo-cnv28.bnn unless CNV_MODEL names a trained
+# model (training a ConvNet takes hours on 2 cores; docs/training.md), then compiles at
+# --target-cycles 8000 and verifies all 10 000 test images on Verilator.
+CNV_MODEL ?=
+CNV_EPOCHS ?= 10
+demo-cnv: setup
+	$(BNNC) demo --arch cnv28 --dataset fashion-mnist --epochs $(CNV_EPOCHS) $(if $(CNV_MODEL),--model $(CNV_MODEL))
 
 test: setup
 	npx tsc -p tsconfig.test.json
