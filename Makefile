@@ -11,8 +11,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BNNC := node dist/cli.js
 # Brevitas, qonnx and PyTorch for the QONNX fixtures and checks (docs/import.md). PyTorch from
-# PyPI brings ~5 GB of CUDA libraries even for CPU use, so only `make fixtures` and
-# `make qonnx-check` install it, never `make test`. PEERS_VENV may point at an existing venv.
+# PyPI is the CUDA build: its CPU library links 14 CUDA libraries, so `--no-deps` gives a torch
+# that does not import, and the venv takes ~5.6 GB. Only `make fixtures` and `make qonnx-check`
+# install it, never `make test`. PEERS_VENV may point at an existing venv shared by checkouts.
 PEERS_VENV ?= .venv-peers
 PEERS_PY := $(PEERS_VENV)/bin/python
 PEERS_PACKAGES := torch==2.15.0 brevitas==0.13.4 qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 onnxoptimizer==0.4.2 onnxscript==0.7.2
@@ -56,7 +57,7 @@ $(VENV)/.bnnc-stamp: Makefile
 setup-peers:
 	@$(PEERS_PY) -c "import torch, brevitas, qonnx, onnxoptimizer, onnxscript" 2>/dev/null || { \
 	  echo "setup-peers: installing $(PEERS_PACKAGES) into $(PEERS_VENV)"; \
-	  python3 -m venv $(PEERS_VENV) && $(PEERS_PY) -m pip install --quiet --disable-pip-version-check $(PEERS_PACKAGES); }
+	  python3 -m venv $(PEERS_VENV) && nice -n 10 $(PEERS_PY) -m pip install --quiet --disable-pip-version-check $(PEERS_PACKAGES); }
 
 build: dist/.bnnc-stamp
 dist/.bnnc-stamp: node_modules/.bnnc-stamp tsconfig.json $(shell find src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
@@ -86,7 +87,7 @@ bench: setup
 	@for b in bench/*.ts; do echo "== $$b"; npx tsx $$b || exit 1; done
 
 fixtures: setup setup-peers
-	OMP_NUM_THREADS=1 $(PEERS_PY) test/fixtures/qonnx/make.py fixtures
+	OMP_NUM_THREADS=1 nice -n 10 $(PEERS_PY) test/fixtures/qonnx/make.py fixtures
 
 qonnx-check: setup setup-peers
 	@test -f $(QONNX_MODEL) || $(BNNC) train --arch sfc --dataset mnist --epochs 10 --batch 100 --seed 1 --out $(QONNX_MODEL)
