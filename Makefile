@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 fpga-icestorm dataset-fashion-mnist
+APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 fpga-icestorm dataset-fashion-mnist chromium
 # cocotb 2.1 supports Icarus 11 (Debian). Pinned; see docs/simulators.md.
 COCOTB_VERSION := 2.1.0
 VENV := .venv
@@ -84,4 +84,4 @@ qonnx-check: setup setup-peers
 	PEERS_VENV=$(PEERS_VENV) npx tsx tools/qonnx-check.ts roundtrip $(QONNX_MODEL) --limit 10000
 
 clean:
-	rm -rf dist rtl-out bench/out .cache
+	rm -rf dist rtl-out runs bench/out .cache
