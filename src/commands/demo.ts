@@ -6,7 +6,7 @@
  *
  * Each step runs the same code as its own command and prints the command line that does
  * it alone, so the demo doubles as a tutorial. Everything goes into one run directory
- * (default runs/demo-<arch>/): model.bnn with its curves, rtl/, verify.json, run.json
+ * (default runs/demo-<arch>/): demo-<arch>.bnn with its curves, rtl/, verify.json, run.json
  * (the commands, their times and results) and report.html / report.md.
  */
 import path from 'node:path';

@@ -15,12 +15,13 @@ export interface FoldingBox {
   lines: string[];
   /** Cycles per image. */
   cycles: number;
+  /** Its cycles per image equal the design's II. */
   bottleneck: boolean;
 }
 
 const BOX_W = 0.78;
 
-/** The network as a row of stage boxes joined by arrows; the bottleneck in red. */
+/** The network as a row of stage boxes joined by arrows; the stages that set the II in red. */
 export function foldingSpec(boxes: FoldingBox[], title: string): ChartSpec {
   const n = boxes.length;
   const rows = boxes.map((b, i) => ({

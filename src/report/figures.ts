@@ -22,14 +22,14 @@ export function bits(n: number): string {
 
 export function foldingBoxes(d: DesignInfo): FoldingBox[] {
   const boxes: FoldingBox[] = [
-    { name: 'input', kind: 'input', lines: [`${d.pixels} pixels`, `${d.inPix} per beat`, `${d.inputII} cycles`], cycles: d.inputII, bottleneck: d.bottleneck === 'input' },
+    { name: 'input', kind: 'input', lines: [`${d.pixels} pixels`, `${d.inPix} per beat`, `${d.inputII} cycles`], cycles: d.inputII, bottleneck: d.inputII === d.ii },
   ];
   for (const s of d.stages) {
     const lines =
       s.kind === 'pool'
         ? [`max-pool ${s.size}×${s.size}`, `${s.frameCycles} cycles`, bits(s.memoryBits)]
         : [`${s.mw} → ${s.mh}`, `PE ${s.pe} × SIMD ${s.simd}`, `II ${s.ii}${s.frameCycles !== s.ii ? ` (${s.frameCycles}/image)` : ''}`, bits(s.memoryBits)];
-    boxes.push({ name: s.name, kind: s.kind, lines, cycles: s.frameCycles, bottleneck: d.bottleneck === s.name });
+    boxes.push({ name: s.name, kind: s.kind, lines, cycles: s.frameCycles, bottleneck: s.frameCycles === d.ii });
   }
   return boxes;
 }
@@ -53,7 +53,7 @@ export function reportFigures(r: ReportData): Figure[] {
       { model: 'RTL', images: verify.labelled, correct: verify.rtlCorrect },
     ]),
   });
-  figs.push({ id: 'folding', section: 'network', spec: foldingSpec(foldingBoxes(design), `${design.top}: stages and folding (bottleneck in red)`) });
+  figs.push({ id: 'folding', section: 'network', spec: foldingSpec(foldingBoxes(design), `${design.top}: stages and folding (red: the stages that set the II of ${design.ii} cycles)`) });
   figs.push({ id: 'curves', section: 'training', spec: curvesSpec(r.curves.epochs, r.curves.bestEpoch, r.curves.title) });
   figs.push({ id: 'confusion-float', section: 'confusion', spec: confusionSpec(run.results.float.confusion, `float model (${run.results.float.images} images)`) });
   figs.push({ id: 'confusion-int', section: 'confusion', spec: confusionSpec(run.results.int.confusion, `integer model (${run.results.int.images} images)`) });
