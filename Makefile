@@ -24,7 +24,7 @@ help:
 	@echo "make demo   train sfc on MNIST, fold, compile, verify on all test images, report"
 	@echo "make test   the whole test suite"
 	@echo "make fuzz   long fuzzing and random differential testing"
-	@echo "make bench  benchmarks (figures printed and written to bench/out/)"
+	@echo "make bench  benchmarks: bench/out/results.json and docs/benchmarks.md (BENCH=quick: smaller)"
 	@echo "make fixtures     regenerate test/fixtures/qonnx with Brevitas and qonnx (installs PyTorch)"
 	@echo "make qonnx-check  export QONNX_MODEL, run it in qonnx on 10 000 MNIST test images, compare"
 	@echo "make clean  remove generated files"
@@ -72,9 +72,10 @@ test: setup
 fuzz: setup
 	BNNC_FUZZ=full npx vitest run test/fuzz
 
+# Every bench/ script, one after the other; figures into bench/out/results.json and the
+# generated docs/benchmarks.md (bench/run.ts). BENCH=quick: smaller workloads.
 bench: setup
-	@mkdir -p bench/out
-	@for b in bench/*.ts; do echo "== $$b"; npx tsx $$b || exit 1; done
+	npx tsx bench/run.ts
 
 fixtures: setup setup-peers
 	OMP_NUM_THREADS=1 $(PEERS_PY) test/fixtures/qonnx/make.py fixtures
