@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 fpga-icestorm dataset-fashion-mnist
+APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 fpga-icestorm dataset-fashion-mnist chromium
 # cocotb 2.1 supports Icarus 11 (Debian). Pinned; see docs/simulators.md.
 COCOTB_VERSION := 2.1.0
 VENV := .venv
@@ -26,7 +26,7 @@ help:
 	@echo "make demo-cnv  cnv28 on Fashion-MNIST (CNV_MODEL=file to skip training), verify all 10 000 test images"
 	@echo "make test   the whole test suite"
 	@echo "make fuzz   long fuzzing and random differential testing"
-	@echo "make bench  benchmarks (figures printed and written to bench/out/)"
+	@echo "make bench  benchmarks: bench/out/results.json and docs/benchmarks.md (BENCH=quick: smaller)"
 	@echo "make fixtures     regenerate test/fixtures/qonnx with Brevitas and qonnx (installs PyTorch)"
 	@echo "make qonnx-check  export QONNX_MODEL, run it in qonnx on 10 000 MNIST test images, compare"
 	@echo "make clean  remove generated files"
@@ -82,9 +82,10 @@ test: setup
 fuzz: setup
 	BNNC_FUZZ=full npx vitest run test/fuzz
 
+# Every bench/ script, one after the other; figures into bench/out/results.json and the
+# generated docs/benchmarks.md (bench/run.ts). BENCH=quick: smaller workloads.
 bench: setup
-	@mkdir -p bench/out
-	@for b in bench/*.ts; do echo "== $$b"; npx tsx $$b || exit 1; done
+	npx tsx bench/run.ts
 
 fixtures: setup setup-peers
 	OMP_NUM_THREADS=1 nice -n 10 $(PEERS_PY) test/fixtures/qonnx/make.py fixtures
@@ -94,4 +95,4 @@ qonnx-check: setup setup-peers
 	PEERS_VENV=$(PEERS_VENV) npx tsx tools/qonnx-check.ts roundtrip $(QONNX_MODEL) --limit 10000
 
 clean:
-	rm -rf dist rtl-out bench/out .cache
+	rm -rf dist rtl-out runs bench/out .cache

@@ -6,6 +6,7 @@ import vectorsCommand from './vectors.js';
 import compileCommand from './compile.js';
 import verifyCommand from './verify.js';
 import demoCommand from './demo.js';
+import reportCommand from './report.js';
 import importCommand from './import.js';
 import exportCommand from './export.js';
 
@@ -18,5 +19,6 @@ export const commands: CommandModule<any, any>[] = [
   verifyCommand,
   importCommand,
   exportCommand,
+  reportCommand,
   demoCommand,
 ];
