@@ -12,6 +12,7 @@ import type { DenseSpec, Shape3, Tensor } from '../../graph/types.js';
 import type { F32Block, I32Block } from '../arena.js';
 import { BinaryWeights, columnTotals, padRows, unpadRows } from './binary-weights.js';
 import { Layer, type ForwardContext, type LayerEnv, type NeedInput, type Param, type PixelAffine } from './layer.js';
+import { packedRowBytes, packSignRows } from './packed.js';
 import { backgroundValue, columnsCsr, maskColumns } from './sparse.js';
 
 export interface MatrixOptions {
@@ -33,6 +34,8 @@ export class DenseLayer extends Layer {
   private readonly y: Float32Array;
   private readonly gPad: F32Block;
   private readonly dx: F32Block;
+  /** The input packed to bits for the binDense kernel (null: float kernels only). */
+  private readonly xBits: I32Block | null;
   private lastX: Float32Array | null = null;
   private lastC = 0;
 
@@ -62,6 +65,9 @@ export class DenseLayer extends Layer {
     this.y = width === O ? this.yPad.a : new Float32Array(B * O);
     this.gPad = arena.f32(B * width);
     this.dx = arena.f32(B * J);
+    const packed = (env.kernels ?? 'binary') === 'binary' && this.w.binarize && !spec.bias;
+    this.xBits = packed ? arena.i32((B * packedRowBytes(J)) >> 2) : null;
+    if (packed) this.w.withPacked(env);
   }
 
   /**
@@ -76,9 +82,17 @@ export class DenseLayer extends Layer {
     const width = w.width;
     w.refresh();
     const c = backgroundValue(x, n * J);
-    columnsCsr(x, n, J, c, this.colPtr.a, this.idx.a, this.val.a, this.count);
-    w.initRows(this.yPad.a, 0, n, c, !affine);
-    this.env.pool.scatter(this.yPad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, w.bin.ptr, width);
+    // +-1 inputs (after a sign, no dropout): XNOR-popcount on packed bits. The column
+    // lists are still made in training, for the weight gradient.
+    const packed = !affine && this.xBits !== null && w.bits !== null && packSignRows(x, n, J, this.xBits.a);
+    if (packed) {
+      if (ctx.training) columnsCsr(x, n, J, c, this.colPtr.a, this.idx.a, this.val.a, this.count);
+      this.env.pool.binDense(this.yPad.ptr, this.xBits!.ptr, n, w.bits!.ptr, O, packedRowBytes(J), width, J);
+    } else {
+      columnsCsr(x, n, J, c, this.colPtr.a, this.idx.a, this.val.a, this.count);
+      w.initRows(this.yPad.a, 0, n, c, !affine);
+      this.env.pool.scatter(this.yPad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, w.bin.ptr, width);
+    }
     if (affine) {
       const acc = this.yPad.a;
       const s = w.colSum;

@@ -24,6 +24,18 @@
  *   dotsRows(out, A, nA, B, nB, width, outStride)   [A rows outer]
  *   dotsByB(out, A, nA, B, nB, width, outStride)    [B rows outer]
  *     out[a*outStride + b] = dot(A[a,:], B[b,:])
+ *   binDense(out, X, n, W, nW, rowBytes, outStride, bits)
+ *     out[r*outStride + o] = bits - 2 * popcount(X[r] xor W[o]) for r < n, o < nW
+ *     (the product of +-1 vectors packed one bit per value, 1 = negative, rows of
+ *     rowBytes, a multiple of 16, zero past `bits`: a binary layer's forward when its
+ *     input is all +-1. Integers, so exactly what the float kernels give.)
+ *   signs(bin, latent, rows, width, colSum)
+ *     bin = latent >= 0 ? 1 : -1 (rows of width floats); colSum[q] += bin[j][q] over rows j
+ *     (refreshing a binary layer's weights after each step; integers, exact)
+ *   packSigns(bits, latent, rows, width, cols, words)
+ *     bit (j & 31) of bits[o*words + (j >> 5)] = latent[j*width + o] < 0, for o < cols
+ *     (a multiple of 4), j < rows
+ *     (the weights packed by neuron for binDense; bits past `rows` are 0)
  *   adam(w, g, m, v, n, step, b1, c1, b2, c2, eps, lo, hi)
  *     m = b1*m + c1*g; v = b2*v + c2*g*g; w = clamp(w - step*m/(sqrt(v)+eps), lo, hi)
  *
@@ -282,6 +294,148 @@ function dots(name: string, aOuter: boolean): FuncDef {
   };
 }
 
+function binDense(): FuncDef {
+  const [out, X, n, W, nW, rowBytes, outStride, bits] = range(8);
+  const L = new Locals(8);
+  const [o, r, x, w, xEnd, wRow, outRow] = L.many(I32, 7);
+  const acc = L.add(V128);
+  const sums = L.add(V128);
+  return {
+    name: 'binDense',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(outStride),
+      get(W), set(wRow),
+      i32(0), set(o),
+      ...whileLoop(
+        [get(o), get(nW), op.i32LtU],
+        [
+          get(out), get(o), i32(2), op.i32Shl, op.i32Add, set(outRow),
+          i32(0), set(r),
+          ...whileLoop(
+            [get(r), get(n), op.i32LtU],
+            [
+              get(X), get(r), get(rowBytes), op.i32Mul, op.i32Add, set(x),
+              get(x), get(rowBytes), op.i32Add, set(xEnd),
+              get(wRow), set(w),
+              op.v128Zero, set(acc),
+              // 16-bit lanes gain at most 16 per block: no overflow below 2^19 bits.
+              ...whileLoop(
+                [get(x), get(xEnd), op.i32LtU],
+                [
+                  get(acc),
+                  get(x), op.v128Load(0), get(w), op.v128Load(0), op.v128Xor, op.i8x16Popcnt,
+                  op.i16x8ExtaddPairwiseI8x16U, op.i16x8Add, set(acc),
+                  ...bump(x, 16), ...bump(w, 16),
+                ],
+              ),
+              get(acc), op.i32x4ExtaddPairwiseI16x8U, set(sums),
+              // out = bits - 2 * popcount
+              get(outRow),
+              get(bits),
+              get(sums), op.i32x4ExtractLane(0), get(sums), op.i32x4ExtractLane(1), op.i32Add,
+              get(sums), op.i32x4ExtractLane(2), op.i32Add, get(sums), op.i32x4ExtractLane(3), op.i32Add,
+              i32(1), op.i32Shl, op.i32Sub,
+              op.f32ConvertI32S,
+              op.f32Store(0),
+              ...addTo(outRow, outStride),
+              ...bump(r, 1),
+            ],
+          ),
+          ...addTo(wRow, rowBytes),
+          ...bump(o, 1),
+        ],
+      ),
+    ],
+  };
+}
+
+function signs(): FuncDef {
+  const [bin, latent, rows, width, colSum] = range(5);
+  const L = new Locals(5);
+  const [q, s] = L.many(I32, 2);
+  const [one, minus, v] = L.many(V128, 3);
+  return {
+    name: 'signs',
+    params: [I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(width),
+      op.f32(1), op.f32x4Splat, set(one),
+      op.f32(-1), op.f32x4Splat, set(minus),
+      ...whileLoop(
+        [get(rows)],
+        [
+          i32(0), set(q),
+          ...whileLoop(
+            [get(q), get(width), op.i32LtU],
+            [
+              get(one), get(minus), get(latent), get(q), op.i32Add, op.v128Load(0), op.v128Zero, op.f32x4Ge, op.v128Bitselect, set(v),
+              get(bin), get(q), op.i32Add, get(v), op.v128Store(0),
+              get(colSum), get(q), op.i32Add, set(s),
+              get(s), get(s), op.v128Load(0), get(v), op.f32x4Add, op.v128Store(0),
+              ...bump(q, 16),
+            ],
+          ),
+          ...addTo(bin, width),
+          ...addTo(latent, width),
+          get(rows), i32(1), op.i32Sub, set(rows),
+        ],
+      ),
+    ],
+  };
+}
+
+function packSigns(): FuncDef {
+  const [bits, latent, rows, width, cols, words] = range(6);
+  const L = new Locals(6);
+  const [o, k, jj, j, p, wordBytes, colBase, out] = L.many(I32, 8);
+  const acc = L.add(V128);
+  return {
+    name: 'packSigns',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(width),
+      ...toBytes(cols),
+      get(words), i32(2), op.i32Shl, set(wordBytes),
+      i32(0), set(o),
+      // Four neurons at a time: lane q of acc is the word of neuron o + q.
+      ...whileLoop(
+        [get(o), get(cols), op.i32LtU],
+        [
+          get(latent), get(o), op.i32Add, set(colBase),
+          i32(0), set(k),
+          i32(0), set(j),
+          ...whileLoop(
+            [get(k), get(words), op.i32LtU],
+            [
+              op.v128Zero, set(acc),
+              i32(0), set(jj),
+              ...whileLoop(
+                [get(jj), i32(32), op.i32LtU, get(j), get(rows), op.i32LtU, op.i32And],
+                [
+                  get(colBase), get(j), get(width), op.i32Mul, op.i32Add, set(p),
+                  get(acc),
+                  get(p), op.v128Load(0), op.v128Zero, op.f32x4Lt, i32(31), op.i32x4ShrU, get(jj), op.i32x4Shl,
+                  op.v128Or, set(acc),
+                  ...bump(jj, 1), ...bump(j, 1),
+                ],
+              ),
+              // &bits[(o/4 lanes) * words + k]: o counts bytes, so neuron = o >> 2
+              get(bits), get(o), i32(2), op.i32ShrU, get(wordBytes), op.i32Mul, op.i32Add, get(k), i32(2), op.i32Shl, op.i32Add, set(out),
+              ...range(4).flatMap((lane) => [get(out), get(acc), op.i32x4ExtractLane(lane), op.i32Store(0), ...addTo(out, wordBytes)]),
+              ...bump(k, 1),
+            ],
+          ),
+          ...bump(o, 16),
+        ],
+      ),
+    ],
+  };
+}
+
 function adam(): FuncDef {
   const [w, g, m, v, n] = range(5);
   const [step, b1, c1, b2, c2, eps, lo, hi] = [5, 6, 7, 8, 9, 10, 11, 12];
@@ -328,6 +482,9 @@ export const KERNEL_SIGNATURES = {
   dotsCols: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   dotsRows: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   dotsByB: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  binDense: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  signs: ['i32', 'i32', 'i32', 'i32', 'i32'],
+  packSigns: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   adam: ['i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32'],
 } as const;
 export type KernelName = keyof typeof KERNEL_SIGNATURES;
@@ -339,6 +496,9 @@ export interface KernelExports {
   dotsCols(out: number, colPtr: number, idx: number, nCols: number, A: number, B: number, width: number, outStride: number): void;
   dotsRows(out: number, A: number, nA: number, B: number, nB: number, width: number, outStride: number): void;
   dotsByB(out: number, A: number, nA: number, B: number, nB: number, width: number, outStride: number): void;
+  binDense(out: number, X: number, n: number, W: number, nW: number, rowBytes: number, outStride: number, bits: number): void;
+  signs(bin: number, latent: number, rows: number, width: number, colSum: number): void;
+  packSigns(bits: number, latent: number, rows: number, width: number, cols: number, words: number): void;
   adam(
     w: number, g: number, m: number, v: number, n: number,
     step: number, b1: number, c1: number, b2: number, c2: number, eps: number, lo: number, hi: number,
@@ -356,6 +516,9 @@ export function kernelModule(): WebAssembly.Module {
       dotsCols,
       dotsRows: () => dots('dotsRows', true),
       dotsByB: () => dots('dotsByB', false),
+      binDense,
+      signs,
+      packSigns,
       adam,
     };
     compiled = new WebAssembly.Module(encodeModule(KERNEL_NAMES.map((k) => defs[k]()), { shared: true, maxPages: MAX_PAGES }));
