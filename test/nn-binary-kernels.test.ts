@@ -36,6 +36,44 @@ function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
+const f = Math.fround;
+
+/**
+ * X^T G the way the signed-sum kernels compute it, in float32 step by step: blocks of 4
+ * rows r, ((s0 g0 + s1 g1) + s2 g2) + s3 g3, added in block order to 0. x: n x J (+-1),
+ * g: n x O; returns J x O.
+ */
+function signedSumProduct(x: Float32Array, g: Float32Array, n: number, J: number, O: number): Float32Array {
+  const out = new Float32Array(J * O);
+  for (let j = 0; j < J; j++) {
+    for (let o = 0; o < O; o++) {
+      let acc = 0;
+      for (let b = 0; b * 4 < n; b++) {
+        let v = 0;
+        for (let i = 0; i < 4; i++) {
+          const r = 4 * b + i;
+          const term = r < n ? x[r * J + j] * g[r * O + o] : 0;
+          v = i === 0 ? term : f(v + term);
+        }
+        acc = f(acc + v);
+      }
+      out[j * O + o] = acc;
+    }
+  }
+  return out;
+}
+
+/** max |a - b| <= tol * max |b| */
+function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): boolean {
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < b.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  }
+  return a.length === b.length && diff <= tol * scale;
+}
+
 const SHAPES: [number, number, number][] = [
   // [examples, inputs, outputs]: inputs off and on 32- and 128-bit boundaries, outputs off 4
   [1, 1, 1],
@@ -122,13 +160,13 @@ describe('packed binary kernels', () => {
     }
   });
 
-  it('a dense layer gives the same outputs and gradients with binary and float kernels, on +-1 and other inputs', async () => {
+  it('a dense layer: binary and float kernels give the same outputs, and gradients equal to float32 rounding (signed sums, exactly as the reference orders them)', async () => {
     const rng = new Rng(13);
     for (const [n, J, O] of SHAPES) {
       const x = signs(rng, n * J);
       const lat = latent(rng, J * O);
       const dy = new Float32Array(n * O).map(() => rng.uniform(-1, 1));
-      // A dropout-like input (0 and +-1/(1-p)): binary kernels do not apply, floats run.
+      // A dropout-like input (0 and +-1/(1-p)): the packed forward does not apply.
       const xDrop = x.map((v) => (rng.uniform(0, 1) < 0.3 ? 0 : v / 0.7));
       const results: Float32Array[][] = [];
       for (const kernels of ['binary', 'float'] as KernelChoice[]) {
@@ -150,7 +188,9 @@ describe('packed binary kernels', () => {
           for (const input of [x, xDrop]) {
             got.push(layer.forward(input, n, { training: true, rng: null }).slice());
             got.push(layer.backward(dy, n, true)!.slice());
-            got.push(layer.w.grad.a.slice());
+            const dw = new Float32Array(J * O);
+            for (let j = 0; j < J; j++) for (let o = 0; o < O; o++) dw[j * O + o] = layer.w.grad.a[j * layer.w.width + o];
+            got.push(dw);
           }
           // The packed kernel ran for the +-1 input only, and only when asked for.
           expect(packedCalls).toBe(kernels === 'binary' ? 1 : 0);
@@ -160,9 +200,29 @@ describe('packed binary kernels', () => {
         }
       }
       const [bin, flt] = results;
-      bin.forEach((a, k) => expect(sameValues(a, flt[k])).toBe(true));
-      // The +-1 forward is a sum of J terms +-1: an integer of J's parity in [-J, J].
-      for (const v of bin[0]) expect(Math.abs(v) <= J && (v + J) % 2 === 0).toBe(true);
+      const [yB, dxB, dwB, yDropB, dxDropB, dwDropB] = bin;
+      const [yF, dxF, dwF, yDropF, dxDropF, dwDropF] = flt;
+      // Forward: integers, exact both ways; on the dropout input both run the float kernels.
+      expect(sameValues(yB, yF)).toBe(true);
+      expect(sameValues(yDropB, yDropF)).toBe(true);
+      for (const v of yB) expect(Math.abs(v) <= J && (v + J) % 2 === 0).toBe(true);
+      // Weight gradient of the +-1 input: exactly the signed-sum order, and the float
+      // kernels' value up to float32 summation order.
+      const wSign = new Float32Array(O * J).map((_, i) => (lat[i] >= 0 ? 1 : -1));
+      expect(sameValues(dwB, signedSumProduct(x, dy, n, J, O))).toBe(true);
+      expect(close(dwB, dwF, 1e-5)).toBe(true);
+      expect(sameValues(dwDropB, dwDropF)).toBe(true);
+      // Input gradient: dx^T = sign(W)^T-blocks times dy^T, the same signed sums with the
+      // roles of examples and weights swapped.
+      const dyT = new Float32Array(O * n);
+      for (let r = 0; r < n; r++) for (let o = 0; o < O; o++) dyT[o * n + r] = dy[r * O + o];
+      const dxRef = signedSumProduct(wSign, dyT, O, J, n); // J x n
+      const dxRefT = new Float32Array(n * J);
+      for (let j = 0; j < J; j++) for (let r = 0; r < n; r++) dxRefT[r * J + j] = dxRef[j * n + r];
+      expect(sameValues(dxB, dxRefT)).toBe(true);
+      expect(sameValues(dxDropB, dxRefT)).toBe(true);
+      expect(close(dxB, dxF, 1e-5)).toBe(true);
+      expect(close(dxDropB, dxDropF, 1e-5)).toBe(true);
     }
   });
 });

@@ -43,6 +43,11 @@ export class BinaryWeights {
    * for the binDense kernel; allocated by withPacked(), binarizing layers only.
    */
   bits: I32Block | null = null;
+  /**
+   * nibbles[j*width/4 + k]: bit i set where latent[j][4k + i] < 0 -- the sign bits of each
+   * 4 weights of a row, for the input gradient through signed sums (allocated with bits).
+   */
+  nibbles: { ptr: number; a: Uint8Array } | null = null;
   private fresh = false;
 
   constructor(
@@ -81,6 +86,11 @@ export class BinaryWeights {
     if (!this.binarize) return;
     // Rows for every neuron up to the padded width: the kernel packs four at a time.
     if (!this.bits) this.bits = env.arena.i32(this.width * packedRowWords(this.rows));
+    if (!this.nibbles) {
+      const n = (this.rows * this.width) >> 2;
+      const block = env.arena.i32(Math.ceil(n / 4));
+      this.nibbles = { ptr: block.ptr, a: new Uint8Array(env.arena.memory.buffer, block.ptr, n) };
+    }
     this.fresh = false;
   }
 
@@ -99,6 +109,7 @@ export class BinaryWeights {
       for (let o = 0; o < outputs; o++) s[o] = sums.a[o];
       if (width !== outputs) for (let j = 0; j < rows; j++) b.fill(0, j * width + outputs, (j + 1) * width);
       if (this.bits) this.pool.packSigns(this.bits.ptr, this.latent.ptr, rows, width, packedRowWords(rows));
+      if (this.nibbles) this.pool.signNibbles(this.nibbles.ptr, this.latent.ptr, (rows * width) >> 2);
     } else {
       s.fill(0);
       for (let j = 0; j < rows; j++) {
