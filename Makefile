@@ -22,15 +22,22 @@ PEERS_VENV ?= .venv-peers
 PEERS_PY := $(PEERS_VENV)/bin/python
 PEERS_PACKAGES := torch==2.15.0 brevitas==0.13.4 qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 onnxoptimizer==0.4.2 onnxscript==0.7.2
 QONNX_MODEL ?= models/sfc.bnn
+# The training bench's PyTorch peer (bench/peers/binarynet_torch.py): torch alone, pinned, in
+# the same venv. A CPU-only install does not work from PyPI: the Linux wheel's libtorch is
+# linked against the CUDA runtime (`pip install --no-deps torch` then fails at import with
+# "libcudart.so.13: cannot open shared object file"), and PyPI has no CPU-only build, so
+# this pulls the CUDA wheels too (~5.4 GB in the venv). Never part of `make test`.
+BENCH_PEERS_PACKAGES := torch==2.15.0 numpy==2.3.5
 
-.PHONY: help setup setup-apt setup-npm setup-py setup-peers build demo demo-cnv test fuzz bench fixtures qonnx-check clean
+.PHONY: help setup setup-apt setup-npm setup-py setup-peers peers build demo demo-cnv test fuzz bench fixtures qonnx-check clean
 
 help:
 	@echo "make demo   train sfc on MNIST, fold, compile, verify on all test images, report"
 	@echo "make demo-cnv  cnv28 on Fashion-MNIST (CNV_MODEL=file to skip training), verify all 10 000 test images"
 	@echo "make test   the whole test suite"
 	@echo "make fuzz   long fuzzing and random differential testing"
-	@echo "make bench  benchmarks: bench/out/results.json and docs/benchmarks.md (BENCH=quick: smaller)"
+	@echo "make bench  benchmarks: bench/out/results.json and docs/benchmarks.md (BENCH=quick: smaller; installs PyTorch)"
+	@echo "make peers  install the training bench's PyTorch peer into PEERS_VENV (~5.4 GB)"
 	@echo "make fixtures     regenerate test/fixtures/qonnx with Brevitas and qonnx (installs PyTorch)"
 	@echo "make qonnx-check  export QONNX_MODEL, run it in qonnx on 10 000 MNIST test images, compare"
 	@echo "make clean  remove generated files"
@@ -63,6 +70,11 @@ setup-peers:
 	  echo "setup-peers: installing $(PEERS_PACKAGES) into $(PEERS_VENV)"; \
 	  python3 -m venv $(PEERS_VENV) && nice -n 10 $(PEERS_PY) -m pip install --quiet --disable-pip-version-check $(PEERS_PACKAGES); }
 
+peers:
+	@$(PEERS_PY) -c "import torch, numpy" 2>/dev/null || { \
+	  echo "peers: installing $(BENCH_PEERS_PACKAGES) into $(PEERS_VENV)"; \
+	  python3 -m venv $(PEERS_VENV) && $(PEERS_PY) -m pip install --quiet --disable-pip-version-check $(BENCH_PEERS_PACKAGES); }
+
 build: dist/.bnnc-stamp
 dist/.bnnc-stamp: node_modules/.bnnc-stamp tsconfig.json $(shell find src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 	npx tsc -p tsconfig.json
@@ -88,7 +100,7 @@ fuzz: setup
 
 # Every bench/ script, one after the other; figures into bench/out/results.json and the
 # generated docs/benchmarks.md (bench/run.ts). BENCH=quick: smaller workloads.
-bench: setup
+bench: setup peers
 	npx tsx bench/run.ts
 
 fixtures: setup setup-peers
