@@ -7,6 +7,7 @@
  * whole 10 000 images are `make demo-cnv`.
  */
 import fs from 'node:fs';
+import { readRun } from '../src/report/run.js';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,15 +71,22 @@ describe('cnv28 on Fashion-MNIST, model file to verified RTL', () => {
   it('bnnc demo --arch cnv28 --model M: Fashion-MNIST, no training, RTL equal to the integer model', async () => {
     expect(model).not.toBe('');
     const out = path.join(work, 'demo');
-    const r = await runCli(['demo', '--arch', 'cnv28', '--model', model, '--limit', '30', '--models', out, '--rtl-out', out]);
+    const r = await runCli(['demo', '--arch', 'cnv28', '--model', model, '--limit', '30', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/bnnc train/);
     expect(r.stdout).toMatch(/bnnc compile .* --target-cycles 8000/);
     expect(r.stdout).toMatch(/30 fashion-mnist test images/);
-    const rep = JSON.parse(fs.readFileSync(path.join(out, 'demo-cnv28.report.json'), 'utf8'));
-    expect(rep.summary).toMatchObject({ model, dataset: 'fashion-mnist', images: 30, rtlMismatches: 0, pass: true });
-    expect(rep.summary.ii.measured).toBe(rep.summary.ii.planned);
-    expect(rep.summary.latency.measured).toBe(rep.summary.latency.planned);
-    expect(fs.existsSync(path.join(out, 'demo-cnv28.bnn'))).toBe(false);
+    const run = readRun(out);
+    expect(run.results).toMatchObject({ dataset: 'fashion-mnist', pass: true });
+    expect(run.results.int.images).toBe(30);
+    expect(run.invocation).toEqual(expect.arrayContaining(['--model', model]));
+    const v = JSON.parse(fs.readFileSync(path.join(out, run.files.verify), 'utf8'));
+    expect(v.frames).toBe(30);
+    expect(v.comparison.mismatchCount).toBe(0);
+    expect(v.cycles.measured.ii).toBe(v.cycles.planned.ii);
+    expect(v.cycles.measured.latency).toBe(v.cycles.planned.latency);
+    // The given model is copied into the run directory, byte for byte.
+    expect(fs.readFileSync(path.join(out, run.files.model)).equals(fs.readFileSync(model))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
   });
 });

@@ -63,13 +63,15 @@ describe('bnnc demo writes a run directory', () => {
     expect(run.invocation).toContain('--train-limit');
     const model = loadModel(path.join(runDir, run.files.model));
     const test = loadDataset(datasetSpecFromArgs({ dataset: 'mnist' }), 'test');
-    const fl = predictFloat(model, test.images, test.n);
-    const int = inferIntBatch(foldModel(model, modelHash(model)), test.images, test.n);
-    expect(run.results.float.confusion).toEqual(confusionMatrix(test.labels, fl.predictions, 10));
-    expect(run.results.int.confusion).toEqual(confusionMatrix(test.labels, int.predictions, 10));
-    expect(run.results.float.images).toBe(10_000);
+    // With --limit, the float and integer figures cover the verified images only.
+    const images = test.images.subarray(0, VERIFIED * 784);
+    const fl = predictFloat(model, images, VERIFIED);
+    const int = inferIntBatch(foldModel(model, modelHash(model)), images, VERIFIED);
+    expect(run.results.float.confusion).toEqual(confusionMatrix(test.labels, fl.predictions, 10, VERIFIED));
+    expect(run.results.int.confusion).toEqual(confusionMatrix(test.labels, int.predictions, 10, VERIFIED));
+    expect(run.results.float.images).toBe(VERIFIED);
     let differ = 0;
-    for (let i = 0; i < test.n; i++) if (fl.predictions[i] !== int.predictions[i]) differ++;
+    for (let i = 0; i < VERIFIED; i++) if (fl.predictions[i] !== int.predictions[i]) differ++;
     expect(run.results.floatIntDiffer).toBe(differ);
     // verify.json: the RTL matched the integer model on every image, so its confusion
     // matrix is the integer model's over the verified images.
@@ -85,8 +87,8 @@ describe('bnnc report', () => {
     const run = readRun(runDir);
     const md = fs.readFileSync(path.join(runDir, 'report.md'), 'utf8');
     const html = fs.readFileSync(path.join(runDir, 'report.html'), 'utf8');
-    const acc = `${((100 * run.results.float.correct) / 10_000).toFixed(2)} %`;
-    expect(md).toContain(`| float (training graph, evaluation mode) | 10000 | ${run.results.float.correct} | ${acc} | run.json |`);
+    const acc = `${((100 * run.results.float.correct) / VERIFIED).toFixed(2)} %`;
+    expect(md).toContain(`| float (training graph, evaluation mode) | ${VERIFIED} | ${run.results.float.correct} | ${acc} | run.json |`);
     expect(html).toContain(`<td>${run.results.float.correct}</td><td>${acc}</td>`);
     expect(md).toContain(`| RTL vs integer: mismatches (class and every score) | 0 of ${VERIFIED} |`);
     // The folding table is the manifest's.
