@@ -135,7 +135,7 @@ export function renderDesign(
     folded = 'folded.bnnf';
     files.set(folded, encode(f));
   }
-  const readme = { ...top, blocks, files: verilog, folded: folded !== null };
+  const readme = { ...top, blocks, files: verilog, folded: folded !== null, romMinDepth: plan.romRule.minDepth, romMinBits: plan.romRule.minBits };
   assertTemplateSafe(readme);
   files.set('README.md', renderTemplate('README.md.hbs', readme));
 

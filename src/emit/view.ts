@@ -28,6 +28,9 @@ export interface RomPeView {
 export interface LayerView {
   /** The template partial of the stage's kind (templates/stages/<partial>.v.hbs). */
   partial: 'mvtu';
+  /** Where the weight and parameter ROMs go: bnnc_rom's STYLE (the plan's stage.rom). */
+  wStyle: 'block' | 'logic';
+  pStyle: 'block' | 'logic';
   isPool: false;
   /** The feed of the MVTU: exactly one is true. */
   feedImage: boolean;
@@ -165,6 +168,8 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
   const f = s.feed;
   return {
     partial: 'mvtu',
+    wStyle: s.rom.weights,
+    pStyle: s.rom.params,
     isPool: false,
     feedImage: f.kind === 'image',
     feedVector: f.kind === 'vector',

@@ -22,6 +22,7 @@ import { planMvtu, windowFeed, withFifo, type MvtuFeed, type MvtuStage } from '.
 import { planPool, type PoolStage } from './stages/pool.js';
 import { streamCycles, type UnitModel } from './timing.js';
 import { accBits, MAX_DATAPATH_BITS } from './widths.js';
+import { DEFAULT_ROM_RULE, type RomRule } from './memory.js';
 
 export type { PixelInputStage } from './stages/input.js';
 export type { MvtuFeed, MvtuStage } from './stages/mvtu.js';
@@ -46,12 +47,16 @@ export interface HwPlan {
   latency: number;
   /** The stage with the most work per frame: -1 = input stage, else a stage index. */
   bottleneck: number;
+  /** The rule that put each ROM in block RAM or logic (stage.rom). */
+  romRule: RomRule;
   estimate: AreaEstimate;
 }
 
 export interface PlanOptions {
   /** Pixels per s_axis beat; default: the first layer's SIMD (MLP) or its channels (ConvNet). */
   inPix?: number;
+  /** Which ROMs become block RAM (./memory.ts); default DEFAULT_ROM_RULE. */
+  romRule?: RomRule;
 }
 
 /** Cycles of work per frame of a stage. */
@@ -244,9 +249,10 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
   const matrix = layers.filter((l): l is FoldedMatrixLayer => l.kind !== 'maxpool');
   const foldings = resolveFoldings(layers, matrix, folding);
   const streaming = layers[0].kind === 'conv';
+  const romRule = opts.romRule ?? DEFAULT_ROM_RULE;
 
   let m = 0;
-  const stages: Stage[] = layers.map((l, k) => (l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k))));
+  const stages: Stage[] = layers.map((l, k) => (l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k), romRule)));
   for (const s of stages) {
     if (s.kind === 'mvtu' && s.mulWidth > MAX_DATAPATH_BITS) {
       throw new InputError(`model ${f.name}`, `layers[${s.index}] (${s.layer}).output.mul`, `values of at most ${MAX_DATAPATH_BITS} bits`, `${s.mulWidth} bits`);
@@ -318,6 +324,7 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
     ii,
     latency,
     bottleneck,
+    romRule,
     estimate: estimateArea(input, stages),
   };
 }

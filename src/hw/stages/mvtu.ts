@@ -12,6 +12,7 @@ import type { FoldedMatrixLayer } from '../../int/types.js';
 import { folds, mvtuII, mvtuLatency } from '../cycles.js';
 import type { LayerFolding } from '../folding.js';
 import { accBits, mulBits, SCORE_BITS } from '../widths.js';
+import { DEFAULT_ROM_RULE, romStyle, type RomRule, type RomStyle } from '../memory.js';
 import { muxLuts, type StageEstimate } from './estimate.js';
 
 export type MvtuFeed =
@@ -82,6 +83,8 @@ export interface MvtuStage {
   /** Bits of the stage's input buffer (banks, line memory); 0 for an image feed (the input stage holds it). */
   bufferBits: number;
   feed: MvtuFeed;
+  /** Where each PE's ROMs go (../memory.ts): block RAM or logic, by the plan's rule. */
+  rom: { weights: RomStyle; params: RomStyle };
 }
 
 /** Element bits of a layer's input: 8-bit pixels or activation bits. */
@@ -126,7 +129,7 @@ export function withFifo(s: MvtuStage, depth: number): void {
 }
 
 /** Plan one MVTU stage. Widths are checked by the caller (planHardware). */
-export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, feed: MvtuFeed): MvtuStage {
+export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, feed: MvtuFeed, romRule: RomRule = DEFAULT_ROM_RULE): MvtuStage {
   const { pe, simd } = f;
   const { nf, sf } = folds(l.rows, l.cols, pe, simd);
   const accWidth = accBits(l.input, l.cols);
@@ -157,6 +160,7 @@ export function planMvtu(index: number, l: FoldedMatrixLayer, f: LayerFolding, f
     paramBits: pe * nf * paramWidth,
     bufferBits: feedBits(feed, l.cols),
     feed,
+    rom: { weights: romStyle(nf * sf, simd, romRule), params: romStyle(nf, paramWidth, romRule) },
   };
 }
 
