@@ -2,7 +2,7 @@
  * bnnc compile: a model becomes synthesizable Verilog (docs/hardware.md).
  *
  *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N]
- *                [--in-pix K] [--top NAME] [--clock-mhz 100]
+ *                [--in-pix K] [--top NAME] [--clock-mhz 100] [--rom-block-depth W] [--rom-block-bits B]
  *
  * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf). Without a
  * folding option every layer is fully folded (PE = SIMD = 1: the least hardware).
@@ -12,6 +12,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { emitDesign } from '../emit/emit.js';
 import { InputError } from '../errors.js';
 import { readFoldingFile, type FoldingSpec } from '../hw/folding.js';
+import { DEFAULT_ROM_RULE, romRuleFrom } from '../hw/memory.js';
 import { planHardware } from '../hw/plan.js';
 import { formatPlan } from '../hw/report.js';
 import { loadAsFolded } from '../int/source.js';
@@ -27,6 +28,8 @@ export interface CompileArgs {
   inPix?: number;
   top?: string;
   clockMhz: number;
+  romBlockDepth?: number;
+  romBlockBits?: number;
 }
 
 function positiveInt(v: number | undefined, flag: string): number | undefined {
@@ -65,6 +68,8 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       .option('target-cycles', { type: 'number', describe: 'pick the least hardware with every stage\'s II at most N cycles' })
       .option('in-pix', { type: 'number', describe: 'pixels per input beat (default: the first layer\'s SIMD)' })
       .option('top', { type: 'string', describe: 'top module name (default: the model name, sanitized)' })
+      .option('rom-block-depth', { type: 'number', describe: `ROMs of at least this many words (and --rom-block-bits bits) go to block RAM, smaller ones to logic (default ${DEFAULT_ROM_RULE.minDepth})` })
+      .option('rom-block-bits', { type: 'number', describe: `ROMs of at least this many bits (and --rom-block-depth words) go to block RAM (default ${DEFAULT_ROM_RULE.minBits})` })
       .option('clock-mhz', { type: 'number', default: 100, describe: 'clock frequency for the throughput figures' }) as unknown as Argv<CompileArgs>,
   handler: (args: ArgumentsCamelCase<CompileArgs>) => {
     if (!(typeof args.clockMhz === 'number' && args.clockMhz > 0 && Number.isFinite(args.clockMhz))) {
@@ -77,7 +82,8 @@ const compileCommand: CommandModule<object, CompileArgs> = {
     const { spec, inPix: fileInPix } = foldingFromArgs(args);
     const inPix = positiveInt(args.inPix, '--in-pix') ?? fileInPix;
     const { folded } = loadAsFolded(args.model);
-    const plan = planHardware(folded, spec, { inPix });
+    const romRule = romRuleFrom(args.romBlockDepth, args.romBlockBits);
+    const plan = planHardware(folded, spec, { inPix, romRule });
     const m = emitDesign(folded, plan, args.out, { top: args.top });
     process.stdout.write(`compiled ${folded.name} -> ${args.out} (top module ${m.top}, ${m.files.verilog.length} Verilog files, ${m.files.mem.length} ROM images)\n`);
     process.stdout.write(`${formatPlan(plan, args.clockMhz)}\n`);

@@ -1,4 +1,6 @@
 /** Human-readable text of a VerifyReport (the CLI's default output, and the demo's). */
+import { InputError } from '../errors.js';
+import { describeValue, isPlainObject, parseJsonStrict } from '../graph/json.js';
 import type { VerifyReport } from './verify.js';
 
 const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(2)} %` : 'n/a');
@@ -86,4 +88,92 @@ export function formatVerifyReport(r: VerifyReport): string {
   }
   lines.push(r.ok ? 'PASS' : `FAIL: ${r.failures.join('; ')}`);
   return lines.join('\n') + '\n';
+}
+
+/** What a saved VerifyReport (`bnnc verify --json`, a run's verify.json) gives a reader. */
+export interface VerifySummary {
+  ok: boolean;
+  failures: string[];
+  dataset: string;
+  frames: number;
+  /** Null when no frame was labelled. */
+  rtlAccuracy: number | null;
+  intAccuracy: number | null;
+  mismatches: number;
+  lost: number;
+  extra: number;
+  labelled: number;
+  rtlCorrect: number;
+  intCorrect: number;
+  rtlConfusion: number[][];
+  planned: { ii: number; latency: number };
+  /** Null when not measured; ii null when the run had too few frames for an interval. */
+  measured: { ii: number | null; latency: number } | null;
+  simulatedCyclesPerSecond: number | null;
+  imagesPerSecond: number | null;
+  verilator: string;
+}
+
+/**
+ * Read a VerifyReport written as JSON (JSON turns its NaN figures into null), checking
+ * every field a reader uses.
+ */
+export function readVerifySummary(text: string, src: string): VerifySummary {
+  const r = parseJsonStrict(text, src, 'JSON');
+  const at = (dotted: string): unknown => {
+    let cur: unknown = r;
+    for (const k of dotted.split('.')) {
+      if (!isPlainObject(cur) || !(k in cur)) throw new InputError(src, dotted, 'present', 'missing');
+      cur = cur[k];
+    }
+    return cur;
+  };
+  const count = (dotted: string): number => {
+    const v = at(dotted);
+    if (!(Number.isSafeInteger(v) && (v as number) >= 0)) throw new InputError(src, dotted, 'a non-negative integer', describeValue(v));
+    return v as number;
+  };
+  const fraction = (dotted: string): number | null => {
+    const v = at(dotted);
+    if (v === null) return null;
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new InputError(src, dotted, 'a fraction in [0, 1] or null', describeValue(v));
+    return v;
+  };
+  const rate = (dotted: string): number | null => {
+    const v = at(dotted);
+    return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
+  };
+  const ok = at('ok');
+  if (typeof ok !== 'boolean') throw new InputError(src, 'ok', 'true or false', describeValue(ok));
+  const failures = at('failures');
+  if (!Array.isArray(failures) || !failures.every((f) => typeof f === 'string')) throw new InputError(src, 'failures', 'a list of strings', describeValue(failures));
+  const dataset = at('dataset');
+  if (typeof dataset !== 'string') throw new InputError(src, 'dataset', 'a string', describeValue(dataset));
+  const verilator = at('build.verilator');
+  const measuredRaw = at('cycles.measured');
+  const measured = measuredRaw === null ? null : { ii: rate('cycles.measured.ii'), latency: count('cycles.measured.latency') };
+  const confusion = at('comparison.rtlConfusion');
+  if (!Array.isArray(confusion) || !confusion.every((row) => Array.isArray(row) && row.length === confusion.length && row.every((x) => Number.isSafeInteger(x) && x >= 0))) {
+    throw new InputError(src, 'comparison.rtlConfusion', 'a square matrix of counts', describeValue(confusion));
+  }
+  return {
+    ok,
+    failures: failures as string[],
+    dataset,
+    frames: count('frames'),
+    rtlAccuracy: fraction('rtlAccuracy'),
+    intAccuracy: fraction('intAccuracy'),
+    mismatches: count('comparison.mismatchCount'),
+    lost: count('comparison.lost'),
+    extra: count('comparison.extra'),
+    labelled: count('comparison.labelled'),
+    rtlCorrect: count('comparison.rtlCorrect'),
+    intCorrect: count('comparison.intCorrect'),
+    rtlConfusion: confusion as number[][],
+    planned: { ii: count('cycles.planned.ii'), latency: count('cycles.planned.latency') },
+    measured,
+    simulatedCyclesPerSecond: rate('speed.cyclesPerSecond'),
+    imagesPerSecond: rate('speed.imagesPerSecond'),
+    verilator: typeof verilator === 'string' ? verilator : 'unknown',
+  };
 }
