@@ -20,6 +20,7 @@ import { checkDatasetFits } from '../int/source.js';
 import { loadFolded } from '../int/serialize.js';
 import { writeVectors } from '../int/vectors.js';
 import { readDesign } from '../sim/design.js';
+import { copyDesign } from '../sim/design-copy.js';
 import { formatVerifyReport } from '../sim/report.js';
 import { verifyRtl, type VerifyProgress } from '../sim/verify.js';
 import { MAX_RESET_PROBABILITY, MAX_TRAFFIC_PROBABILITY } from '../sim/verilator.js';
@@ -94,19 +95,23 @@ async function runCocotb(args: ArgumentsCamelCase<VerifyArgs>): Promise<void> {
   } catch (e) {
     throw new BnncError(`--sim cocotb: the cocotb bridge (src/sim/cocotb.ts) is not available: ${(e as Error).message}`);
   }
-  const design = readDesign(args.rtlDir);
-  if (!design.foldedPath) throw new InputError(design.manifestPath, 'files.folded', 'a folded model copy (folded.bnnf)', 'null');
-  const f = loadFolded(design.foldedPath);
+  readDesign(args.rtlDir);
   let ds = loadDataset(datasetSpecFromArgs(args), args.split);
-  checkDatasetFits(ds, f);
   // Icarus runs a few hundred images a minute: without --limit, a sample, not the split.
   const limit = args.limit ?? COCOTB_DEFAULT_LIMIT;
   if (limit < ds.n) ds = subset(ds, 0, limit);
   const work = makeWorkDir('bnnc-verify-cocotb-');
   try {
+    // As for Verilator: a private copy of the design, checked against compile's hashes.
+    const copy = copyDesign(args.rtlDir, path.join(work, 'design'));
+    const design = copy.design;
+    if (!design.foldedPath) throw new InputError(design.manifestPath, 'files.folded', 'a folded model copy (folded.bnnf)', 'null');
+    const f = loadFolded(design.foldedPath);
+    checkDatasetFits(ds, f);
+    if (!args.json) for (const l of copy.changed) process.stderr.write(`bnnc: note: ${args.rtlDir}: ${l}; verifying the design as it is now\n`);
     const vectorsPath = path.join(work, 'vectors.bnnv');
     writeVectors(vectorsPath, f, ds.images, Uint32Array.from({ length: ds.n }, (_, i) => i), ds.labels, { activations: false });
-    const report = await mod.runCocotbVerify({ rtlDir: args.rtlDir, vectorsPath, seed: args.seed });
+    const report = await mod.runCocotbVerify({ rtlDir: design.rtlDir, vectorsPath, seed: args.seed });
     if (args.json) process.stdout.write(JSON.stringify(report) + '\n');
     else {
       process.stdout.write(
