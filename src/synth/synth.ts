@@ -118,7 +118,7 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
       const m = /^stage (\d+)$/.exec(row);
       return m ? (design.stages[Number(m[1])]?.name ?? null) : null;
     };
-    const reportRows: ReportRow[] = [...rows.entries()].map(([row, r]) => ({ row, layer: layerOf(row), ...r }));
+    const reportRows: ReportRow[] = [...rows.entries()].map(([row, r]) => ({ name: layerOf(row) ?? row, row, layer: layerOf(row), ...r }));
     const latches = parseSelectList(fs.readFileSync(abs('latches.txt'), 'utf8'));
     const memories = parseSelectList(fs.readFileSync(abs('memories.txt'), 'utf8'));
     const checkIo = o.target === 'ice40' || (o.target === 'ecp5' && !outOfContext);
@@ -161,7 +161,7 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
       clockMhz: o.clockMhz,
       total,
       nand2Equivalents: o.target === 'generic' ? total.nand2 + FF_NAND2 * total.ffs : null,
-      rows: reportRows,
+      stages: reportRows,
       latches,
       memories,
       yosysWarnings: (yosysLog.match(/^Warning:/gm) ?? []).length,
