@@ -7,6 +7,7 @@ import compileCommand from './compile.js';
 import verifyCommand from './verify.js';
 import synthCommand from './synth.js';
 import demoCommand from './demo.js';
+import reportCommand from './report.js';
 import importCommand from './import.js';
 import exportCommand from './export.js';
 
@@ -20,5 +21,6 @@ export const commands: CommandModule<any, any>[] = [
   synthCommand,
   importCommand,
   exportCommand,
+  reportCommand,
   demoCommand,
 ];

@@ -3,7 +3,8 @@
  * with the integer model, bit for bit, with the cycle figures against the plan.
  *
  *   bnnc verify RTL_DIR --dataset mnist [--split test] [--limit N] [--gaps P]
- *       [--backpressure P] [--seed S] [--vcd FILE --images A:B] [--sim verilator|cocotb] [--json]
+ *       [--backpressure P] [--resets P] [--boundary] [--strict] [--seed S] [--vcd FILE --images A:B]
+ *       [--sim verilator|cocotb] [--json]
  *
  * Exit status 0 only when every image matches (class and every score), every frame
  * comes out exactly once and in order, and the measured II and latency equal the plan.
@@ -39,6 +40,7 @@ interface VerifyArgs extends DatasetArgs {
   json: boolean;
   strict: boolean;
   resets: number;
+  boundary: boolean;
 }
 
 const CLI = 'command line';
@@ -133,6 +135,11 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('gaps', { type: 'number', default: 0, describe: `probability per cycle of an idle cycle on s_axis (at most ${MAX_TRAFFIC_PROBABILITY})` })
       .option('backpressure', { type: 'number', default: 0, describe: `probability per cycle of m_axis_tready low (at most ${MAX_TRAFFIC_PROBABILITY})` })
       .option('resets', { type: 'number', default: 0, describe: `chance per frame of a seeded mid-frame or mid-result reset (at most ${MAX_RESET_PROBABILITY})` })
+      .option('boundary', {
+        type: 'boolean',
+        default: false,
+        describe: 'add directed images (small perturbations of the images run) that drive threshold neurons to T-1 and T',
+      })
       .option('strict', { type: 'boolean', default: false, describe: 'a design file changed since compile (manifest sha256) is an error, not a note' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the gaps, back-pressure, resets and initial state' })
       .option('vcd', { type: 'string', describe: 'write a VCD waveform of the frames given by --images' })
@@ -157,8 +164,8 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       throw new InputError(CLI, '--vcd / --images', 'both or neither (the VCD covers the frames A:B)');
     }
     if (args.sim === 'cocotb') {
-      if (args.vcd !== undefined || args.gaps > 0 || args.backpressure > 0 || args.resets > 0 || args.strict) {
-        throw new InputError(CLI, '--sim cocotb', 'no --vcd, --gaps, --backpressure, --resets or --strict (its testbenches choose their own traffic)');
+      if (args.vcd !== undefined || args.gaps > 0 || args.backpressure > 0 || args.resets > 0 || args.strict || args.boundary) {
+        throw new InputError(CLI, '--sim cocotb', 'no --vcd, --gaps, --backpressure, --resets, --strict or --boundary (its testbenches choose their own traffic)');
       }
       await runCocotb(args);
       return;
@@ -170,16 +177,19 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
     const ds = loadDataset(spec, args.split);
     checkDatasetFits(ds, folded);
 
+    // No `folded` here: verifyRtl reads the folded model from its private copy of the
+    // design, so a compile into the directory meanwhile cannot pair one design's RTL
+    // with another's model (the one loaded above only checks the dataset early).
     const report = await verifyRtl({
       rtlDir: args.rtlDir,
       dataset: ds,
-      folded,
       limit: args.limit,
       gaps: args.gaps,
       backpressure: args.backpressure,
       seed: args.seed,
       resets: args.resets,
       strict: args.strict,
+      boundary: args.boundary,
       vcd: range && vcdPath ? { file: vcdPath, ...range } : undefined,
       onProgress: progressPrinter(!args.json),
     });

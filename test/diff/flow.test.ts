@@ -41,6 +41,7 @@ describe.skipIf(replaySeed() !== undefined)('differential cases', () => {
     expect(structures.some((s) => s.input[0] * s.input[1] * s.input[2] === 1)).toBe(true);
     expect(structures.some((s) => s.input[0] === 5 && s.input[1] === 7)).toBe(true);
     expect(cases.filter((c) => c.gaps > 0 || c.backpressure > 0).length).toBeGreaterThan(5);
+    expect(cases.filter((c) => c.resets > 0).length).toBeGreaterThan(3);
     // Each case is a pure function of its seed.
     const again = makeCase(SEEDS[13]);
     expect(again.images).toEqual(cases[13].images);

@@ -30,6 +30,12 @@ export type MvtuFeed =
       lineBits: number;
       /** Bits of the window registers: K-1 columns of the shift register and two window banks. */
       registerBits: number;
+      /**
+       * Pixels of the queue (bnnc_fifo) in front of the sliding-window unit: 0 for none
+       * (the first convolution, fed by s_axis), else a power of two the planner picks so
+       * that the network II is the slowest stage's work per frame (plan.ts).
+       */
+      fifoDepth: number;
     };
 
 export interface MvtuStage {
@@ -99,6 +105,7 @@ export function windowFeed(l: FoldedMatrixLayer): MvtuFeed & { kind: 'window' } 
     kernel: k,
     lineBits: width * (k - 1) * channels * e,
     registerBits: ((k - 1) * k * channels + 2 * l.cols) * e,
+    fifoDepth: 0,
   };
 }
 
@@ -110,8 +117,15 @@ function feedBits(feed: MvtuFeed, mw: number): number {
     case 'flatten':
       return 2 * mw;
     case 'window':
-      return feed.lineBits + feed.registerBits;
+      return feed.lineBits + feed.registerBits + feed.fifoDepth * feed.channels;
   }
+}
+
+/** Give a window feed its queue of `depth` pixels (0: none), and the stage its memory. */
+export function withFifo(s: MvtuStage, depth: number): void {
+  if (s.feed.kind !== 'window') return;
+  s.feed = { ...s.feed, fifoDepth: depth };
+  s.bufferBits = feedBits(s.feed, s.mw);
 }
 
 /** Plan one MVTU stage. Widths are checked by the caller (planHardware). */
@@ -159,7 +173,8 @@ export function estimateMvtu(s: MvtuStage): StageEstimate {
   // The feed's read multiplexer (the image feed's is counted by the input stage).
   const readMux = s.feed.kind === 'image' ? 0 : muxLuts(s.sf, s.simd * e);
   const argmax = s.output === 'scores' ? (s.mh - 1) * 64 : 0;
-  const lineBits = s.feed.kind === 'window' ? s.feed.lineBits : 0;
+  // Line memory and the queue in front of the sliding-window unit are memories.
+  const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels : 0;
   return {
     luts: control + readMux + argmax + s.pe * (s.simd * lane + s.accWidth + finish),
     flipFlops:
