@@ -3,8 +3,8 @@
  * -- `bnnc: <tool> not found; install it with: <command>` -- and exits non-zero, before
  * any work. The table of tools and install commands is src/util/tools.ts; the commands
  * that need a tool today are `verify` (verilator, g++, make) and `verify --sim cocotb`
- * (Python with cocotb, iverilog, vvp). yosys, nextpnr-ice40 and icepack have no command
- * yet (src/synth), so requireTool is checked for them directly.
+ * (Python with cocotb, iverilog, vvp); `synth` (yosys, nextpnr-ice40/-ecp5, icepack,
+ * ecppack) is covered in test/synth.test.ts, so requireTool is checked for those directly.
  *
  * "A PATH lacking X" is a directory of links to every program on the real PATH except X,
  * so everything else (perl for verilator, bash for the pyenv shims...) still resolves.

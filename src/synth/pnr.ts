@@ -9,9 +9,9 @@ import type { Device } from './targets.js';
 
 export interface PnrResult {
   /** Achieved Fmax of each clock net (MHz), and the constraint it was placed for. */
-  clocks: { net: string; fmaxMhz: number; constraintMhz: number }[];
+  clocks: { net: string; fmaxMHz: number; constraintMhz: number }[];
   /** Lowest achieved Fmax over the clocks (MHz). */
-  fmaxMhz: number;
+  fmaxMHz: number;
   /** used/available per site kind (ICESTORM_LC, ICESTORM_RAM, TRELLIS_COMB, DP16KD...). */
   utilisation: Record<string, { used: number; available: number }>;
   /** Out of context (ECP5 only): no I/O buffers placed; the figures exclude the pins. */
@@ -31,7 +31,7 @@ export function parseNextpnrReport(text: string, source: string, outOfContext = 
   if (typeof r.utilization !== 'object' || r.utilization === null) throw new InputError(source, 'utilization', 'an object of site -> {used, available}', 'missing');
   const clocks = Object.entries(r.fmax).map(([net, v]) => {
     if (typeof v.achieved !== 'number' || typeof v.constraint !== 'number') throw new InputError(source, `fmax.${net}`, '{achieved, constraint} numbers');
-    return { net, fmaxMhz: v.achieved, constraintMhz: v.constraint };
+    return { net, fmaxMHz: v.achieved, constraintMhz: v.constraint };
   });
   const utilisation: PnrResult['utilisation'] = {};
   for (const [site, v] of Object.entries(r.utilization)) {
@@ -39,8 +39,8 @@ export function parseNextpnrReport(text: string, source: string, outOfContext = 
     utilisation[site] = { used: v.used, available: v.available };
   }
   // A design with no clocked logic has no clock: Fmax is not defined (reported as 0).
-  const fmaxMhz = clocks.length === 0 ? 0 : Math.min(...clocks.map((c) => c.fmaxMhz));
-  return { clocks, fmaxMhz, utilisation, outOfContext };
+  const fmaxMHz = clocks.length === 0 ? 0 : Math.min(...clocks.map((c) => c.fmaxMHz));
+  return { clocks, fmaxMHz, utilisation, outOfContext };
 }
 
 export interface PnrFiles {

@@ -18,6 +18,8 @@ export const REPORT_VERSION = 1;
 export const FF_NAND2 = 6;
 
 export interface ReportRow extends Resources {
+  /** The layer name of a stage row, else the row itself (what bnnc report shows). */
+  name: string;
   /** "input", "stage <k>", "argmax" or "top" (the top level's own cells). */
   row: string;
   /** The layer name of a stage row, else null. */
@@ -42,7 +44,7 @@ export interface SynthReport {
   total: Resources;
   /** generic only: nand2 + FF_NAND2 per flip-flop; null elsewhere. */
   nand2Equivalents: number | null;
-  rows: ReportRow[];
+  stages: ReportRow[];
   /** Latches the RTL describes (after `proc`, before mapping): must be none. */
   latches: string[];
   /** Memories Yosys inferred before mapping ("module/memory"). */
@@ -103,13 +105,13 @@ export function formatSynthReport(r: SynthReport): string {
   out.push(`${r.design.top} on ${r.target}, ${dev} (Yosys: ${r.tools.yosys ?? '?'})`);
   const rowName = (x: ReportRow): string => (x.layer === null ? x.row : `${x.row} (${x.layer})`);
   if (r.target === 'generic') {
-    const rows = r.rows.map((x) => [rowName(x), num(x.nand2), num(x.ffs)]);
+    const rows = r.stages.map((x) => [rowName(x), num(x.nand2), num(x.ffs)]);
     rows.push(['total', num(r.total.nand2), num(r.total.ffs)]);
     out.push(table(['', 'NAND2', 'FF'], rows));
     out.push(`NAND2 equivalents: ${num(r.nand2Equivalents ?? 0)} (logic ${num(r.total.nand2)} + ${FF_NAND2} per flip-flop)`);
   } else {
     const u = UNIT[r.target];
-    const rows = r.rows.map((x) => [rowName(x), num(x.luts), num(x.ffs), num(x.carries), num(x.lutram), num(x.bram), num(x.dsp)]);
+    const rows = r.stages.map((x) => [rowName(x), num(x.luts), num(x.ffs), num(x.carries), num(x.lutram), num(x.bram), num(x.dsp)]);
     rows.push(['total', num(r.total.luts), num(r.total.ffs), num(r.total.carries), num(r.total.lutram), num(r.total.bram), num(r.total.dsp)]);
     out.push(table(['', u.luts, u.ffs, 'carry', 'LUTRAM', u.bram, u.dsp], rows));
   }
@@ -125,7 +127,7 @@ export function formatSynthReport(r: SynthReport): string {
     const used = Object.entries(r.pnr.utilisation)
       .filter(([, v]) => v.used > 0)
       .map(([k, v]) => `${k} ${num(v.used)}/${num(v.available)} (${((100 * v.used) / v.available).toFixed(0)} %)`);
-    out.push(`placed and routed${r.pnr.outOfContext ? ' (out of context: no I/O buffers)' : ''}: Fmax ${r.pnr.fmaxMhz.toFixed(1)} MHz (constraint ${r.clockMhz} MHz${r.pnr.fmaxMhz >= r.clockMhz ? ', met' : ', not met'})`);
+    out.push(`placed and routed${r.pnr.outOfContext ? ' (out of context: no I/O buffers)' : ''}: Fmax ${r.pnr.fmaxMHz.toFixed(1)} MHz (constraint ${r.clockMhz} MHz${r.pnr.fmaxMHz >= r.clockMhz ? ', met' : ', not met'})`);
     out.push(`  ${used.join(', ')}`);
   } else if (r.pnrSkipped !== null) {
     out.push(`no place and route: ${r.pnrSkipped}`);

@@ -118,7 +118,7 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
       const m = /^stage (\d+)$/.exec(row);
       return m ? (design.stages[Number(m[1])]?.name ?? null) : null;
     };
-    const reportRows: ReportRow[] = [...rows.entries()].map(([row, r]) => ({ row, layer: layerOf(row), ...r }));
+    const reportRows: ReportRow[] = [...rows.entries()].map(([row, r]) => ({ name: layerOf(row) ?? row, row, layer: layerOf(row), ...r }));
     const latches = parseSelectList(fs.readFileSync(abs('latches.txt'), 'utf8'));
     const memories = parseSelectList(fs.readFileSync(abs('memories.txt'), 'utf8'));
     const checkIo = o.target === 'ice40' || (o.target === 'ecp5' && !outOfContext);
@@ -135,7 +135,9 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
     else {
       tools[pnrTool.name] = toolVersion(pnrTool.name);
       const textBits = o.bitstream ? (o.target === 'ice40' ? 'design.asc' : 'design.config') : null;
-      const args = nextpnrArgs(o.target === 'ice40' ? 'ice40' : 'ecp5', device, o.clockMhz, { netlist: abs('netlist.json'), report: abs('nextpnr-report.json'), bitstreamText: textBits === null ? null : abs(textBits) }, outOfContext);
+      // Names relative to the output directory nextpnr runs in: the YoWASP (WebAssembly)
+      // builds see only their working directory, not absolute paths.
+      const args = nextpnrArgs(o.target === 'ice40' ? 'ice40' : 'ecp5', device, o.clockMhz, { netlist: 'netlist.json', report: 'nextpnr-report.json', bitstreamText: textBits }, outOfContext);
       progress(`${pnrTool.name}: placing and routing on ${device.part} at ${o.clockMhz} MHz${outOfContext ? ' (out of context)' : ''}...`);
       const r = await runLogged(pnrTool, args, tmp, abs('nextpnr.log'));
       if (r.code !== 0) throw new ToolFailedError(pnrTool.name, `${nextpnrFailure(r.log)} (${pnrTool.name} ${args.map((a) => path.basename(a)).join(' ')})`);
@@ -145,7 +147,7 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
       if (packer !== null && textBits !== null) {
         bitstream = o.target === 'ice40' ? 'design.bin' : 'design.bit';
         progress(`${packer.name}: packing ${bitstream}...`);
-        const b = await runLogged(packer, [abs(textBits), abs(bitstream)], tmp, abs(`${packer.name}.log`));
+        const b = await runLogged(packer, [textBits, bitstream], tmp, abs(`${packer.name}.log`));
         if (b.code !== 0) throw new ToolFailedError(packer.name, nextpnrFailure(b.log));
         bitSeconds = b.seconds;
       }
@@ -161,7 +163,7 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
       clockMhz: o.clockMhz,
       total,
       nand2Equivalents: o.target === 'generic' ? total.nand2 + FF_NAND2 * total.ffs : null,
-      rows: reportRows,
+      stages: reportRows,
       latches,
       memories,
       yosysWarnings: (yosysLog.match(/^Warning:/gm) ?? []).length,
