@@ -7,12 +7,11 @@
  *
  *   npx tsx bench/rng.ts
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../src/util/atomic.js';
+import os from 'node:os';
 import { Rng } from '../src/util/rng.js';
+import { writeBenchJson } from './common.js';
 
-const OUT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'out');
+const loadBefore = os.loadavg();
 
 /** The baseline: the previous implementation, state as unsigned doubles. */
 class UnsignedStateRng {
@@ -104,7 +103,20 @@ for (const r of results) {
   console.log(`  unsigned-double state ${(r.baseline / 1e6).toFixed(1)} M/s   int32 state ${(r.bnnc / 1e6).toFixed(1)} M/s   ratio ${r.ratio.toFixed(2)}x`);
 }
 console.log(`median ratio ${median.ratio.toFixed(2)}x (best ${best.ratio.toFixed(2)}x)`);
-writeFileAtomic(
-  path.join(OUT_DIR, 'rng.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: results, medianRatio: median.ratio }, null, 2) + '\n',
+writeBenchJson(
+  'rng',
+  [
+    {
+      name: 'dropout mask draws (sfc input, 100 x 784, p 0.2)',
+      unit: 'draws/s',
+      value: median.bnnc,
+      peer: 'the same xoshiro128** with unsigned-double state',
+      peerValue: median.baseline,
+      ratio: median.ratio,
+      better: 'higher',
+      runs: results.length,
+    },
+  ],
+  { node: process.version, runs: results, medianRatio: median.ratio },
+  loadBefore,
 );

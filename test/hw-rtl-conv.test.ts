@@ -97,6 +97,15 @@ describe('ConvNet RTL: results, taps and the exact cycle model (Icarus)', () => 
       expect(r.outs.map((o) => o.cycle - t0), 'result cycles').toEqual(model.outEdge);
       expect(r.outs[0].cycle - t0, 'latency').toBe(b.plan.latency);
       expect(r.outs[frames - 1].cycle - r.outs[frames - 2].cycle, 'steady-state II').toBe(b.plan.ii);
+      // The network II is the most work per frame of any stage, except where the first
+      // sliding-window unit's fill (K - 1 rows from s_axis) outlasts its two banked
+      // windows (docs/hardware.md): conv_pool_fc, 18 fill pixels against 2 x 6 cycles.
+      const most = Math.max(b.plan.input.beats, ...b.plan.stages.map((s) => s.frameCycles));
+      expect(b.plan.ii - most, 'II above the slowest stage').toBe(c.name === 'conv_pool_fc' ? 8 : 0);
+      if (c.name === 'target_balanced') {
+        // Without the queue in front of conv2 the II would be above the slowest stage's.
+        expect(b.plan.stages[1].kind === 'mvtu' && b.plan.stages[1].feed.kind === 'window' && b.plan.stages[1].feed.fifoDepth).toBeGreaterThan(0);
+      }
       // Each stage's last beat of frame 0 at the cycle the plan says (its `done`).
       b.plan.stages.slice(0, -1).forEach((s, k) => {
         const perFrame = s.kind === 'pool' ? s.outShape[0] * s.outShape[1] : s.vectors;

@@ -39,9 +39,14 @@ describe('bnnc train', () => {
 
     const svg = fs.readFileSync(`${out}.curves.svg`, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg).toContain('validation accuracy');
+    expect(svg).toContain('>validation<');
+    expect(svg).toContain('>accuracy (%)<');
     expect(svg).toContain('>epoch<');
-    expect(svg.match(/<polyline /g)).toHaveLength(4); // train/val accuracy, train/val loss
+    // The report's curves chart (Vega-Lite): a line per series, train/val accuracy and train/val loss.
+    expect(svg.match(/class="mark-line role-mark /g)).toHaveLength(4);
+    // One point per epoch and series, at the recorded validation accuracy (Vega's label rounds to 3 digits).
+    const val1 = Number((curves.epochs[0].valAccuracy * 100).toPrecision(3));
+    expect(svg).toContain(`aria-label="epoch: 1; accuracy (%): ${val1}; series: validation"`);
 
     // It learned something: well above chance on test images.
     const test = mnist('test');

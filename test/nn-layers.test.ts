@@ -11,7 +11,7 @@ import { BatchNormLayer } from '../src/nn/layers/batchnorm.js';
 import { ConvLayer } from '../src/nn/layers/conv.js';
 import { DenseLayer } from '../src/nn/layers/dense.js';
 import { DropoutLayer } from '../src/nn/layers/dropout.js';
-import type { Layer, LayerEnv } from '../src/nn/layers/layer.js';
+import type { KernelChoice, Layer, LayerEnv } from '../src/nn/layers/layer.js';
 import { MaxPoolLayer } from '../src/nn/layers/maxpool.js';
 import { SignLayer } from '../src/nn/layers/sign.js';
 import { squaredHinge } from '../src/nn/loss.js';
@@ -21,9 +21,9 @@ import { Rng } from '../src/util/rng.js';
 
 const TRAIN = { training: true, rng: null };
 
-function env(maxBatch: number): LayerEnv {
+function env(maxBatch: number, kernels: KernelChoice = 'binary'): LayerEnv {
   const arena = new Arena();
-  return { arena, pool: KernelPool.single(arena), maxBatch };
+  return { arena, pool: KernelPool.single(arena), maxBatch, kernels };
 }
 
 function randomArray(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
@@ -138,19 +138,22 @@ describe('binary dense layer', () => {
     }
   });
 
-  it('computes input gradients only where a mask asks for them', () => {
-    const rng = new Rng(13);
-    const layer = new DenseLayer(env(n), denseSpec(inF, outF, false), [1, 1, inF]);
-    layer.load(denseTensors(rng, inF, outF, false));
-    const x = randomArray(rng, n * inF);
-    const r = randomArray(rng, n * outF);
-    layer.forward(x, n, TRAIN);
-    const full = layer.backward(r, n, true)!.slice();
-    const mask = new Uint8Array(n * inF);
-    for (let i = 0; i < mask.length; i++) mask[i] = i % 3 === 0 ? 1 : 0;
-    const part = layer.backward(r, n, mask)!;
-    for (let i = 0; i < mask.length; i++) expect(part[i]).toBe(mask[i] ? full[i] : 0);
-    expect(layer.backward(r, n, false)).toBeNull();
+  it('computes input gradients where a mask asks for them (float kernels: only there; binary kernels: all)', () => {
+    for (const kernels of ['float', 'binary'] as KernelChoice[]) {
+      const rng = new Rng(13);
+      const layer = new DenseLayer(env(n, kernels), denseSpec(inF, outF, false), [1, 1, inF]);
+      layer.load(denseTensors(rng, inF, outF, false));
+      const x = randomArray(rng, n * inF);
+      const r = randomArray(rng, n * outF);
+      layer.forward(x, n, TRAIN);
+      const full = layer.backward(r, n, true)!.slice();
+      const mask = new Uint8Array(n * inF);
+      for (let i = 0; i < mask.length; i++) mask[i] = i % 3 === 0 ? 1 : 0;
+      const part = layer.backward(r, n, mask)!;
+      // Entries outside the mask may hold anything (NeedInput); the float kernels skip them.
+      for (let i = 0; i < mask.length; i++) expect(part[i]).toBe(mask[i] || kernels === 'binary' ? full[i] : 0);
+      expect(layer.backward(r, n, false)).toBeNull();
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ArgumentsCamelCase } from 'yargs';
 import exportCommand from '../src/commands/export.js';
 import importCommand from '../src/commands/import.js';
-import { InputError } from '../src/errors.js';
+import { InputError, OutputConflictError } from '../src/errors.js';
 import { loadModel, modelHash, saveModel } from '../src/graph/io.js';
 import { foldModel } from '../src/int/fold.js';
 import { inferIntBatch } from '../src/int/infer.js';
@@ -52,8 +52,8 @@ describe('bnnc export / bnnc import', () => {
   });
 
   it('refuses to write over the input and bad options, in one line, writing nothing', async () => {
-    await expect(run(importCommand.handler, { model: onnx, out: onnx, inputScale: '1/255' })).rejects.toThrow(/--out: expected a file other than the input/);
-    await expect(run(exportCommand.handler, { model: src, out: src, inputScale: '1/255' })).rejects.toThrow(InputError);
+    await expect(run(importCommand.handler, { model: onnx, out: onnx, inputScale: '1/255' })).rejects.toThrow(/refusing to write the model file over the ONNX model .*\(the same file\)/);
+    await expect(run(exportCommand.handler, { model: src, out: src, inputScale: '1/255' })).rejects.toThrow(OutputConflictError);
     await expect(run(importCommand.handler, { model: onnx, out: path.join(dir, 'x.bnn'), inputScale: '-2' })).rejects.toThrow(/--input-scale/);
     await expect(run(importCommand.handler, { model: onnx, out: path.join(dir, 'x.bnn'), inputScale: '1/255', inputShape: '6x6x3' })).rejects.toThrow(/--input-shape: expected 6x6x2/);
     await expect(run(importCommand.handler, { model: path.join(dir, 'missing.onnx'), out: path.join(dir, 'x.bnn'), inputScale: '1/255' })).rejects.toThrow(/missing\.onnx: file: expected an ONNX model file, got no such file/);

@@ -5,7 +5,9 @@
  *   (j = (kh*K + kw)*C + c, SIMD elements per read, padding past MW), for K 1..4,
  *   channels not a multiple of SIMD, odd and even maps, bits and 8-bit pixels;
  * - bnnc_pool: OR over S x S windows with stride S, remainders dropped, S 1..4;
- * - bnnc_flat_buffer: beats of a map flattened in (h, w, c) order, read SIMD bits a word.
+ * - bnnc_flat_buffer: beats of a map flattened in (h, w, c) order, read SIMD bits a word;
+ * - bnnc_fifo: beats leave in order; s_tready and m_tvalid follow the count the cycle
+ *   model keeps (src/hw/timing.ts), cycle by cycle.
  * Each runs several frames back to back, so frame boundaries are crossed under stalls.
  */
 import { execFileSync } from 'node:child_process';
@@ -343,6 +345,71 @@ endmodule
           BEAT_W: c.beatW, BEATS: c.beats, BEAT_C: addrBits(c.beats), SIMD: c.simd, SF: sf, ADDR_W: aw,
         }),
       ).toBe('');
+    });
+  }
+});
+
+// ---------------------------------------------------------------- queue
+describe('bnnc_fifo (Icarus): order kept, s_tready and m_tvalid as the cycle model counts', () => {
+  const cases = [
+    { w: 3, addrW: 1, beats: 60, seed: 31 },
+    { w: 8, addrW: 2, beats: 80, seed: 32 },
+    { w: 5, addrW: 4, beats: 120, seed: 33 },
+  ];
+  for (const c of cases) {
+    it(`W${c.w} DEPTH ${1 << c.addrW}`, () => {
+      const rng = new Rng(c.seed);
+      const data = Array.from({ length: c.beats }, () => rng.int(1 << c.w));
+      // Input offered 3 cycles in 4 and output taken 1 cycle in 2 (then the reverse), by
+      // a fixed pattern the reference below replays: the queue fills, empties, and both.
+      const tb = `\`timescale 1ns/1ps
+\`default_nettype none
+module tb;
+  reg clk = 1'b0;
+  reg rst = 1'b1;
+  reg [${c.w - 1}:0] beat_mem [0:${c.beats - 1}];
+  initial $readmemh("beats.mem", beat_mem);
+  integer cycle = 0;
+  integer bi = 0;
+  wire phase = (cycle / 40) % 2 == 1;
+  wire s_tvalid = !rst && bi < ${c.beats} && (phase ? (cycle % 2 == 0) : (cycle % 4 != 3));
+  wire m_tready = !rst && (phase ? (cycle % 4 != 1) : (cycle % 2 == 1));
+  wire s_tready;
+  wire [${c.w - 1}:0] m_tdata;
+  wire m_tvalid;
+  bnnc_fifo #(.W(${c.w}), .ADDR_W(${c.addrW})) dut (
+    .clk(clk), .rst(rst), .s_tdata(beat_mem[bi < ${c.beats} ? bi : 0]), .s_tvalid(s_tvalid), .s_tready(s_tready),
+    .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready));
+  always #5 clk = ~clk;
+  always @(posedge clk) begin
+    cycle <= cycle + 1;
+    if (cycle == 2) rst <= 1'b0;
+    if (!rst) $display("C %0d %0d %0d", cycle, s_tready, m_tvalid);
+    if (m_tvalid && m_tready) $display("O %h", m_tdata);
+    if (s_tvalid && s_tready) bi <= bi + 1;
+    if (cycle == ${100 + 6 * c.beats}) $finish;
+  end
+endmodule
+`;
+      const lines = runIcarus(`fifo_${c.seed}`, tb, ['bnnc_fifo.v'], { 'beats.mem': data.map((d) => d.toString(16)).join('\n') + '\n' });
+      const got = lines.filter((l) => l.startsWith('O ')).map((l) => parseInt(l.slice(2), 16));
+      expect(got).toEqual(data);
+      // The reference: count += in - out each edge; ready = count < DEPTH, valid = count > 0.
+      const depth = 1 << c.addrW;
+      let count = 0;
+      let sent = 0;
+      for (const l of lines.filter((x) => x.startsWith('C '))) {
+        const [cycle, ready, valid] = l.slice(2).split(' ').map(Number);
+        expect([ready, valid], `cycle ${cycle}`).toEqual([count < depth ? 1 : 0, count > 0 ? 1 : 0]);
+        const phase = Math.floor(cycle / 40) % 2 === 1;
+        const sv = sent < c.beats && (phase ? cycle % 2 === 0 : cycle % 4 !== 3);
+        const mr = phase ? cycle % 4 !== 1 : cycle % 2 === 1;
+        const inFire = sv && count < depth;
+        const outFire = mr && count > 0;
+        count += (inFire ? 1 : 0) - (outFire ? 1 : 0);
+        if (inFire) sent++;
+      }
+      expect(lint('bnnc_fifo', 'bnnc_fifo.v', { W: c.w, ADDR_W: c.addrW })).toBe('');
     });
   }
 });

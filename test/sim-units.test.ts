@@ -111,6 +111,17 @@ describe('compareResults', () => {
   it('counts accuracy over labelled frames and finds no mismatch in equal results', () => {
     const c = compareResults(EXPECTED, sim([1, 1, 0], [0, 5, 7, 9, 3, 2], [5, 8, 11], 3));
     expect(c).toMatchObject({ mismatchCount: 0, lost: 0, extra: 0, labelled: 2, intCorrect: 1, rtlCorrect: 1 });
+    // Rows are labels, columns RTL classes; the unlabelled third frame is not counted.
+    expect(c.rtlConfusion).toEqual([[0, 1], [0, 1]]);
+  });
+
+  it('counts the RTL confusion matrix over the frames that have a result, skipping impossible classes', () => {
+    const labels = Int32Array.from([0, 1, 1, 0]);
+    const e: ExpectedResults = { classes: 2, indices: Int32Array.from([0, 1, 2, 3]), labels, predictions: Int32Array.from([0, 1, 1, 0]), scores: new Int32Array(8) };
+    // Frame 2 comes out as class 7 (no such class), frame 3 never comes out.
+    const c = compareResults(e, sim([0, 0, 7], new Array(6).fill(0), [5, 8, 11], 4));
+    expect(c.rtlConfusion).toEqual([[1, 0], [1, 0]]);
+    expect(c.rtlCorrect).toBe(1);
   });
 
   it('reports a differing score even when the class agrees', () => {

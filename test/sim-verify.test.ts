@@ -3,8 +3,9 @@
  * weights, random batch norms) at three foldings each, including foldings whose PE and
  * SIMD do not divide the layer sizes, on 1000 real MNIST test images: every class and
  * score equals the integer model, the measured II and latency equal the plan, and with
- * random idle gaps and back-pressure every frame still comes out once, in order,
- * bit-exact.
+ * random idle gaps, back-pressure and seeded mid-frame / mid-result resets every frame
+ * still comes out once, in order, bit-exact, with docs/hardware.md's reset promises kept
+ * (nothing stale after a reset, the first beat after it accepted at once).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,17 +64,24 @@ describe.each(CASES)('$arch, $label', ({ arch, folding, inPix }) => {
   });
 
   it('stays bit-exact with random idle gaps and back-pressure, losing and duplicating nothing', async () => {
-    for (const [gaps, backpressure, seed] of [
-      [0.3, 0.5, 2],
-      [0.05, 0.9, 3],
+    for (const [gaps, backpressure, seed, resets] of [
+      [0.3, 0.5, 2, 0],
+      [0.05, 0.9, 3, 0],
+      [0.1, 0.3, 4, 0.2],
     ]) {
-      const r = await verifyRtl({ rtlDir: d.dir, dataset: mnistTest(), limit: IMAGES, gaps, backpressure, seed, timingFrames: 16 });
+      const r = await verifyRtl({ rtlDir: d.dir, dataset: mnistTest(), limit: IMAGES, gaps, backpressure, seed, resets, timingFrames: 16 });
       expect(r.failures).toEqual([]);
       expect(r.comparison.mismatchCount).toBe(0);
       expect(r.comparison.lost).toBe(0);
       expect(r.comparison.extra).toBe(0);
       expect(r.timedOut).toBe(false);
-      expect(r.traffic).toEqual({ gaps, backpressure, seed, resets: 0 });
+      expect(r.traffic).toEqual({ gaps, backpressure, seed, resets });
+      if (resets > 0) {
+        // About one frame in five reset while in flight (each frame's first beat draws).
+        expect(r.resets.made).toBeGreaterThan(IMAGES * resets * 0.5);
+        expect(r.resets.staleResults).toBe(0);
+        expect(r.resets.lateAccept).toBe(0);
+      }
       // The clean timing run still meets the plan.
       expect(r.cycles.source).toBe('timing');
       expect(r.cycles.measured!.latency).toBe(d.plan.latency);

@@ -2,7 +2,7 @@
  * bnnc compile: a model becomes synthesizable Verilog (docs/hardware.md).
  *
  *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N]
- *                [--in-pix K] [--pipeline 0|1|2] [--bit-serial] [--top NAME] [--clock-mhz 100]
+ *                [--in-pix K] [--pipeline 0|1|2] [--bit-serial] [--top NAME] [--clock-mhz 100] [--rom-block-depth W] [--rom-block-bits B]
  *
  * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf). Without a
  * folding option every layer is fully folded (PE = SIMD = 1: the least hardware).
@@ -13,6 +13,7 @@ import { emitDesign } from '../emit/emit.js';
 import { InputError } from '../errors.js';
 import { PIPELINE_LEVELS } from '../hw/cycles.js';
 import { readFoldingFile, type FoldingSpec } from '../hw/folding.js';
+import { DEFAULT_ROM_RULE, romRuleFrom } from '../hw/memory.js';
 import { planHardware } from '../hw/plan.js';
 import { formatPlan } from '../hw/report.js';
 import { loadAsFolded } from '../int/source.js';
@@ -30,6 +31,8 @@ export interface CompileArgs {
   bitSerial?: boolean;
   top?: string;
   clockMhz: number;
+  romBlockDepth?: number;
+  romBlockBits?: number;
 }
 
 function positiveInt(v: number | undefined, flag: string): number | undefined {
@@ -77,6 +80,8 @@ const compileCommand: CommandModule<object, CompileArgs> = {
         describe: 'first layer bit-serial: each read of 8-bit pixels taken one bit plane per cycle with 1-bit lanes (8x its II, a fraction of its adders; also "bitSerial": true in a --fold file)',
       })
       .option('top', { type: 'string', describe: 'top module name (default: the model name, sanitized)' })
+      .option('rom-block-depth', { type: 'number', describe: `ROMs of at least this many words (and --rom-block-bits bits) go to block RAM, smaller ones to logic (default ${DEFAULT_ROM_RULE.minDepth})` })
+      .option('rom-block-bits', { type: 'number', describe: `ROMs of at least this many bits (and --rom-block-depth words) go to block RAM (default ${DEFAULT_ROM_RULE.minBits})` })
       .option('clock-mhz', { type: 'number', default: 100, describe: 'clock frequency for the throughput figures' }) as unknown as Argv<CompileArgs>,
   handler: (args: ArgumentsCamelCase<CompileArgs>) => {
     if (!(typeof args.clockMhz === 'number' && args.clockMhz > 0 && Number.isFinite(args.clockMhz))) {
@@ -91,7 +96,8 @@ const compileCommand: CommandModule<object, CompileArgs> = {
     const { folded } = loadAsFolded(args.model);
     const pipeline = PIPELINE_LEVELS.find((l) => l === args.pipeline);
     if (pipeline === undefined) throw new InputError('command line', '--pipeline', PIPELINE_LEVELS.join(', '), String(args.pipeline));
-    const plan = planHardware(folded, spec, { inPix, pipeline, bitSerial: args.bitSerial ?? fileBitSerial ?? false });
+    const romRule = romRuleFrom(args.romBlockDepth, args.romBlockBits);
+    const plan = planHardware(folded, spec, { inPix, romRule, pipeline, bitSerial: args.bitSerial ?? fileBitSerial ?? false });
     const m = emitDesign(folded, plan, args.out, { top: args.top });
     process.stdout.write(`compiled ${folded.name} -> ${args.out} (top module ${m.top}, ${m.files.verilog.length} Verilog files, ${m.files.mem.length} ROM images)\n`);
     process.stdout.write(`${formatPlan(plan, args.clockMhz)}\n`);

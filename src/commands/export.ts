@@ -15,7 +15,7 @@ import { foldModel } from '../int/fold.js';
 import { exportOnnx } from '../onnx/export.js';
 import { encodeOnnx } from '../onnx/proto.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { parseInputScale, refuseSamePath } from './onnx-args.js';
+import { declareModelIo, parseInputScale } from './onnx-args.js';
 
 interface ExportArgs {
   model: string;
@@ -32,13 +32,13 @@ const exportCommand: CommandModule<object, ExportArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'ONNX file to write (.onnx)' })
       .option('input-scale', { type: 'string', default: '1/255', describe: 'the ONNX input value of pixel p is SCALE * p' }) as unknown as Argv<ExportArgs>,
   handler: (args: ArgumentsCamelCase<ExportArgs>) => {
-    refuseSamePath(args.model, args.out);
+    const out = declareModelIo(args.model, 'model', args.out, 'ONNX file');
     if (path.extname(args.out).toLowerCase() !== '.onnx') throw new InputError('command line', '--out', 'an .onnx file name', args.out);
     const inputScale = parseInputScale(args.inputScale);
     const model = loadModel(args.model);
     foldModel(model, modelHash(model)); // only models bnnc can run are exported
     const bytes = encodeOnnx(exportOnnx(model, { inputScale, version: BNNC_VERSION }));
-    writeFileAtomic(args.out, bytes);
+    writeFileAtomic(out, bytes);
     process.stdout.write(`exported ${args.model} -> ${args.out} (${model.graph.layers.length} layers, ${bytes.length} bytes, QONNX op set ${13})\n`);
   },
 };

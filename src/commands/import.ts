@@ -14,7 +14,8 @@ import { InputError } from '../errors.js';
 import { modelHash, saveModel } from '../graph/io.js';
 import type { Shape3 } from '../graph/types.js';
 import { importOnnx } from '../onnx/import.js';
-import { parseInputScale, refuseSamePath } from './onnx-args.js';
+import { declareModelIo, parseInputScale } from './onnx-args.js';
+import { readRegularFile } from '../util/inputs.js';
 
 interface ImportArgs {
   model: string;
@@ -45,7 +46,8 @@ export function readOnnxFile(file: string): Uint8Array {
   }
   if (!st.isFile()) throw new InputError(file, 'file', 'an ONNX model file', 'not a regular file');
   if (st.size > MAX_ONNX_BYTES) throw new InputError(file, 'file size', `at most ${MAX_ONNX_BYTES} bytes`, `${st.size} bytes`);
-  return fs.readFileSync(file);
+  // Opened non-blocking and checked again on the descriptor: no FIFO swapped in after the stat.
+  return readRegularFile(file, 'an ONNX model file');
 }
 
 const importCommand: CommandModule<object, ImportArgs> = {
@@ -59,14 +61,14 @@ const importCommand: CommandModule<object, ImportArgs> = {
       .option('input-scale', { type: 'string', default: '1/255', describe: 'the ONNX input value of pixel p is SCALE * p (1/255: torchvision ToTensor)' })
       .option('input-shape', { type: 'string', describe: 'HxWxC of the image, for a model whose input is a flat vector' }) as unknown as Argv<ImportArgs>,
   handler: (args: ArgumentsCamelCase<ImportArgs>) => {
-    refuseSamePath(args.model, args.out);
+    const out = declareModelIo(args.model, 'ONNX model', args.out, 'model file');
     if (path.extname(args.out).toLowerCase() !== '.bnn') throw new InputError('command line', '--out', 'a .bnn file name', args.out);
     const inputScale = parseInputScale(args.inputScale);
     const name = args.name ?? path.basename(args.model).replace(/\.[^.]*$/, '');
     if (!(name.length >= 1 && name.length <= 128)) throw new InputError('command line', '--name', '1..128 characters', JSON.stringify(name));
     const { model, summary } = importOnnx(readOnnxFile(args.model), args.model, { name, inputScale, inputShape: parseShape(args.inputShape) });
     const hash = modelHash(model); // importOnnx has validated and folded it
-    saveModel(args.out, model);
+    saveModel(out, model);
     process.stdout.write(
       [`imported ${args.model} -> ${args.out} (${model.graph.name}, sha256 ${hash.slice(0, 16)}…)`, ...summary.map((s) => `  ${s}`)].join('\n') + '\n',
     );

@@ -5,7 +5,9 @@ import evalCommand from './eval.js';
 import vectorsCommand from './vectors.js';
 import compileCommand from './compile.js';
 import verifyCommand from './verify.js';
+import synthCommand from './synth.js';
 import demoCommand from './demo.js';
+import reportCommand from './report.js';
 import importCommand from './import.js';
 import exportCommand from './export.js';
 
@@ -16,7 +18,9 @@ export const commands: CommandModule<any, any>[] = [
   vectorsCommand,
   compileCommand,
   verifyCommand,
+  synthCommand,
   importCommand,
   exportCommand,
+  reportCommand,
   demoCommand,
 ];

@@ -1,6 +1,6 @@
 /** Options shared by `bnnc import` and `bnnc export`. */
-import path from 'node:path';
 import { InputError } from '../errors.js';
+import { declareIo } from '../util/outputs.js';
 
 /** "1/255", "0.5" or "1" -> a positive finite number. */
 export function parseInputScale(s: string): number {
@@ -10,7 +10,10 @@ export function parseInputScale(s: string): number {
   return v;
 }
 
-/** An output that would overwrite the input is refused before anything is read. */
-export function refuseSamePath(input: string, out: string): void {
-  if (path.resolve(input) === path.resolve(out)) throw new InputError('command line', '--out', `a file other than the input ${input}`, out);
+/**
+ * The one output of import / export, resolved and checked against its input before
+ * anything is read (src/util/outputs.ts): returns its real path.
+ */
+export function declareModelIo(input: string, inputWhat: string, out: string, outWhat: string): string {
+  return declareIo({ inputs: [{ path: input, what: inputWhat }], outputs: [{ path: out, what: outWhat, kind: 'file' }] })[0];
 }

@@ -14,7 +14,9 @@ import { InputError } from '../errors.js';
 import { saveModel } from '../graph/io.js';
 import type { InputSpec } from '../graph/types.js';
 import { BUILTIN_ARCHS, buildModel } from '../nn/arch.js';
-import { curvesJson, curvesSvg } from '../nn/curves.js';
+import { curvesJson } from '../nn/curves.js';
+import { curvesSpec } from '../report/charts.js';
+import { renderSvg } from '../report/render.js';
 import { train, type EpochRecord } from '../nn/train.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { declareIo } from '../util/outputs.js';
@@ -159,7 +161,8 @@ const trainCommand: CommandModule<object, TrainArgs> = {
       bestEpoch: result.bestEpoch,
     };
     writeFileAtomic(outCurvesJson, curvesJson(result.history, { ...info, arch: args.arch, dataset: spec.dataset, seed: args.seed }));
-    writeFileAtomic(outCurvesSvg, curvesSvg(result.history, info));
+    // Drawn by the report's chart: one drawing of the curves (src/report/charts.ts).
+    writeFileAtomic(outCurvesSvg, await renderSvg(curvesSpec(result.history, result.bestEpoch, info.title)));
     process.stdout.write(
       `${args.out}: best epoch ${result.bestEpoch} of ${args.epochs}, validation accuracy ${pct(result.bestValAccuracy)}\n`,
     );

@@ -3,7 +3,8 @@
  * with the integer model, bit for bit, with the cycle figures against the plan.
  *
  *   bnnc verify RTL_DIR --dataset mnist [--split test] [--limit N] [--gaps P]
- *       [--backpressure P] [--seed S] [--vcd FILE --images A:B] [--sim verilator|cocotb] [--json]
+ *       [--backpressure P] [--resets P] [--boundary] [--strict] [--seed S] [--vcd FILE --images A:B]
+ *       [--sim verilator|cocotb] [--json]
  *
  * Exit status 0 only when every image matches (class and every score), every frame
  * comes out exactly once and in order, and the measured II and latency equal the plan.
@@ -19,6 +20,7 @@ import { checkDatasetFits } from '../int/source.js';
 import { loadFolded } from '../int/serialize.js';
 import { writeVectors } from '../int/vectors.js';
 import { readDesign } from '../sim/design.js';
+import { copyDesign } from '../sim/design-copy.js';
 import { formatVerifyReport } from '../sim/report.js';
 import { verifyRtl, type VerifyProgress } from '../sim/verify.js';
 import { MAX_RESET_PROBABILITY, MAX_TRAFFIC_PROBABILITY } from '../sim/verilator.js';
@@ -39,6 +41,7 @@ interface VerifyArgs extends DatasetArgs {
   json: boolean;
   strict: boolean;
   resets: number;
+  boundary: boolean;
 }
 
 const CLI = 'command line';
@@ -92,19 +95,23 @@ async function runCocotb(args: ArgumentsCamelCase<VerifyArgs>): Promise<void> {
   } catch (e) {
     throw new BnncError(`--sim cocotb: the cocotb bridge (src/sim/cocotb.ts) is not available: ${(e as Error).message}`);
   }
-  const design = readDesign(args.rtlDir);
-  if (!design.foldedPath) throw new InputError(design.manifestPath, 'files.folded', 'a folded model copy (folded.bnnf)', 'null');
-  const f = loadFolded(design.foldedPath);
+  readDesign(args.rtlDir);
   let ds = loadDataset(datasetSpecFromArgs(args), args.split);
-  checkDatasetFits(ds, f);
   // Icarus runs a few hundred images a minute: without --limit, a sample, not the split.
   const limit = args.limit ?? COCOTB_DEFAULT_LIMIT;
   if (limit < ds.n) ds = subset(ds, 0, limit);
   const work = makeWorkDir('bnnc-verify-cocotb-');
   try {
+    // As for Verilator: a private copy of the design, checked against compile's hashes.
+    const copy = copyDesign(args.rtlDir, path.join(work, 'design'));
+    const design = copy.design;
+    if (!design.foldedPath) throw new InputError(design.manifestPath, 'files.folded', 'a folded model copy (folded.bnnf)', 'null');
+    const f = loadFolded(design.foldedPath);
+    checkDatasetFits(ds, f);
+    if (!args.json) for (const l of copy.changed) process.stderr.write(`bnnc: note: ${args.rtlDir}: ${l}; verifying the design as it is now\n`);
     const vectorsPath = path.join(work, 'vectors.bnnv');
     writeVectors(vectorsPath, f, ds.images, Uint32Array.from({ length: ds.n }, (_, i) => i), ds.labels, { activations: false });
-    const report = await mod.runCocotbVerify({ rtlDir: args.rtlDir, vectorsPath, seed: args.seed });
+    const report = await mod.runCocotbVerify({ rtlDir: design.rtlDir, vectorsPath, seed: args.seed });
     if (args.json) process.stdout.write(JSON.stringify(report) + '\n');
     else {
       process.stdout.write(
@@ -133,6 +140,11 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('gaps', { type: 'number', default: 0, describe: `probability per cycle of an idle cycle on s_axis (at most ${MAX_TRAFFIC_PROBABILITY})` })
       .option('backpressure', { type: 'number', default: 0, describe: `probability per cycle of m_axis_tready low (at most ${MAX_TRAFFIC_PROBABILITY})` })
       .option('resets', { type: 'number', default: 0, describe: `chance per frame of a seeded mid-frame or mid-result reset (at most ${MAX_RESET_PROBABILITY})` })
+      .option('boundary', {
+        type: 'boolean',
+        default: false,
+        describe: 'add directed images (small perturbations of the images run) that drive threshold neurons to T-1 and T',
+      })
       .option('strict', { type: 'boolean', default: false, describe: 'a design file changed since compile (manifest sha256) is an error, not a note' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the gaps, back-pressure, resets and initial state' })
       .option('vcd', { type: 'string', describe: 'write a VCD waveform of the frames given by --images' })
@@ -157,8 +169,8 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       throw new InputError(CLI, '--vcd / --images', 'both or neither (the VCD covers the frames A:B)');
     }
     if (args.sim === 'cocotb') {
-      if (args.vcd !== undefined || args.gaps > 0 || args.backpressure > 0 || args.resets > 0 || args.strict) {
-        throw new InputError(CLI, '--sim cocotb', 'no --vcd, --gaps, --backpressure, --resets or --strict (its testbenches choose their own traffic)');
+      if (args.vcd !== undefined || args.gaps > 0 || args.backpressure > 0 || args.resets > 0 || args.strict || args.boundary) {
+        throw new InputError(CLI, '--sim cocotb', 'no --vcd, --gaps, --backpressure, --resets, --strict or --boundary (its testbenches choose their own traffic)');
       }
       await runCocotb(args);
       return;
@@ -170,16 +182,19 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
     const ds = loadDataset(spec, args.split);
     checkDatasetFits(ds, folded);
 
+    // No `folded` here: verifyRtl reads the folded model from its private copy of the
+    // design, so a compile into the directory meanwhile cannot pair one design's RTL
+    // with another's model (the one loaded above only checks the dataset early).
     const report = await verifyRtl({
       rtlDir: args.rtlDir,
       dataset: ds,
-      folded,
       limit: args.limit,
       gaps: args.gaps,
       backpressure: args.backpressure,
       seed: args.seed,
       resets: args.resets,
       strict: args.strict,
+      boundary: args.boundary,
       vcd: range && vcdPath ? { file: vcdPath, ...range } : undefined,
       onProgress: progressPrinter(!args.json),
     });

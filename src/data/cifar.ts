@@ -32,8 +32,11 @@ export function cifarFiles(dir: string, split: Split): string[] {
 function statRecords(file: string): number {
   let size: number;
   try {
-    size = fs.statSync(file).size;
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new InputError(file, 'file', `a CIFAR-10 batch file (${CIFAR_HINT})`, st.isDirectory() ? 'a directory' : 'not a regular file');
+    size = st.size;
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(file, 'file', `a CIFAR-10 batch file (${CIFAR_HINT})`, code === 'ENOENT' ? 'no such file' : String(code ?? e));
   }

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { Dataset } from './types.js';
+import { openRegularFile } from '../util/inputs.js';
 
 /** Largest payload (values after the header) we accept: 2^31 bytes. */
 export const MAX_IDX_BYTES = 2 ** 31;
@@ -147,13 +148,9 @@ function readHead(fd: number, n: number): Uint8Array {
   return buf.subarray(0, got);
 }
 
+/** Opened non-blocking and checked to be a regular file: a FIFO or a directory is one InputError, never a hang. */
 function openOrThrow(path: string): number {
-  try {
-    return fs.openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, 'file', 'a readable IDX file', code === 'ENOENT' ? 'no such file' : String(code ?? e));
-  }
+  return openRegularFile(path, 'a readable IDX file');
 }
 
 /** Output limit while looking for the header: far more than a header, far less than a bomb. */

@@ -202,13 +202,17 @@ export function datasetSpecFromArgs(args: DatasetArgs): DatasetSpec {
 }
 
 function requireFile(file: string, what: string, hint: string): void {
-  let ok = false;
+  let st: fs.Stats | null = null;
   try {
-    ok = fs.statSync(file).isFile();
+    st = fs.statSync(file);
   } catch {
-    ok = false;
+    st = null;
   }
-  if (!ok) throw new InputError(file, 'file', `${what} (${hint})`, 'no such file');
+  if (st === null) throw new InputError(file, 'file', `${what} (${hint})`, 'no such file');
+  if (!st.isFile()) {
+    const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+    throw new InputError(file, 'file', `${what} (${hint})`, kind);
+  }
 }
 
 /** Load one split of a dataset. */

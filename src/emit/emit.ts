@@ -53,6 +53,7 @@ function blocksFor(plan: HwPlan): string[] {
   if (feeds.has('vector')) blocks.push('bnnc_vec_buffer.v');
   if (feeds.has('flatten')) blocks.push('bnnc_flat_buffer.v');
   if (feeds.has('window')) blocks.push('bnnc_swu.v');
+  if (plan.stages.some((s) => s.kind === 'mvtu' && s.feed.kind === 'window' && s.feed.fifoDepth > 0)) blocks.push('bnnc_fifo.v');
   if (plan.stages.some((s) => s.kind === 'pool')) blocks.push('bnnc_pool.v');
   blocks.push('bnnc_pe.v', 'bnnc_mvtu.v', 'bnnc_argmax.v');
   return blocks;
@@ -134,7 +135,7 @@ export function renderDesign(
     folded = 'folded.bnnf';
     files.set(folded, encode(f));
   }
-  const readme = { ...top, blocks, files: verilog, folded: folded !== null };
+  const readme = { ...top, blocks, files: verilog, folded: folded !== null, romMinDepth: plan.romRule.minDepth, romMinBits: plan.romRule.minBits };
   assertTemplateSafe(readme);
   files.set('README.md', renderTemplate('README.md.hbs', readme));
 

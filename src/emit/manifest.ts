@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { AreaEstimate } from '../hw/area.js';
 import { MVTU_OVERHEAD } from '../hw/cycles.js';
+import type { RomRule } from '../hw/memory.js';
 import type { HwPlan, MvtuStage, PoolStage } from '../hw/plan.js';
 import { CLASS_FIELD_BITS, SCORE_BITS } from '../hw/widths.js';
 import type { FoldedModel } from '../int/types.js';
@@ -74,6 +75,8 @@ export interface Manifest {
     scoreSigned: true;
     tlast: string;
   };
+  /** The plan's rule for ROMs in block RAM or logic (src/hw/memory.ts); each stage's rom says the outcome. */
+  romRule: RomRule;
   stages: ManifestStage[];
   cycles: {
     /** Cycles between results in steady state. */
@@ -145,6 +148,7 @@ export function buildManifest(
       scoreSigned: true,
       tlast: '1 on every result beat',
     },
+    romRule: plan.romRule,
     stages: plan.stages.map((s): ManifestStage => {
       const ids = { name: s.layer, verilogName: names.layers[s.index] };
       const tap = {
@@ -195,6 +199,7 @@ export function buildManifest(
         frameCycles: s.frameCycles,
         bufferBits: s.bufferBits,
         feed: s.feed,
+        rom: s.rom,
         tap,
       };
     }),

@@ -4,9 +4,11 @@
  * bnnc_mvtu.v reads:
  * - weight word nf*SF + sf of PE p, bit j = weight (row nf*PE + p, column sf*SIMD + j);
  *   rows past MH and columns past MW are 0 (padding adds nothing, see bnnc_mvtu.v);
- * - parameter word nf of PE p = the threshold of row nf*PE + p (clamped into the
- *   accumulator's range, two's complement in accWidth bits), or {mul, add} of the class
- *   (mul in mulWidth bits above add's 32 bits); padding rows are 0.
+ * - parameter word nf of PE p = the threshold of row nf*PE + p, clamped into the
+ *   accumulator's range plus one, in accWidth bits: unsigned for binary inputs (the RTL
+ *   compares `acc >= T` unsigned), two's complement for pixel inputs (compared signed);
+ *   or {mul, add} of the class (mul in mulWidth bits above add's 32 bits); padding rows
+ *   are 0 (docs/hardware.md, "ROM images").
  */
 import { getBit } from '../int/bits.js';
 import type { FoldedMatrixLayer } from '../int/types.js';

@@ -28,6 +28,9 @@ export interface RomPeView {
 export interface LayerView {
   /** The template partial of the stage's kind (templates/stages/<partial>.v.hbs). */
   partial: 'mvtu';
+  /** Where the weight and parameter ROMs go: bnnc_rom's STYLE (the plan's stage.rom). */
+  wStyle: 'block' | 'logic';
+  pStyle: 'block' | 'logic';
   isPool: false;
   /** The feed of the MVTU: exactly one is true. */
   feedImage: boolean;
@@ -40,6 +43,8 @@ export interface LayerView {
   flatBeats: number;
   flatBeatW: number;
   flatBeatC: number;
+  /** bnnc_fifo in front of the sliding-window unit: its address bits (depth 2**fifoAddrW); 0 = no queue. */
+  fifoAddrW: number;
   /** bnnc_swu: input map, kernel, counter bits. */
   swuW: number;
   swuH: number;
@@ -181,6 +186,8 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
   const idxW = classIndexBits(plan.classes);
   return {
     partial: 'mvtu',
+    wStyle: s.rom.weights,
+    pStyle: s.rom.params,
     isPool: false,
     feedImage: f.kind === 'image',
     feedVector: f.kind === 'vector',
@@ -190,6 +197,7 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     flatBeats: f.kind === 'flatten' ? f.beats : 0,
     flatBeatW: f.kind === 'flatten' ? f.beatBits : 0,
     flatBeatC: f.kind === 'flatten' ? addrBits(f.beats) : 0,
+    fifoAddrW: f.kind === 'window' && f.fifoDepth > 0 ? Math.log2(f.fifoDepth) : 0,
     swuW: f.kind === 'window' ? f.width : 0,
     swuH: f.kind === 'window' ? f.height : 0,
     swuC: f.kind === 'window' ? f.channels : 0,

@@ -18,10 +18,11 @@ import { estimateArea, type AreaEstimate } from './area.js';
 import { networkCycles, PIPELINE_LEVELS, type PipelineLevel } from './cycles.js';
 import { cheapestFolding, type FoldingSpec, type LayerFolding } from './folding.js';
 import { planImageInput, planStreamInput, type PixelInputStage } from './stages/input.js';
-import { planMvtu, windowFeed, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
+import { planMvtu, windowFeed, withFifo, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
 import { planPool, type PoolStage } from './stages/pool.js';
 import { streamCycles, type UnitModel } from './timing.js';
 import { accBits, MAX_DATAPATH_BITS } from './widths.js';
+import { DEFAULT_ROM_RULE, type RomRule } from './memory.js';
 
 export type { PixelInputStage } from './stages/input.js';
 export type { MvtuFeed, MvtuStage } from './stages/mvtu.js';
@@ -48,6 +49,8 @@ export interface HwPlan {
   pipeline: PipelineLevel;
   /** The stage with the most work per frame: -1 = input stage, else a stage index. */
   bottleneck: number;
+  /** The rule that put each ROM in block RAM or logic (stage.rom). */
+  romRule: RomRule;
   estimate: AreaEstimate;
 }
 
@@ -61,6 +64,8 @@ export interface PlanOptions {
    * a time, with 1-bit lanes (`--bit-serial`); its II is 8*NF*SF. Default: parallel.
    */
   bitSerial?: boolean;
+  /** Which ROMs become block RAM (./memory.ts); default DEFAULT_ROM_RULE. */
+  romRule?: RomRule;
 }
 
 /** Cycles of work per frame of a stage. */
@@ -210,9 +215,37 @@ function unitModels(input: PixelInputStage, stages: Stage[]): UnitModel[] {
     }
     const f = s.feed;
     const beats = f.kind === 'image' ? input.beats : f.kind === 'vector' ? 1 : f.kind === 'flatten' ? f.beats : 0;
-    const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel } : { kind: 'beats' as const, beats };
+    const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel, fifo: f.fifoDepth } : { kind: 'beats' as const, beats };
     return { kind: 'mvtu', feed, reads: s.ii, depth: 2 + s.pipelineCycles, beatsPerFrame: k === stages.length - 1 ? 1 : s.vectors };
   });
+}
+
+/**
+ * The queue in front of every sliding-window unit but the first (bnnc_fifo): without
+ * one, a convolution's fill (its first K - 1 rows) cannot overlap the stages upstream,
+ * which stall in step with the previous frame's last windows, and the network II
+ * exceeds the slowest stage's work per frame (docs/hardware.md). The depth, one for all
+ * queues, is the smallest power of two at which the cycle model's II is as low as with
+ * the deepest queue tried (a whole input map), so every pixel of slack it costs buys
+ * throughput; 0 when no queue helps.
+ */
+function chooseFifoDepth(input: PixelInputStage, stages: Stage[]): void {
+  const queued = stages.filter((s): s is MvtuStage => s.kind === 'mvtu' && s.feed.kind === 'window' && s.index > 0);
+  if (queued.length === 0) return;
+  const iiAt = (d: number): number => {
+    for (const s of queued) withFifo(s, d);
+    return streamCycles(input.beats, unitModels(input, stages)).ii;
+  };
+  let maxPixels = 2;
+  for (const s of queued) if (s.feed.kind === 'window') maxPixels = Math.max(maxPixels, s.feed.width * s.feed.height);
+  const top = 1 << Math.ceil(Math.log2(maxPixels));
+  const best = iiAt(top);
+  let depth = 0;
+  if (iiAt(0) > best) {
+    depth = 2;
+    while (depth < top && iiAt(depth) > best) depth *= 2;
+  }
+  for (const s of queued) withFifo(s, depth);
 }
 
 /** The control models of a plan's stages (the cycle model's input; tests replay it). */
@@ -226,12 +259,13 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
   const matrix = layers.filter((l): l is FoldedMatrixLayer => l.kind !== 'maxpool');
   const foldings = resolveFoldings(layers, matrix, folding, opts.bitSerial === true);
   const streaming = layers[0].kind === 'conv';
+  const romRule = opts.romRule ?? DEFAULT_ROM_RULE;
   const pipeline = opts.pipeline ?? 0;
   if (!PIPELINE_LEVELS.includes(pipeline)) throw new InputError('options', 'pipeline', PIPELINE_LEVELS.join(', '), String(pipeline));
 
   let m = 0;
   const stages: Stage[] = layers.map((l, k) =>
-    l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k), pipeline, k === 0 && opts.bitSerial ? 8 : 1),
+    l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k), romRule, pipeline, k === 0 && opts.bitSerial ? 8 : 1),
   );
   for (const s of stages) {
     if (s.kind === 'mvtu' && s.mulWidth > MAX_DATAPATH_BITS) {
@@ -276,6 +310,7 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
     let done = input.beats - 1;
     for (const s of stages) s.done = done += s.latency;
   } else {
+    chooseFifoDepth(input, stages);
     const c = streamCycles(input.beats, unitModels(input, stages));
     ii = c.ii;
     latency = c.latency;
@@ -304,6 +339,7 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
     latency,
     pipeline,
     bottleneck,
+    romRule,
     estimate: estimateArea(input, stages),
   };
 }

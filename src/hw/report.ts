@@ -55,8 +55,10 @@ export function formatPlan(plan: HwPlan, clockMhz: number): string {
   const fps = framesPerSecond(plan, clockMhz);
   const latencyUs = plan.latency / clockMhz;
   const e = plan.estimate;
+  const roms = plan.stages.flatMap((s) => (s.kind === 'mvtu' ? [`${s.index} weights ${s.rom.weights}, ${s.output === 'scores' ? 'scores' : 'thresholds'} ${s.rom.params}`] : []));
   return [
     table(rows),
+    `ROMs (block RAM when >= ${plan.romRule.minDepth} words and >= ${plan.romRule.minBits} bits, else logic): stage ${roms.join('; ')}`,
     streaming
       ? `network: II ${plan.ii} cycles (most work per frame: ${bottleneck}), latency ${plan.latency} cycles`
       : `network: II ${plan.ii} cycles (set by ${bottleneck}), latency ${plan.latency} cycles`,

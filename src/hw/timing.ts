@@ -51,7 +51,7 @@ class Banks {
 
 export type FeedModel =
   | { kind: 'beats'; beats: number }
-  | { kind: 'window'; width: number; height: number; kernel: number };
+  | { kind: 'window'; width: number; height: number; kernel: number; fifo: number };
 
 /**
  * A feed (buffer or sliding-window unit) and its MVTU (bnnc_mvtu.v's control). The MVTU's
@@ -71,6 +71,8 @@ class MvtuUnit implements Unit {
   /** Stages holding a vector's last read (a cheap any()). */
   private inFlight = 0;
   private outValid = false;
+  /** Pixels held by the queue (bnnc_fifo) in front of a sliding-window unit. */
+  private queued = 0;
 
   constructor(
     private readonly feed: FeedModel,
@@ -97,9 +99,19 @@ class MvtuUnit implements Unit {
     return this.outValid;
   }
 
-  ready(): boolean {
+  /** The sliding-window unit (or buffer) takes a beat now. */
+  private feedReady(): boolean {
     if (this.feed.kind === 'beats') return !this.banks.wrFull();
     return !(this.completes() && this.banks.wrFull());
+  }
+
+  private hasFifo(): boolean {
+    return this.feed.kind === 'window' && this.feed.fifo > 0;
+  }
+
+  ready(): boolean {
+    if (this.feed.kind === 'window' && this.feed.fifo > 0) return this.queued < this.feed.fifo;
+    return this.feedReady();
   }
 
   private advance(downReady: boolean): boolean {
@@ -110,8 +122,14 @@ class MvtuUnit implements Unit {
     const advance = this.advance(downReady);
     const issue = this.banks.avail() && advance;
     const release = issue && this.cnt === this.n - 1;
+    // The queue hands its oldest pixel to the sliding-window unit when it takes one.
+    let feedFire = inFire;
+    if (this.hasFifo()) {
+      feedFire = this.queued > 0 && this.feedReady();
+      this.queued += (inFire ? 1 : 0) - (feedFire ? 1 : 0);
+    }
     // feed: write side
-    if (inFire) {
+    if (feedFire) {
       const f = this.feed;
       if (f.kind === 'beats') {
         this.beat++;
@@ -145,6 +163,7 @@ class MvtuUnit implements Unit {
   }
 
   quiet(downReady: boolean): number {
+    if (this.hasFifo() && this.queued > 0 && this.feedReady()) return 0; // the queue moves a pixel
     if (this.done() && this.outValid && !downReady) return Infinity; // stalled until the consumer moves
     if (!this.banks.avail() && !this.p1v && this.inFlight === 0) return Infinity; // idle
     if (this.banks.avail() && this.p1v && this.inFlight === 0 && this.cnt < this.n - 1) return this.n - 1 - this.cnt;

@@ -59,8 +59,12 @@ interface Machine {
   mem8: Uint8Array;
 }
 
-/** One folded layer (not the last): reads the previous output, writes its own. */
-type Step = (m: Machine, images: Uint8Array, pixOff: number) => void;
+/**
+ * One folded layer (not the last): reads the previous output, writes its own. A
+ * threshold step given `accs` also leaves there the integer v of every output, in
+ * (position, row) order (IntProbe, for threshold-boundary coverage).
+ */
+type Step = (m: Machine, images: Uint8Array, pixOff: number, accs?: Int32Array) => void;
 
 interface Plan {
   pixels: number;
@@ -251,7 +255,7 @@ function thresholdStep(layer: FoldedMatrixLayer, kernel: MatrixKernel, out: Regi
   const limit = Int32Array.from(layer.output.thresholds, (t) => (kernel.raw === 'popcount' ? t - cols : t));
   return (mem) => {
     const runKernel = kernel.bind(mem);
-    return (m, images, pixOff) => {
+    return (m, images, pixOff, accs) => {
       const mm = m.mem;
       // Output bits are packed a word at a time; bit index = pos * rows + row.
       let wi = out.word;
@@ -259,6 +263,10 @@ function thresholdStep(layer: FoldedMatrixLayer, kernel: MatrixKernel, out: Regi
       let nb = 0;
       for (let pos = 0; pos < kernel.positions; pos++) {
         const raw = runKernel(m, images, pixOff, pos);
+        if (accs) {
+          const base = pos * rows;
+          for (let o = 0; o < rows; o++) accs[base + o] = sign < 0 ? cols - mm[raw + o] : mm[raw + o];
+        }
         for (let o = 0; o < rows; o++) {
           if (sign * mm[raw + o] >= limit[o]) word |= 1 << nb;
           if (++nb === 32) {
@@ -305,4 +313,61 @@ function poolStep(layer: FoldedPoolLayer, input: Region, out: Region): Builder<S
         for (let a = 0; a < s; a++)
           for (let b = 0; b < s; b++) orBits(mem, src + ((r * s + a) * iw + (q * s + b)) * c, mem, dst + (r * ow + q) * c, c);
   };
+}
+
+/**
+ * One image at a time through the same compiled plan as inferIntBatch, with the
+ * accumulators of every threshold layer kept and a layer's output bit flippable: what
+ * threshold-boundary coverage (./boundary.ts) needs. `run` computes layers 0..last;
+ * after a full run, `rerunFlipped(l, bit)` flips output bit `bit` of layer l and
+ * recomputes the layers after it (the layers up to l keep their state, so calls for
+ * deeper layers must come first if several layers are probed on one image).
+ */
+export class IntProbe {
+  private readonly plan: Plan;
+  /** Per folded layer but the last: v of every output (threshold layers), else empty. */
+  readonly accs: Int32Array[];
+  /** The scores of the last full run or rerun. */
+  readonly scores: Int32Array;
+  private images: Uint8Array = new Uint8Array(0);
+  private pixOff = 0;
+
+  constructor(readonly f: FoldedModel) {
+    let plan = plans.get(f);
+    if (!plan) {
+      plan = compile(f);
+      plans.set(f, plan);
+    }
+    this.plan = plan;
+    this.accs = f.layers.slice(0, -1).map((l) =>
+      l.kind === 'maxpool' || l.output.kind !== 'threshold' ? new Int32Array(0) : new Int32Array(l.outShape[0] * l.outShape[1] * l.rows),
+    );
+    this.scores = new Int32Array(f.classes);
+  }
+
+  /** Run layers 0..last (default: all, scores included) on the image at images[pixOff..]. */
+  run(images: Uint8Array, pixOff = 0, last = this.f.layers.length - 1): void {
+    this.images = images;
+    this.pixOff = pixOff;
+    const steps = this.plan.steps;
+    const upTo = Math.min(last, steps.length - 1);
+    for (let s = 0; s <= upTo; s++) steps[s](this.plan.machine, images, pixOff, this.accs[s].length > 0 ? this.accs[s] : undefined);
+    if (last >= steps.length) this.plan.scores(this.plan.machine, images, pixOff, this.scores, 0);
+  }
+
+  /**
+   * After a full run: the scores with output bit `bit` of layer `layer` flipped (left in
+   * `scores`); true when they differ from `reference`. The flip is undone afterwards.
+   */
+  flipChangesScores(layer: number, bit: number, reference: Int32Array): boolean {
+    const { machine, steps, outputs } = this.plan;
+    const mem = machine.mem;
+    const w = outputs[layer].word + (bit >>> 5);
+    mem[w] ^= 1 << (bit & 31);
+    for (let s = layer + 1; s < steps.length; s++) steps[s](machine, this.images, this.pixOff);
+    this.plan.scores(machine, this.images, this.pixOff, this.scores, 0);
+    mem[w] ^= 1 << (bit & 31);
+    for (let j = 0; j < reference.length; j++) if (this.scores[j] !== reference[j]) return true;
+    return false;
+  }
 }

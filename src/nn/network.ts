@@ -11,7 +11,7 @@ import { ConvLayer } from './layers/conv.js';
 import { DenseLayer } from './layers/dense.js';
 import { DropoutLayer } from './layers/dropout.js';
 import { FlattenLayer } from './layers/flatten.js';
-import type { ForwardContext, Layer, LayerEnv, NeedInput, Param } from './layers/layer.js';
+import type { ForwardContext, KernelChoice, Layer, LayerEnv, NeedInput, Param } from './layers/layer.js';
 import { MaxPoolLayer } from './layers/maxpool.js';
 import { SignLayer } from './layers/sign.js';
 import { KernelPool } from './pool.js';
@@ -24,6 +24,8 @@ export interface NetworkOptions {
   pool?: KernelPool;
   /** Test mode: binary layers use their latent weights unbinarized. */
   binarize?: boolean;
+  /** Packed binary kernels where they apply (default) or float kernels only (LayerEnv). */
+  kernels?: KernelChoice;
 }
 
 function buildLayer(env: LayerEnv, spec: LayerSpec, shape: Shape3, binarize: boolean): Layer {
@@ -76,7 +78,7 @@ export class Network {
     if (opts.pool && opts.arena && opts.pool.arena !== opts.arena) throw new Error('Network: pool and arena do not match');
     this.arena = opts.pool?.arena ?? opts.arena ?? new Arena();
     this.pool = opts.pool ?? KernelPool.single(this.arena);
-    const env: LayerEnv = { arena: this.arena, pool: this.pool, maxBatch: opts.maxBatch };
+    const env: LayerEnv = { arena: this.arena, pool: this.pool, maxBatch: opts.maxBatch, kernels: opts.kernels ?? 'binary' };
     const { height, width, channels } = graph.input;
     let shape: Shape3 = [height, width, channels];
     this.inputSize = height * width * channels;

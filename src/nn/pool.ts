@@ -273,6 +273,78 @@ export class KernelPool {
     this.dispatch(bOuter ? 'dotsByB' : 'dotsRows', parts);
   }
 
+  /**
+   * out[r*outStride + o] = bits - 2 popcount(X[r] xor W[o]) for r < n, o < nW (packed
+   * +-1 rows of rowBytes bytes; see kernels.ts); threads split the weight rows o.
+   */
+  binDense(out: number, X: number, n: number, W: number, nW: number, rowBytes: number, outStride: number, bits: number): void {
+    if (this.threads === 1 || n * nW * rowBytes < MIN_PARALLEL_WORK * 4 || nW < this.threads) {
+      this.k.binDense(out, X, n, W, nW, rowBytes, outStride, bits);
+      return;
+    }
+    const b = this.ranges(nW, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) {
+      parts.push([out + b[p] * 4, X, n, W + b[p] * rowBytes, b[p + 1] - b[p], rowBytes, outStride, bits]);
+    }
+    this.dispatch('binDense', parts);
+  }
+
+  /** The table of signed sums of blocks of 4 rows of G (see kernels.ts). One thread (it is small). */
+  signedSums(T: number, G: number, nb: number, width: number): void {
+    this.k.signedSums(T, G, nb, width);
+  }
+
+  /**
+   * out[j,:] = sum_b T[b*16 + idx[j*nb + b], :] for j < rows; threads split the columns on
+   * tiles. The blocks go in chunks whose rows of the table (16 per block, one register
+   * tile wide) fit in ~128 KiB: the table is read at random rows.
+   */
+  signSumsDW(out: number, T: number, idx: number, nb: number, rows: number, width: number): void {
+    const tiles = Math.ceil(width / TILE_FLOATS);
+    const chunk = Math.max(1, Math.floor((128 * 1024) / (16 * TILE_FLOATS * 4)));
+    for (let b0 = 0; b0 < nb; b0 += chunk) {
+      const b1 = Math.min(nb, b0 + chunk);
+      const acc = b0 > 0 ? 1 : 0;
+      if (this.threads === 1 || (b1 - b0) * rows * width < MIN_PARALLEL_WORK || tiles < 2) {
+        this.k.signSumsDW(out, T, idx, nb, b0, b1, rows, width, 0, width, acc);
+        continue;
+      }
+      const b = this.ranges(tiles, (k) => k);
+      const parts: number[][] = [];
+      for (let p = 0; p + 1 < b.length; p++) {
+        parts.push([out, T, idx, nb, b0, b1, rows, width, b[p] * TILE_FLOATS, Math.min(width, b[p + 1] * TILE_FLOATS), acc]);
+      }
+      this.dispatch('signSumsDW', parts);
+    }
+  }
+
+  /** out[k] = sign bits of latent[4k..4k+3] (see kernels.ts). One thread. */
+  signNibbles(out: number, latent: number, nVec: number): void {
+    this.k.signNibbles(out, latent, nVec);
+  }
+
+  /** bin = sign(latent) (+-1), colSum += its rows; see kernels.ts. One thread (it is cheap). */
+  signs(bin: number, latent: number, rows: number, width: number, colSum: number): void {
+    this.k.signs(bin, latent, rows, width, colSum);
+  }
+
+  /** Pack sign(latent) by neuron (width neurons, a multiple of 4); threads split the neurons. */
+  packSigns(bits: number, latent: number, rows: number, width: number, words: number): void {
+    const groups = width >> 2;
+    if (this.threads === 1 || rows * width < MIN_PARALLEL_WORK || groups < this.threads) {
+      this.k.packSigns(bits, latent, rows, width, width, words);
+      return;
+    }
+    const b = this.ranges(groups, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) {
+      // Each part is a narrower matrix of the same row stride: latent offset, fewer columns.
+      parts.push([bits + b[p] * 4 * words * 4, latent + b[p] * 16, rows, width, (b[p + 1] - b[p]) * 4, words]);
+    }
+    this.dispatch('packSigns', parts);
+  }
+
   /** One Adam step with clipping on n floats (n a multiple of 4); see kernels.ts. */
   adam(
     w: number, g: number, m: number, v: number, n: number,

@@ -16,6 +16,7 @@ import { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
 import { Arena } from './arena.js';
 import { squaredHinge } from './loss.js';
+import type { KernelChoice } from './layers/layer.js';
 import { Network } from './network.js';
 import { KernelPool } from './pool.js';
 import { lrAt } from './schedule.js';
@@ -30,6 +31,11 @@ export interface TrainOptions {
   seed: number;
   /** Threads for the numeric kernels (results do not depend on it). Default 1. */
   threads?: number;
+  /**
+   * 'binary' (default): packed XNOR-popcount forward where a binary layer's input is all
+   * +-1; 'float': float kernels only. The model is the same byte for byte (test/nn-binary-path.test.ts).
+   */
+  kernels?: KernelChoice;
 }
 
 export interface EpochRecord {
@@ -126,7 +132,7 @@ export async function train(
   const arena = new Arena();
   const pool = await KernelPool.create(arena, opts.threads ?? 1);
   try {
-    const net = Network.create(model, { maxBatch: B, pool });
+    const net = Network.create(model, { maxBatch: B, pool, kernels: opts.kernels ?? 'binary' });
     const adam = new Adam(arena, pool, net.params());
     const root = new Rng(opts.seed);
     const shuffleRng = root.fork();

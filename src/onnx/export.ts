@@ -7,7 +7,8 @@
  * Flatten -> "global_out" [N, classes]. The latent weights are kept, so the file holds
  * exactly what the .bnn holds; BipolarQuant maps w >= 0 to +1 as bnnc's sign does.
  * Flatten is ONNX's (c, h, w) order: the columns of the dense layer after it are permuted
- * from bnnc's (h, w, c). The batch dimension is symbolic ("N"), so qonnx runs any batch.
+ * from bnnc's (h, w, c). The batch dimension is symbolic ("N"): any batch size, once the
+ * caller fixes it (qonnx's execute_onnx wants set_tensor_shape + InferShapes first).
  */
 import type { Model, Shape3 } from '../graph/types.js';
 import { shapesOf } from '../graph/io.js';

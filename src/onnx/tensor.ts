@@ -39,11 +39,13 @@ export function tensorValues(t: OnnxTensor, source: string, field: string): Cons
   const n = tensorSize(t.dims, source, field);
   const width = BYTES[t.dataType];
   if (width === undefined) throw new InputError(source, `${field}.data_type`, 'FLOAT, DOUBLE, INT64, INT32, INT8 or UINT8', String(t.dataType));
-  const out = new Float64Array(n);
+  // The data's length is checked before the values are allocated: dims alone must not make
+  // a small file allocate up to MAX_VALUES values (make fuzz's allocation budget).
   if (t.rawData.length > 0) {
     if (t.rawData.length !== n * width) {
       throw new InputError(source, `${field}.raw_data`, `${n * width} bytes (dims [${t.dims.join(', ')}])`, `${t.rawData.length} bytes`);
     }
+    const out = new Float64Array(n);
     const v = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
     for (let i = 0; i < n; i++) {
       switch (t.dataType) {
@@ -65,6 +67,7 @@ export function tensorValues(t: OnnxTensor, source: string, field: string): Cons
   if (src.length !== n) {
     throw new InputError(source, field, `${n} values (dims [${t.dims.join(', ')}])`, `${src.length}`);
   }
+  const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = t.dataType === DataType.FLOAT ? Math.fround(src[i]) : src[i];
   return { dims: t.dims, data: out };
 }

@@ -2,6 +2,7 @@
  * Comparing a simulation's result beats with the integer model, frame by frame, and
  * measuring the cycle figures (II, latency) from the harness's cycle stamps.
  */
+import { confusionMatrix } from '../util/confusion.js';
 import type { SimResults } from './results.js';
 
 /** What the integer model says about the frames sent, in sending order. */
@@ -47,6 +48,8 @@ export interface Comparison {
   intCorrect: number;
   /** Frames with a known label (-1 labels are not counted). */
   labelled: number;
+  /** RTL confusion matrix [label][RTL class] over the labelled frames with a result (src/util/confusion.ts). */
+  rtlConfusion: number[][];
 }
 
 export function compareResults(expected: ExpectedResults, sim: SimResults, keep = 10): Comparison {
@@ -94,6 +97,7 @@ export function compareResults(expected: ExpectedResults, sim: SimResults, keep 
     rtlCorrect,
     intCorrect,
     labelled,
+    rtlConfusion: confusionMatrix(expected.labels, sim.classOut, C, paired),
   };
 }
 

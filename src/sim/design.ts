@@ -18,6 +18,12 @@ interface DesignStageBase {
   verilogName: string;
   /** Width of stage<k>_tdata. */
   tapWidth: number;
+  /** Cycles of work per frame (docs/hardware.md). */
+  frameCycles: number;
+  /** Cycles the stage adds to a frame's latency (a pool's can be negative). */
+  latency: number;
+  /** Memory bits: ROMs and input buffer of an MVTU, the line memory of a pool. */
+  memoryBits: number;
 }
 
 /** A max-pool stage: no ROMs. */
@@ -36,6 +42,11 @@ export interface DesignMvtuStage extends DesignStageBase {
   simd: number;
   nf: number;
   sf: number;
+  /** Cycles per input vector, NF*SF. */
+  ii: number;
+  weightBits: number;
+  paramBits: number;
+  bufferBits: number;
 }
 
 export type DesignStage = DesignMvtuStage | DesignPoolStage;
@@ -63,6 +74,10 @@ export interface DesignInfo {
   /** Planned figures (docs/hardware.md). */
   ii: number;
   latency: number;
+  /** Cycles per frame of the pixel input stage (beats per image). */
+  inputII: number;
+  /** The slowest stage's layer name, or "input". */
+  bottleneck: string;
   stages: DesignStage[];
 }
 
@@ -78,6 +93,12 @@ function field(obj: unknown, dotted: string, source: string): unknown {
 function posInt(obj: unknown, dotted: string, source: string): number {
   const v = field(obj, dotted, source);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InputError(source, dotted, 'a positive integer', describeValue(v));
+  return v;
+}
+
+function int(obj: unknown, dotted: string, source: string, min = 0): number {
+  const v = field(obj, dotted, source);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new InputError(source, dotted, min === 0 ? 'a non-negative integer' : 'an integer', describeValue(v));
   return v;
 }
 
@@ -168,14 +189,24 @@ export function readDesign(rtlDirArg: string): DesignInfo {
       name: str(s, 'name', src),
       verilogName: str(s, 'verilogName', src),
       tapWidth: posInt(tap, 'width', `${src} ${at}.tap`),
+      frameCycles: posInt(s, 'frameCycles', `${src} ${at}`),
+      latency: int(s, 'latency', `${src} ${at}`, -Number.MAX_SAFE_INTEGER),
     };
-    if (kind === 'pool') return { ...base, kind, size: posInt(s, 'size', src) };
+    if (kind === 'pool') return { ...base, kind, size: posInt(s, 'size', src), memoryBits: int(s, 'lineBits', `${src} ${at}`) };
     const output = str(s, 'output', src);
     if (output !== 'threshold' && output !== 'scores') throw new InputError(src, `${at}.output`, '"threshold" or "scores"', describeValue(output));
+    const weightBits = int(s, 'weightBits', `${src} ${at}`);
+    const paramBits = int(s, 'paramBits', `${src} ${at}`);
+    const bufferBits = int(s, 'bufferBits', `${src} ${at}`);
     return {
       ...base,
       kind,
       output,
+      ii: posInt(s, 'ii', `${src} ${at}`),
+      weightBits,
+      paramBits,
+      bufferBits,
+      memoryBits: weightBits + paramBits + bufferBits,
       mh: posInt(s, 'mh', src),
       mw: posInt(s, 'mw', src),
       pe: posInt(s, 'pe', src),
@@ -200,6 +231,8 @@ export function readDesign(rtlDirArg: string): DesignInfo {
     classes: posInt(m, 'output.classes', src),
     ii: posInt(m, 'cycles.ii', src),
     latency: posInt(m, 'cycles.latency', src),
+    inputII: posInt(m, 'cycles.inputII', src),
+    bottleneck: str(m, 'cycles.bottleneck', src),
     stages,
   };
 }

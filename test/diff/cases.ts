@@ -92,6 +92,8 @@ export interface DiffCase {
   /** Random idle gaps and back-pressure (0 = none). */
   gaps: number;
   backpressure: number;
+  /** Chance per frame of a mid-frame or mid-result reset (harness --resets; 0 = none). */
+  resets: number;
   /** One line describing the case, for test names and failure reports. */
   summary: string;
 }
@@ -430,12 +432,15 @@ export function makeCase(seed: number): DiffCase {
   const traffic = rng.next() < 0.25;
   const gaps = traffic ? rng.uniform(0, 0.5) : 0;
   const backpressure = traffic ? rng.uniform(0, 0.7) : 0;
+  // Drawn last, so that the cases' other values stay what they were before resets came.
+  const resets = rng.next() < 0.3 ? rng.uniform(0.1, 0.4) : 0;
   const layers = [npix, ...structure.hidden, structure.classes].join('-');
   const summary =
     `${structure.source} ${structure.input.join('x')} ${layers}, ${describeFolding(structure)}` +
     (structure.source === 'float' ? `, pixels ${structure.pixelMap.scale.toPrecision(3)}p${structure.pixelMap.offset >= 0 ? '+' : ''}${structure.pixelMap.offset}` : `, mul ${structure.mulWidth}`) +
-    (traffic ? `, gaps ${gaps.toFixed(2)} bp ${backpressure.toFixed(2)}` : '');
-  return { seed, structure, model, folded, images, n, gaps, backpressure, summary };
+    (traffic ? `, gaps ${gaps.toFixed(2)} bp ${backpressure.toFixed(2)}` : '') +
+    (resets > 0 ? `, resets ${resets.toFixed(2)}` : '');
+  return { seed, structure, model, folded, images, n, gaps, backpressure, resets, summary };
 }
 
 /** The one-line replay command of a case. */

@@ -44,6 +44,7 @@ describe.skipIf(replaySeed() !== undefined)('differential cases', () => {
     // every --pipeline level, on a network with a pixels first layer and a scores layer each
     expect(new Set(structures.map((s) => s.pipeline))).toEqual(new Set([0, 1, 2]));
     expect(structures.some((s) => s.bitSerial)).toBe(true);
+    expect(cases.filter((c) => c.resets > 0).length).toBeGreaterThan(3);
     // Each case is a pure function of its seed.
     const again = makeCase(SEEDS[13]);
     expect(again.images).toEqual(cases[13].images);

@@ -181,6 +181,7 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
       dataset,
       gaps: c.gaps,
       backpressure: c.backpressure,
+      resets: c.resets,
       seed: seed % 1000003,
       cacheDir: opts.cacheDir,
       // Unoptimised Verilator and C++: a few dozen frames per design do not repay -O3.
@@ -188,6 +189,10 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
       locate: opts.locate ?? 1,
     });
     for (const line of r.failures) fail(`verify: ${line}`);
+    // docs/hardware.md's reset promises, counted by the harness (also among the failures).
+    if (r.resets.staleResults !== 0 || r.resets.lateAccept !== 0) {
+      fail(`resets: ${r.resets.made} made, ${r.resets.staleResults} stale results, ${r.resets.lateAccept} late first beats`);
+    }
     for (const m of r.comparison.mismatches.slice(0, 3)) {
       fail(`image ${m.position}: RTL class ${m.rtlClass} scores [${m.rtlScores.join(', ')}], integer model ${m.expectedClass} [${m.expectedScores.join(', ')}]`);
     }

@@ -17,6 +17,7 @@ import { decodeSafetensors, encodeSafetensors } from '../../src/graph/safetensor
 import { parseFoldingJson } from '../../src/hw/folding.js';
 import { decodeFolded } from '../../src/int/serialize.js';
 import { buildModel } from '../../src/nn/arch.js';
+import { floatTensor, tensorValues } from '../../src/onnx/tensor.js';
 import { readDesign } from '../../src/sim/design.js';
 import { parseResults } from '../../src/sim/results.js';
 import { readStageTaps } from '../../src/sim/vcd.js';
@@ -136,5 +137,17 @@ describe('other malformed inputs the fuzzers found', () => {
   it('VCD: a time stamp that is not a number (src/sim/vcd.ts returns beats at cycle NaN)', async () => {
     const f = file('nan.vcd', vcdBase(3, true).replace('#15\n', '#Infinity\n'));
     await expectInputError(() => readStageTaps(f), /Infinity/);
+  });
+});
+
+describe('ONNX importer', () => {
+  it('a tensor whose dims promise 16 M values but whose raw data holds 60 is refused before the values are allocated', () => {
+    // make fuzz found it: src/onnx/tensor.ts allocated the Float64Array (here 128 MiB) before checking raw_data's length.
+    const t = floatTensor('fc1.weight', [4096, 4096], new Float32Array(60));
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => tensorValues(t, 'm.onnx', 'initializer "fc1.weight"')).toThrow(
+      /m\.onnx: initializer "fc1\.weight"\.raw_data: expected 67108864 bytes \(dims \[4096, 4096\]\), got 240 bytes/,
+    );
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
   });
 });

@@ -12,6 +12,7 @@ import type { FoldedMatrixLayer } from '../../int/types.js';
 import { folds, mvtuII, mvtuLatency, pipelineCycles, type PipelineLevel } from '../cycles.js';
 import type { LayerFolding } from '../folding.js';
 import { accBits, mulBits, SCORE_BITS } from '../widths.js';
+import { DEFAULT_ROM_RULE, romStyle, type RomRule, type RomStyle } from '../memory.js';
 import { muxLuts, type StageEstimate } from './estimate.js';
 
 export type MvtuFeed =
@@ -29,6 +30,12 @@ export type MvtuFeed =
       lineBits: number;
       /** Bits of the window registers: K-1 columns of the shift register and two window banks. */
       registerBits: number;
+      /**
+       * Pixels of the queue (bnnc_fifo) in front of the sliding-window unit: 0 for none
+       * (the first convolution, fed by s_axis), else a power of two the planner picks so
+       * that the network II is the slowest stage's work per frame (plan.ts).
+       */
+      fifoDepth: number;
     };
 
 export interface MvtuStage {
@@ -82,6 +89,8 @@ export interface MvtuStage {
   /** Bits of the stage's input buffer (banks, line memory); 0 for an image feed (the input stage holds it). */
   bufferBits: number;
   feed: MvtuFeed;
+  /** Where each PE's ROMs go (../memory.ts): block RAM or logic, by the plan's rule. */
+  rom: { weights: RomStyle; params: RomStyle };
 }
 
 /** Element bits of a layer's input: 8-bit pixels or activation bits. */
@@ -102,6 +111,7 @@ export function windowFeed(l: FoldedMatrixLayer): MvtuFeed & { kind: 'window' } 
     kernel: k,
     lineBits: width * (k - 1) * channels * e,
     registerBits: ((k - 1) * k * channels + 2 * l.cols) * e,
+    fifoDepth: 0,
   };
 }
 
@@ -113,8 +123,15 @@ function feedBits(feed: MvtuFeed, mw: number): number {
     case 'flatten':
       return 2 * mw;
     case 'window':
-      return feed.lineBits + feed.registerBits;
+      return feed.lineBits + feed.registerBits + feed.fifoDepth * feed.channels;
   }
+}
+
+/** Give a window feed its queue of `depth` pixels (0: none), and the stage its memory. */
+export function withFifo(s: MvtuStage, depth: number): void {
+  if (s.feed.kind !== 'window') return;
+  s.feed = { ...s.feed, fifoDepth: depth };
+  s.bufferBits = feedBits(s.feed, s.mw);
 }
 
 /** Plan one MVTU stage. Widths are checked by the caller (planHardware). */
@@ -123,6 +140,7 @@ export function planMvtu(
   l: FoldedMatrixLayer,
   f: LayerFolding,
   feed: MvtuFeed,
+  romRule: RomRule = DEFAULT_ROM_RULE,
   pipeline: PipelineLevel = 0,
   planes: 1 | 8 = 1,
 ): MvtuStage {
@@ -160,6 +178,7 @@ export function planMvtu(
     paramBits: pe * nf * paramWidth,
     bufferBits: feedBits(feed, l.cols),
     feed,
+    rom: { weights: romStyle(nf * sf, simd, romRule), params: romStyle(nf, paramWidth, romRule) },
   };
 }
 
@@ -176,7 +195,8 @@ export function estimateMvtu(s: MvtuStage): StageEstimate {
   const argmax = s.output === 'scores' ? s.pe * 64 : 0;
   // pipeline registers: the lanes' sum and its partial sums per PE; product, add and score
   const pipeRegs = s.pe * (Math.min(s.pipeline, 2) * s.accWidth + (s.output === 'scores' && s.pipeline > 0 ? 96 : 0));
-  const lineBits = s.feed.kind === 'window' ? s.feed.lineBits : 0;
+  // Line memory and the queue in front of the sliding-window unit are memories.
+  const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels : 0;
   return {
     luts: control + readMux + argmax + s.pe * (s.simd * lane + s.accWidth + finish),
     flipFlops:

@@ -12,9 +12,11 @@
  * gradient can be checked against finite differences.
  */
 import type { Tensor } from '../../graph/types.js';
-import { pad4, type F32Block } from '../arena.js';
+import { pad4, type F32Block, type I32Block } from '../arena.js';
+import type { KernelPool } from '../pool.js';
 import { glorotLrScale } from '../schedule.js';
 import { tensorOf, type LayerEnv, type Param } from './layer.js';
+import { packedRowWords } from './packed.js';
 
 export class BinaryWeights {
   /** Row width in floats (outputs rounded up to a multiple of 4). */
@@ -28,11 +30,24 @@ export class BinaryWeights {
   readonly bias: F32Block | null;
   readonly biasGrad: F32Block | null;
   readonly lrScale: number;
+  private readonly pool: KernelPool;
+  /** Column sums as float32 (integers, exact) from the signs kernel. */
+  private readonly sums: F32Block | null;
   /**
    * bin transposed, [outputs][rows padded to 4] (pads 0), for products with output
    * gradients on the left; allocated by withTransposed().
    */
   binT: F32Block | null = null;
+  /**
+   * sign(latent) packed by neuron, [outputs][packedRowWords(rows)] (src/nn/layers/packed.ts),
+   * for the binDense kernel; allocated by withPacked(), binarizing layers only.
+   */
+  bits: I32Block | null = null;
+  /**
+   * nibbles[j*width/4 + k]: bit i set where latent[j][4k + i] < 0 -- the sign bits of each
+   * 4 weights of a row, for the input gradient through signed sums (allocated with bits).
+   */
+  nibbles: { ptr: number; a: Uint8Array } | null = null;
   private fresh = false;
 
   constructor(
@@ -56,6 +71,8 @@ export class BinaryWeights {
     this.bias = hasBias ? env.arena.f32(this.width) : null;
     this.biasGrad = hasBias ? env.arena.f32(this.width) : null;
     this.lrScale = glorotLrScale(fanIn, fanOut);
+    this.pool = env.pool;
+    this.sums = binarize ? env.arena.f32(this.width) : null;
   }
 
   /** Keep binT up to date from now on. */
@@ -64,20 +81,44 @@ export class BinaryWeights {
     this.fresh = false;
   }
 
-  /** Recompute bin, binT and colSum after the latent weights changed. */
+  /** Keep `bits` up to date from now on (no-op in the unbinarized test mode). */
+  withPacked(env: LayerEnv): void {
+    if (!this.binarize) return;
+    // Rows for every neuron up to the padded width: the kernel packs four at a time.
+    if (!this.bits) this.bits = env.arena.i32(this.width * packedRowWords(this.rows));
+    if (!this.nibbles) {
+      const n = (this.rows * this.width) >> 2;
+      const block = env.arena.i32(Math.ceil(n / 4));
+      this.nibbles = { ptr: block.ptr, a: new Uint8Array(env.arena.memory.buffer, block.ptr, n) };
+    }
+    this.fresh = false;
+  }
+
+  /** Recompute bin, binT, bits and colSum after the latent weights changed. */
   refresh(): void {
     if (this.fresh) return;
     const { rows, outputs, width } = this;
     const w = this.latent.a;
     const b = this.bin.a;
     const s = this.colSum;
-    s.fill(0);
-    for (let j = 0; j < rows; j++) {
-      const base = j * width;
-      for (let o = 0; o < outputs; o++) {
-        const v = this.binarize ? (w[base + o] >= 0 ? 1 : -1) : w[base + o];
-        b[base + o] = v;
-        s[o] += v;
+    if (this.binarize) {
+      // The SIMD kernels; latent pads are 0, so bin pads come out +1: reset them to 0.
+      const sums = this.sums!;
+      sums.a.fill(0);
+      this.pool.signs(this.bin.ptr, this.latent.ptr, rows, width, sums.ptr);
+      for (let o = 0; o < outputs; o++) s[o] = sums.a[o];
+      if (width !== outputs) for (let j = 0; j < rows; j++) b.fill(0, j * width + outputs, (j + 1) * width);
+      if (this.bits) this.pool.packSigns(this.bits.ptr, this.latent.ptr, rows, width, packedRowWords(rows));
+      if (this.nibbles) this.pool.signNibbles(this.nibbles.ptr, this.latent.ptr, (rows * width) >> 2);
+    } else {
+      s.fill(0);
+      for (let j = 0; j < rows; j++) {
+        const base = j * width;
+        for (let o = 0; o < outputs; o++) {
+          const v = w[base + o];
+          b[base + o] = v;
+          s[o] += v;
+        }
       }
     }
     if (this.binT) {

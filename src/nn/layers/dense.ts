@@ -12,6 +12,7 @@ import type { DenseSpec, Shape3, Tensor } from '../../graph/types.js';
 import type { F32Block, I32Block } from '../arena.js';
 import { BinaryWeights, columnTotals, padRows, unpadRows } from './binary-weights.js';
 import { Layer, type ForwardContext, type LayerEnv, type NeedInput, type Param, type PixelAffine } from './layer.js';
+import { packedRowBytes, packSignRows } from './packed.js';
 import { backgroundValue, columnsCsr, maskColumns } from './sparse.js';
 
 export interface MatrixOptions {
@@ -33,6 +34,21 @@ export class DenseLayer extends Layer {
   private readonly y: Float32Array;
   private readonly gPad: F32Block;
   private readonly dx: F32Block;
+  /** The input packed to bits for the binDense kernel (null: float kernels only). */
+  private readonly xBits: I32Block | null;
+  /**
+   * For the weight gradient of a +-1 input: idx[j*nb + b] = the sign bits of
+   * x[4b..4b+3][j] (bit i set where x[4b+i][j] = -1), and the table of signed sums of
+   * blocks of 4 output-gradient rows (signedSums / signSumsDW in kernels.ts).
+   */
+  private readonly blockIdx: { ptr: number; a: Uint8Array } | null;
+  private readonly table: F32Block | null;
+  /** For the input gradient through signed sums: G transposed, its table, dx transposed. */
+  private readonly gT: F32Block | null;
+  private readonly tableT: F32Block | null;
+  private readonly dxT: F32Block | null;
+  /** Examples of the last training forward that ran packed (0: it ran on floats). */
+  private packedN = 0;
   private lastX: Float32Array | null = null;
   private lastC = 0;
 
@@ -60,8 +76,28 @@ export class DenseLayer extends Layer {
     this.count = new Int32Array(J);
     this.yPad = arena.f32(B * width);
     this.y = width === O ? this.yPad.a : new Float32Array(B * O);
-    this.gPad = arena.f32(B * width);
+    // Whole blocks of 4 rows: the signed-sum table reads rows up to a multiple of 4.
+    this.gPad = arena.f32(Math.ceil(B / 4) * 4 * width);
     this.dx = arena.f32(B * J);
+    const packed = (env.kernels ?? 'binary') === 'binary' && this.w.binarize && !spec.bias;
+    this.xBits = packed ? arena.i32((B * packedRowBytes(J)) >> 2) : null;
+    const nb = Math.ceil(B / 4);
+    if (packed) {
+      this.w.withPacked(env);
+      const block = arena.i32(Math.ceil((J * nb) / 4));
+      this.blockIdx = { ptr: block.ptr, a: new Uint8Array(arena.memory.buffer, block.ptr, J * nb) };
+      this.table = arena.f32(nb * 16 * width);
+      const nPad = nb * 4;
+      this.gT = arena.f32(width * nPad);
+      this.tableT = arena.f32((width / 4) * 16 * nPad);
+      this.dxT = arena.f32(J * nPad);
+    } else {
+      this.blockIdx = null;
+      this.table = null;
+      this.gT = null;
+      this.tableT = null;
+      this.dxT = null;
+    }
   }
 
   /**
@@ -76,9 +112,18 @@ export class DenseLayer extends Layer {
     const width = w.width;
     w.refresh();
     const c = backgroundValue(x, n * J);
-    columnsCsr(x, n, J, c, this.colPtr.a, this.idx.a, this.val.a, this.count);
-    w.initRows(this.yPad.a, 0, n, c, !affine);
-    this.env.pool.scatter(this.yPad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, w.bin.ptr, width);
+    // +-1 inputs (after a sign, no dropout): XNOR-popcount on packed bits. The column
+    // lists are still made in training, for the weight gradient.
+    const packed = !affine && this.xBits !== null && w.bits !== null && packSignRows(x, n, J, this.xBits.a);
+    this.packedN = packed && ctx.training ? n : 0;
+    if (packed) {
+      if (ctx.training) this.blockSigns(x, n);
+      this.env.pool.binDense(this.yPad.ptr, this.xBits!.ptr, n, w.bits!.ptr, O, packedRowBytes(J), width, J);
+    } else {
+      columnsCsr(x, n, J, c, this.colPtr.a, this.idx.a, this.val.a, this.count);
+      w.initRows(this.yPad.a, 0, n, c, !affine);
+      this.env.pool.scatter(this.yPad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, w.bin.ptr, width);
+    }
     if (affine) {
       const acc = this.yPad.a;
       const s = w.colSum;
@@ -97,6 +142,20 @@ export class DenseLayer extends Layer {
     return this.y.subarray(0, n * O);
   }
 
+  /** blockIdx from a +-1 input (see the field). */
+  private blockSigns(x: Float32Array, n: number): void {
+    const J = this.spec.inFeatures;
+    const nb = (n + 3) >> 2;
+    const idx = this.blockIdx!.a;
+    idx.fill(0, 0, J * nb);
+    for (let r = 0; r < n; r++) {
+      const b = r >> 2;
+      const bit = 1 << (r & 3);
+      const base = r * J;
+      for (let j = 0, at = b; j < J; j++, at += nb) if (x[base + j] < 0) idx[at] |= bit;
+    }
+  }
+
   backward(dy: Float32Array, n: number, need: NeedInput): Float32Array | null {
     if (!this.lastX) throw new Error(`layer ${this.name}: backward without a training forward`);
     const J = this.spec.inFeatures;
@@ -108,13 +167,39 @@ export class DenseLayer extends Layer {
     padRows(dy, this.gPad.a, n, O, width);
     const gSum = columnTotals(this.gPad.a, n, O, width);
 
-    // dW[j][o] = sum_r x[r][j] g[r][o] = c * gSum[o] + sum_r (x[r][j] - c) g[r][o]
-    const dw = w.grad.a;
-    for (let j = 0; j < J; j++) for (let o = 0; o < O; o++) dw[j * width + o] = c * gSum[o];
-    pool.gather(w.grad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, this.gPad.ptr, width);
-    if (w.biasGrad) for (let o = 0; o < O; o++) w.biasGrad.a[o] = gSum[o];
+    if (this.packedN === n) {
+      // +-1 input: dW = X^T G through the table of signed sums of 4 rows of G (rows past
+      // n are zero, so a last block of fewer than 4 examples is exact too).
+      const nb = (n + 3) >> 2;
+      this.gPad.a.fill(0, n * width, nb * 4 * width);
+      pool.signedSums(this.table!.ptr, this.gPad.ptr, nb, width);
+      pool.signSumsDW(w.grad.ptr, this.table!.ptr, this.blockIdx!.ptr, nb, J, width);
+      if (w.biasGrad) for (let o = 0; o < O; o++) w.biasGrad.a[o] = gSum[o];
+    } else {
+      // dW[j][o] = sum_r x[r][j] g[r][o] = c * gSum[o] + sum_r (x[r][j] - c) g[r][o]
+      const dw = w.grad.a;
+      for (let j = 0; j < J; j++) for (let o = 0; o < O; o++) dw[j * width + o] = c * gSum[o];
+      pool.gather(w.grad.ptr, this.colPtr.ptr, this.idx.ptr, this.val.ptr, J, this.gPad.ptr, width);
+      if (w.biasGrad) for (let o = 0; o < O; o++) w.biasGrad.a[o] = gSum[o];
+    }
 
     if (need === false) return null;
+    if (w.nibbles) {
+      // dx[r][j] = sum_o g[r][o] bin[j][o], all entries, with the examples in SIMD lanes:
+      // signed sums of each 4 gradients of an example, picked by the sign bits of each 4
+      // weights of row j (one add per 4 weights).
+      const nPad = ((n + 3) >> 2) * 4;
+      const gT = this.gT!.a;
+      const g = this.gPad.a;
+      gT.fill(0, 0, width * nPad);
+      for (let r = 0; r < n; r++) for (let o = 0; o < O; o++) gT[o * nPad + r] = g[r * width + o];
+      pool.signedSums(this.tableT!.ptr, this.gT!.ptr, width >> 2, nPad);
+      pool.signSumsDW(this.dxT!.ptr, this.tableT!.ptr, w.nibbles.ptr, width >> 2, J, nPad);
+      const dxT = this.dxT!.a;
+      const dx = this.dx.a;
+      for (let j = 0; j < J; j++) for (let r = 0; r < n; r++) dx[r * J + j] = dxT[j * nPad + r];
+      return dx.subarray(0, n * J);
+    }
     // Weight rows outside, so the (large) weight matrix is read once.
     if (need === true) {
       pool.dots(this.dx.ptr, this.gPad.ptr, n, w.bin.ptr, J, width, J, true);

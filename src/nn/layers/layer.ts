@@ -15,7 +15,15 @@ export interface LayerEnv {
   pool: KernelPool;
   /** The largest batch the layer's buffers must hold. */
   maxBatch: number;
+  /**
+   * 'binary' (the default): binary layers whose input is all +-1 run their forward on
+   * packed bits (XNOR-popcount); 'float': always the float kernels. Both give the same
+   * values (integers, exact in float32); 'float' is kept to compare and test them.
+   */
+  kernels?: KernelChoice;
 }
+
+export type KernelChoice = 'binary' | 'float';
 
 export interface ForwardContext {
   /** Training mode: batch statistics in batch norm, dropout active, state kept for backward. */

@@ -24,6 +24,31 @@
  *   dotsRows(out, A, nA, B, nB, width, outStride)   [A rows outer]
  *   dotsByB(out, A, nA, B, nB, width, outStride)    [B rows outer]
  *     out[a*outStride + b] = dot(A[a,:], B[b,:])
+ *   binDense(out, X, n, W, nW, rowBytes, outStride, bits)
+ *     out[r*outStride + o] = bits - 2 * popcount(X[r] xor W[o]) for r < n, o < nW
+ *     (the product of +-1 vectors packed one bit per value, 1 = negative, rows of
+ *     rowBytes, a multiple of 16, zero past `bits`: a binary layer's forward when its
+ *     input is all +-1. Integers, so exactly what the float kernels give.)
+ *   signedSums(T, G, nb, width)
+ *     T[b*16 + c][:] = ((s0 G[4b] + s1 G[4b+1]) + s2 G[4b+2]) + s3 G[4b+3], s_i = -1 where
+ *     bit i of c is set, else +1, for blocks b < nb (rows of width floats)
+ *   signSumsDW(out, T, idx, nb, b0, b1, rows, width, o0, o1, accumulate)
+ *     out[j, o0:o1] = (accumulate ? out[j, o0:o1] : 0) + sum over b0 <= b < b1, in order,
+ *     of T[b*16 + idx[j*nb + b], o0:o1]  (callers split b into chunks whose part of the
+ *     table stays in cache; the sums are the same as in one call)
+ *     (the weight gradient of a binary layer with +-1 inputs, X^T G: with idx the 4 sign
+ *     bits of x[4b..4b+3][j], each block of 4 examples costs one add instead of four
+ *     multiply-adds -- the "four Russians" table of signed sums)
+ *   signNibbles(out, latent, nVec)
+ *     out[k] (a byte) = bit i set where latent[4k + i] < 0, for k < nVec (the sign bits of
+ *     each 4 weights of a row, indices into a signedSums table)
+ *   signs(bin, latent, rows, width, colSum)
+ *     bin = latent >= 0 ? 1 : -1 (rows of width floats); colSum[q] += bin[j][q] over rows j
+ *     (refreshing a binary layer's weights after each step; integers, exact)
+ *   packSigns(bits, latent, rows, width, cols, words)
+ *     bit (j & 31) of bits[o*words + (j >> 5)] = latent[j*width + o] < 0, for o < cols
+ *     (a multiple of 4), j < rows
+ *     (the weights packed by neuron for binDense; bits past `rows` are 0)
  *   adam(w, g, m, v, n, step, b1, c1, b2, c2, eps, lo, hi)
  *     m = b1*m + c1*g; v = b2*v + c2*g*g; w = clamp(w - step*m/(sqrt(v)+eps), lo, hi)
  *
@@ -282,6 +307,258 @@ function dots(name: string, aOuter: boolean): FuncDef {
   };
 }
 
+function binDense(): FuncDef {
+  const [out, X, n, W, nW, rowBytes, outStride, bits] = range(8);
+  const L = new Locals(8);
+  const [o, r, x, w, xEnd, wRow, outRow] = L.many(I32, 7);
+  const acc = L.add(V128);
+  const sums = L.add(V128);
+  return {
+    name: 'binDense',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(outStride),
+      get(W), set(wRow),
+      i32(0), set(o),
+      ...whileLoop(
+        [get(o), get(nW), op.i32LtU],
+        [
+          get(out), get(o), i32(2), op.i32Shl, op.i32Add, set(outRow),
+          i32(0), set(r),
+          ...whileLoop(
+            [get(r), get(n), op.i32LtU],
+            [
+              get(X), get(r), get(rowBytes), op.i32Mul, op.i32Add, set(x),
+              get(x), get(rowBytes), op.i32Add, set(xEnd),
+              get(wRow), set(w),
+              op.v128Zero, set(acc),
+              // 16-bit lanes gain at most 16 per block: no overflow below 2^19 bits.
+              ...whileLoop(
+                [get(x), get(xEnd), op.i32LtU],
+                [
+                  get(acc),
+                  get(x), op.v128Load(0), get(w), op.v128Load(0), op.v128Xor, op.i8x16Popcnt,
+                  op.i16x8ExtaddPairwiseI8x16U, op.i16x8Add, set(acc),
+                  ...bump(x, 16), ...bump(w, 16),
+                ],
+              ),
+              get(acc), op.i32x4ExtaddPairwiseI16x8U, set(sums),
+              // out = bits - 2 * popcount
+              get(outRow),
+              get(bits),
+              get(sums), op.i32x4ExtractLane(0), get(sums), op.i32x4ExtractLane(1), op.i32Add,
+              get(sums), op.i32x4ExtractLane(2), op.i32Add, get(sums), op.i32x4ExtractLane(3), op.i32Add,
+              i32(1), op.i32Shl, op.i32Sub,
+              op.f32ConvertI32S,
+              op.f32Store(0),
+              ...addTo(outRow, outStride),
+              ...bump(r, 1),
+            ],
+          ),
+          ...addTo(wRow, rowBytes),
+          ...bump(o, 1),
+        ],
+      ),
+    ],
+  };
+}
+
+function signedSums(): FuncDef {
+  const [T, G, nb, width] = range(4);
+  const L = new Locals(4);
+  const [q, t, rowBytes] = L.many(I32, 3);
+  const g = L.many(V128, 4);
+  const v = L.add(V128);
+  /** v = ((s0 g0 + s1 g1) + s2 g2) + s3 g3 for the signs of combination c, stored at T row c. */
+  const combo = (c: number): Code[] => [
+    get(g[0]), ...(c & 1 ? [op.f32x4Neg] : []),
+    ...[1, 2, 3].flatMap((i) => [get(g[i]), (c >> i) & 1 ? op.f32x4Sub : op.f32x4Add]),
+    set(v),
+    get(t), i32(c), get(rowBytes), op.i32Mul, op.i32Add, get(q), op.i32Add, get(v), op.v128Store(0),
+  ];
+  return {
+    name: 'signedSums',
+    params: [I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(width),
+      get(width), set(rowBytes),
+      get(T), set(t),
+      ...whileLoop(
+        [get(nb)],
+        [
+          i32(0), set(q),
+          ...whileLoop(
+            [get(q), get(width), op.i32LtU],
+            [
+              ...range(4).flatMap((i) => [get(G), get(q), op.i32Add, get(rowBytes), i32(i), op.i32Mul, op.i32Add, op.v128Load(0), set(g[i])]),
+              ...range(16).flatMap(combo),
+              ...bump(q, 16),
+            ],
+          ),
+          get(t), get(rowBytes), i32(4), op.i32Shl, op.i32Add, set(t),
+          get(G), get(rowBytes), i32(2), op.i32Shl, op.i32Add, set(G),
+          get(nb), i32(1), op.i32Sub, set(nb),
+        ],
+      ),
+    ],
+  };
+}
+
+function signSumsDW(): FuncDef {
+  const [out, T, idx, nb, b0, b1, rows, width, o0, o1, accumulate] = range(11);
+  const L = new Locals(11);
+  const [t, j, b, ip, p, rowBytes, blockBytes, outRow, k] = L.many(I32, 9);
+  const acc = L.many(V128, TILE);
+  const jLoop = (n: number): Code[] => [
+    i32(0), set(j),
+    get(out), get(t), op.i32Add, set(outRow),
+    ...whileLoop(
+      [get(j), get(rows), op.i32LtU],
+      [
+        // Blocks before b0 were summed by an earlier call: go on from its result.
+        ...range(n).flatMap((q) => [get(accumulate), op.if(V128), get(outRow), op.v128Load(16 * q), op.else, op.v128Zero, op.end, set(acc[q])]),
+        get(T), get(t), op.i32Add, get(b0), get(blockBytes), op.i32Mul, op.i32Add, set(p),
+        get(idx), get(j), get(nb), op.i32Mul, op.i32Add, get(b0), op.i32Add, set(ip),
+        get(b0), set(b),
+        ...whileLoop(
+          [get(b), get(b1), op.i32LtU],
+          [
+            // row b*16 + idx of the table, at tile t
+            get(p), get(ip), op.i32Load8U(0), get(rowBytes), op.i32Mul, op.i32Add, set(k),
+            ...range(n).flatMap((q) => [get(acc[q]), get(k), op.v128Load(16 * q), op.f32x4Add, set(acc[q])]),
+            ...addTo(p, blockBytes),
+            ...bump(ip, 1),
+            ...bump(b, 1),
+          ],
+        ),
+        ...range(n).flatMap((q) => [get(outRow), get(acc[q]), op.v128Store(16 * q)]),
+        ...addTo(outRow, rowBytes),
+        ...bump(j, 1),
+      ],
+    ),
+  ];
+  return {
+    name: 'signSumsDW',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(width), ...toBytes(o0), ...toBytes(o1),
+      get(width), set(rowBytes),
+      get(rowBytes), i32(4), op.i32Shl, set(blockBytes),
+      get(o0), set(t),
+      ...whileLoop(fits(t, TILE_BYTES, o1), [...jLoop(TILE), ...bump(t, TILE_BYTES)]),
+      ...whileLoop([get(t), get(o1), op.i32LtU], [...jLoop(1), ...bump(t, 16)]),
+    ],
+  };
+}
+
+function signNibbles(): FuncDef {
+  const [out, latent, nVec] = range(3);
+  const L = new Locals(3);
+  return {
+    name: 'signNibbles',
+    params: [I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...whileLoop(
+        [get(nVec)],
+        [
+          get(out), get(latent), op.v128Load(0), op.v128Zero, op.f32x4Lt, op.i32x4Bitmask, op.i32Store8(0),
+          ...bump(out, 1), ...bump(latent, 16),
+          get(nVec), i32(1), op.i32Sub, set(nVec),
+        ],
+      ),
+    ],
+  };
+}
+
+function signs(): FuncDef {
+  const [bin, latent, rows, width, colSum] = range(5);
+  const L = new Locals(5);
+  const [q, s] = L.many(I32, 2);
+  const [one, minus, v] = L.many(V128, 3);
+  return {
+    name: 'signs',
+    params: [I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(width),
+      op.f32(1), op.f32x4Splat, set(one),
+      op.f32(-1), op.f32x4Splat, set(minus),
+      ...whileLoop(
+        [get(rows)],
+        [
+          i32(0), set(q),
+          ...whileLoop(
+            [get(q), get(width), op.i32LtU],
+            [
+              get(one), get(minus), get(latent), get(q), op.i32Add, op.v128Load(0), op.v128Zero, op.f32x4Ge, op.v128Bitselect, set(v),
+              get(bin), get(q), op.i32Add, get(v), op.v128Store(0),
+              get(colSum), get(q), op.i32Add, set(s),
+              get(s), get(s), op.v128Load(0), get(v), op.f32x4Add, op.v128Store(0),
+              ...bump(q, 16),
+            ],
+          ),
+          ...addTo(bin, width),
+          ...addTo(latent, width),
+          get(rows), i32(1), op.i32Sub, set(rows),
+        ],
+      ),
+    ],
+  };
+}
+
+function packSigns(): FuncDef {
+  const [bits, latent, rows, width, cols, words] = range(6);
+  const L = new Locals(6);
+  const [o, k, jj, j, p, wordBytes, colBase, out] = L.many(I32, 8);
+  const acc = L.add(V128);
+  return {
+    name: 'packSigns',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(width),
+      ...toBytes(cols),
+      get(words), i32(2), op.i32Shl, set(wordBytes),
+      i32(0), set(o),
+      // Four neurons at a time: lane q of acc is the word of neuron o + q.
+      ...whileLoop(
+        [get(o), get(cols), op.i32LtU],
+        [
+          get(latent), get(o), op.i32Add, set(colBase),
+          i32(0), set(k),
+          i32(0), set(j),
+          ...whileLoop(
+            [get(k), get(words), op.i32LtU],
+            [
+              op.v128Zero, set(acc),
+              i32(0), set(jj),
+              ...whileLoop(
+                [get(jj), i32(32), op.i32LtU, get(j), get(rows), op.i32LtU, op.i32And],
+                [
+                  get(colBase), get(j), get(width), op.i32Mul, op.i32Add, set(p),
+                  get(acc),
+                  get(p), op.v128Load(0), op.v128Zero, op.f32x4Lt, i32(31), op.i32x4ShrU, get(jj), op.i32x4Shl,
+                  op.v128Or, set(acc),
+                  ...bump(jj, 1), ...bump(j, 1),
+                ],
+              ),
+              // &bits[(o/4 lanes) * words + k]: o counts bytes, so neuron = o >> 2
+              get(bits), get(o), i32(2), op.i32ShrU, get(wordBytes), op.i32Mul, op.i32Add, get(k), i32(2), op.i32Shl, op.i32Add, set(out),
+              ...range(4).flatMap((lane) => [get(out), get(acc), op.i32x4ExtractLane(lane), op.i32Store(0), ...addTo(out, wordBytes)]),
+              ...bump(k, 1),
+            ],
+          ),
+          ...bump(o, 16),
+        ],
+      ),
+    ],
+  };
+}
+
 function adam(): FuncDef {
   const [w, g, m, v, n] = range(5);
   const [step, b1, c1, b2, c2, eps, lo, hi] = [5, 6, 7, 8, 9, 10, 11, 12];
@@ -328,6 +605,12 @@ export const KERNEL_SIGNATURES = {
   dotsCols: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   dotsRows: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   dotsByB: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  binDense: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  signedSums: ['i32', 'i32', 'i32', 'i32'],
+  signSumsDW: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  signNibbles: ['i32', 'i32', 'i32'],
+  signs: ['i32', 'i32', 'i32', 'i32', 'i32'],
+  packSigns: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   adam: ['i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32', 'f32'],
 } as const;
 export type KernelName = keyof typeof KERNEL_SIGNATURES;
@@ -339,6 +622,14 @@ export interface KernelExports {
   dotsCols(out: number, colPtr: number, idx: number, nCols: number, A: number, B: number, width: number, outStride: number): void;
   dotsRows(out: number, A: number, nA: number, B: number, nB: number, width: number, outStride: number): void;
   dotsByB(out: number, A: number, nA: number, B: number, nB: number, width: number, outStride: number): void;
+  binDense(out: number, X: number, n: number, W: number, nW: number, rowBytes: number, outStride: number, bits: number): void;
+  signedSums(T: number, G: number, nb: number, width: number): void;
+  signSumsDW(
+    out: number, T: number, idx: number, nb: number, b0: number, b1: number, rows: number, width: number, o0: number, o1: number, accumulate: number,
+  ): void;
+  signNibbles(out: number, latent: number, nVec: number): void;
+  signs(bin: number, latent: number, rows: number, width: number, colSum: number): void;
+  packSigns(bits: number, latent: number, rows: number, width: number, cols: number, words: number): void;
   adam(
     w: number, g: number, m: number, v: number, n: number,
     step: number, b1: number, c1: number, b2: number, c2: number, eps: number, lo: number, hi: number,
@@ -356,6 +647,12 @@ export function kernelModule(): WebAssembly.Module {
       dotsCols,
       dotsRows: () => dots('dotsRows', true),
       dotsByB: () => dots('dotsByB', false),
+      binDense,
+      signedSums,
+      signSumsDW,
+      signNibbles,
+      signs,
+      packSigns,
       adam,
     };
     compiled = new WebAssembly.Module(encodeModule(KERNEL_NAMES.map((k) => defs[k]()), { shared: true, maxPages: MAX_PAGES }));
