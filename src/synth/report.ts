@@ -1,6 +1,6 @@
 /**
  * report.json of `bnnc synth` (fields in docs/synthesis.md) and the table it prints:
- * resources per row (input, stage k, argmax, top glue) and in total, the fit against
+ * resources per row (input, stage k, top glue) and in total, the fit against
  * the device, and after place and route the Fmax and the utilisation.
  */
 import type { PnrResult } from './pnr.js';
@@ -20,7 +20,7 @@ export const FF_NAND2 = 6;
 export interface ReportRow extends Resources {
   /** The layer name of a stage row, else the row itself (what bnnc report shows). */
   name: string;
-  /** "input", "stage <k>", "argmax" or "top" (the top level's own cells). */
+  /** "input", "stage <k>" or "top" (the top level's own cells). */
   row: string;
   /** The layer name of a stage row, else null. */
   layer: string | null;

@@ -2,7 +2,7 @@
  * Reading what Yosys wrote: `stat -json` (per module cell counts), the top module's
  * netlist (instance name -> module) and the `select -list` files. From them: resources
  * per module, summed through the hierarchy, and grouped into rows by the top level's
- * instance names (u_input, u_l<k>_*, u_argmax; docs/synthesis.md).
+ * instance names (u_input, u_l<k>_*; docs/synthesis.md).
  */
 import { InputError } from '../errors.js';
 import type { Target } from './targets.js';
@@ -164,14 +164,13 @@ export function parseTopCells(text: string, top: string, source: string): Map<st
 /** The row a top-level instance belongs to (see the file comment). */
 export function rowOfInstance(name: string): string {
   if (name === 'u_input') return 'input';
-  if (name === 'u_argmax') return 'argmax';
   const m = /^u_l(\d+)_/.exec(name);
   if (m) return `stage ${Number(m[1])}`;
   return 'top';
 }
 
 /**
- * Rows of the report: input, stage 0..n-1, argmax, top (the top level's own glue and
+ * Rows of the report: input, stage 0..n-1 (the last holding the argmax), top (the top level's own glue and
  * anything not named by the convention), each with its instances' totals. The rows
  * add up to the design's total.
  */
@@ -196,7 +195,7 @@ export function rowsOf(target: Target, top: string, cells: ModuleCells, topCells
     if (!rows.has(row)) rows.set(row, emptyResources());
     addResources(rows.get(row)!, sub);
   }
-  const order = (k: string): number => (k === 'input' ? -1 : k === 'argmax' ? 1e9 : k === 'top' ? 1e9 + 1 : Number(k.split(' ')[1]));
+  const order = (k: string): number => (k === 'input' ? -1 : k === 'top' ? 1e9 : Number(k.split(' ')[1]));
   const sorted = new Map([...rows.entries()].sort((a, b) => order(a[0]) - order(b[0])));
   if (Object.keys(glue.cells).length > 0) {
     if (sorted.has('top')) addResources(sorted.get('top')!, glue);
