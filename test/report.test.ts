@@ -18,7 +18,8 @@ import { foldModel } from '../src/int/fold.js';
 import { inferIntBatch } from '../src/int/infer.js';
 import { predictFloat } from '../src/nn/predict.js';
 import { datasetSpecFromArgs, loadDataset } from '../src/data/registry.js';
-import { readDesign, type DesignMvtuStage } from '../src/sim/design.js';
+import { readDesign, type DesignInfo, type DesignMvtuStage } from '../src/sim/design.js';
+import { foldingBoxes, stageCycles } from '../src/report/figures.js';
 import { readRun } from '../src/report/run.js';
 import { readSynthSummary } from '../src/report/synth.js';
 import { confusionMatrix } from '../src/util/confusion.js';
@@ -138,6 +139,31 @@ describe('bnnc report', () => {
     await expect(cli(reportCommand, ['report', broken, '--quiet'])).rejects.toThrow(InputError);
     await expect(cli(reportCommand, ['report', work, '--quiet'])).rejects.toThrow(/run\.json: expected a run directory written by bnnc demo/);
     expect(fs.readdirSync(broken).filter((f) => f.startsWith('report') || f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('figures of a ConvNet design (conv, pool, dense)', () => {
+  // The figures of the manifest of `bnnc demo --arch conv:4x5,pool,fc10 --train-limit 500`.
+  const base = { tapWidth: 1, verilogName: 'x' };
+  const d: DesignInfo = {
+    rtlDir: '/x', manifestPath: '/x/manifest.json', top: 't', sources: [], memFiles: [], hashes: null, foldedPath: null,
+    modelName: 'm', modelHash: 'h', pixels: 784, inPix: 1, classes: 10, ii: 960, latency: 1751, inputII: 784, bottleneck: 'fc1',
+    stages: [
+      { ...base, index: 0, name: 'conv0', kind: 'mvtu', output: 'threshold', mh: 4, mw: 25, pe: 4, simd: 25, nf: 1, sf: 1, ii: 1, weightBits: 100, paramBits: 64, bufferBits: 1440, memoryBits: 1604, frameCycles: 576, latency: 4 },
+      { ...base, index: 1, name: 'pool0', kind: 'pool', size: 2, memoryBits: 48, frameCycles: 576, latency: 1 },
+      { ...base, index: 2, name: 'fc1', kind: 'mvtu', output: 'scores', mh: 10, mw: 576, pe: 1, simd: 6, nf: 10, sf: 96, ii: 960, weightBits: 5760, paramBits: 640, bufferBits: 1152, memoryBits: 7552, frameCycles: 960, latency: 963 },
+    ],
+  };
+  it('a box per stage with its folding; red where the cycles per image set the II', () => {
+    const boxes = foldingBoxes(d);
+    expect(boxes.map((b) => [b.name, b.cycles, b.bottleneck])).toEqual([['input', 784, false], ['conv0', 576, false], ['pool0', 576, false], ['fc1', 960, true]]);
+    expect(boxes[1].lines).toEqual(['25 → 4', 'PE 4 × SIMD 25', 'II 1 (576/image)', '1.6 kbit']);
+    expect(boxes[2].lines).toEqual(['max-pool 2×2', '576 cycles', '48 bit']);
+  });
+  it('latency shares add up to the design latency, the rest counted at the input', () => {
+    const rows = stageCycles(d);
+    expect(rows.reduce((a, r) => a + r.latency, 0)).toBe(1751);
+    expect(rows[0]).toEqual({ name: 'input', cycles: 784, latency: 1751 - 4 - 1 - 963 });
   });
 });
 
