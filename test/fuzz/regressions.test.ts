@@ -93,7 +93,9 @@ describe('deeply nested JSON values are InputErrors, not stack overflows', () =>
   });
 
   it('manifest.json: top nested 10 000 deep (src/sim/design.ts str)', async () => {
-    const dir = path.dirname(file('manifest.json', JSON.stringify(MANIFEST_BASES[0]).replace('"top":"tiny"', `"top":${DEEP}`)));
+    const base = JSON.stringify(MANIFEST_BASES[0]);
+    expect(base).toContain('"top":"tiny2"');
+    const dir = path.dirname(file('manifest.json', base.replace('"top":"tiny2"', `"top":${DEEP}`)));
     await expectInputError(() => readDesign(dir), /top/);
   });
 

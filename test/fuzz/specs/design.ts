@@ -13,32 +13,18 @@ import { mutatedJson } from '../mutate-json.js';
 import { mutatedText } from '../mutate-text.js';
 import { scratchDir } from '../scratch.js';
 
-const FILES = ['bnnc_mvtu.v', 'tiny_fc1_rom.v', 'tiny.v', 'tiny_fc1_w0.mem', 'tiny_fc1_p0.mem', 'tiny_fc2_w0.mem', 'tiny.bnnf'];
+// The bases are the golden design's manifest (test/golden/tiny2, written by
+// src/emit/manifest.ts and kept current by test/emit-golden.test.ts), so the fuzzer
+// mutates the format the writer produces today, not a hand-copied one that drifts.
+const GOLDEN = JSON.parse(fs.readFileSync(new URL('../../golden/tiny2/manifest.json', import.meta.url), 'utf8')) as {
+  files: { verilog: string[]; mem: string[]; folded: string | null; readme?: string };
+};
+const FILES = [...GOLDEN.files.verilog, ...GOLDEN.files.mem, GOLDEN.files.folded ?? 'folded.bnnf'];
 
-function stage(index: number, name: string, mh: number, mw: number, output: 'threshold' | 'scores', tapWidth: number): Record<string, unknown> {
-  return {
-    index, name, verilogName: name, kind: 'mvtu', input: index === 0 ? 'pixels' : 'bits', output,
-    mw, mh, pe: 2, simd: 4, nf: Math.ceil(mh / 2), sf: Math.ceil(mw / 4), ii: Math.ceil(mh / 2) * Math.ceil(mw / 4),
-    latency: 10, accWidth: 12, mulWidth: 8, paramWidth: 12, weightBits: mh * mw, paramBits: 12 * mh,
-    tap: { tdata: `stage${index}_tdata`, tvalid: `stage${index}_tvalid`, tready: `stage${index}_tready`, width: tapWidth },
-  };
-}
-
-/** A manifest shaped like src/emit/manifest.ts writes it, for a 12-5-3 MLP. */
-export const MANIFEST_BASES: unknown[] = [null, 'tiny.bnnf'].map((folded) => ({
-  format: 'bnnc-rtl',
-  version: 1,
-  bnncVersion: '0.1.0',
-  top: 'tiny',
-  model: { name: 'tiny mlp', hash: 'ab'.repeat(32), input: [3, 4, 1], classes: 3 },
-  files: { verilog: FILES.slice(0, 3), mem: FILES.slice(3, 6), folded, readme: 'README.md' },
-  workingDirectory: 'ROM images are loaded by relative file name.',
-  ports: [{ name: 'clk', direction: 'input', width: 1 }],
-  input: { pixels: 12, order: 'HWC', inPix: 4, beats: 3, beatBits: 32, packing: 'pixel i in beat i/4', imageBuffer: 'ram' },
-  output: { beatBits: 112, classes: 3, classOffset: 0, classBits: 16, scoreOffset: 16, scoreBits: 32, scoreStride: 32, scoreSigned: true, tlast: '1' },
-  stages: [stage(0, 'fc1', 5, 12, 'threshold', 5), stage(1, 'fc2', 3, 5, 'scores', 112)],
-  cycles: { ii: 9, latency: 30, inputII: 3, mvtuOverhead: 4, bottleneck: 'fc1' },
-  estimate: { luts: 100 },
+/** The golden manifest, with and without the folded model. */
+export const MANIFEST_BASES: unknown[] = [null, GOLDEN.files.folded].map((folded) => ({
+  ...GOLDEN,
+  files: { ...GOLDEN.files, folded },
 }));
 
 /** The RTL directory with every file the base manifests name. */
