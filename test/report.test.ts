@@ -21,13 +21,15 @@ import { datasetSpecFromArgs, loadDataset } from '../src/data/registry.js';
 import { readDesign, type DesignInfo, type DesignMvtuStage } from '../src/sim/design.js';
 import { foldingBoxes, stageCycles } from '../src/report/figures.js';
 import { readRun } from '../src/report/run.js';
+import { runSynth } from '../src/synth/synth.js';
+import { TARGET_SPECS } from '../src/synth/targets.js';
+import { defaultSynthOut } from '../src/commands/synth.js';
 import { readSynthSummary } from '../src/report/synth.js';
 import { confusionMatrix } from '../src/util/confusion.js';
 import { visitPage } from '../tools/chromium.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-report-test-'));
 const runDir = path.join(work, 'run');
-const FIXTURE = path.join('test', 'fixtures', 'report', 'synth-report.json');
 const VERIFIED = 100;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -104,17 +106,19 @@ describe('bnnc report', () => {
     expect(html).not.toMatch(/<script|<link|<img|https?:\/\/(?!www\.w3\.org)/);
   });
 
-  it('shows synthesis results from report.json beside the design, read defensively', async () => {
-    fs.copyFileSync(FIXTURE, path.join(runDir, 'rtl', 'report.json'));
+  it('shows the results of a real bnnc synth run beside the design (xc7, synthesis only)', async () => {
+    const rtl = path.join(runDir, 'rtl');
+    const device = TARGET_SPECS.xc7.defaultDevice;
+    const synth = await runSynth({ rtlDir: rtl, target: 'xc7', clockMhz: 100, pnr: false, bitstream: false, out: defaultSynthOut(rtl, 'xc7', device) });
     const out = await quietly(() => cli(reportCommand, ['report', runDir]));
     expect(out).toContain('report.html (8 charts)');
     const md = fs.readFileSync(path.join(runDir, 'report.md'), 'utf8');
-    expect(md).toContain('**Synthesis: xc7, xc7z020clg400-1**');
-    expect(md).toContain('| fc0 | 1000 | 400 | 1 + 1 | 0 | — |');
-    expect(md).toContain('| total | 1234 | 567 | 2 + 1 | 2 | — |');
-    expect(md).toContain('| total | 3825 | 1657 | 19 | — | 25.5 |');
-    expect(md).toContain('entry 3 (ecp5): no LUT, FF, BRAM or Fmax figure under a known name');
-  });
+    expect(md).toContain(`**Synthesis: xc7, ${device}**`);
+    // The page's figures are the synth report's, row by row.
+    for (const row of synth.stages) expect(md).toContain(`| ${row.name} | ${row.luts} | ${row.ffs} | ${row.bram} | ${row.dsp} | — |`);
+    expect(md).toContain(`| total | ${synth.total.luts} | ${synth.total.ffs} | ${synth.total.bram} | ${synth.total.dsp} | — |`);
+    expect(md).toContain(`rtl.synth-xc7-${device}/report.json`);
+  }, 300_000);
 
   it('a synth report.json it cannot read is a note, not a failure', () => {
     const bad = path.join(work, 'bad-synth.json');
@@ -204,7 +208,10 @@ describe('the page in headless Chromium (make setup installs the Debian package 
     expect(byId.get('accuracy')!.marks.rect).toBe(3);
     expect(byId.get('folding')!.marks.rect).toBe(3);
     expect(byId.get('curves')!.marks.line).toBe(4);
-    expect(byId.get('synth-0')!.marks.rect).toBe(4); // fc0 and fc1, LUT and FF
+    // A LUT bar and an FF bar per row of the synth report (input, fc0, fc1, top glue).
+    const synthRows = readSynthSummary(path.join(runDir, `rtl.synth-xc7-${TARGET_SPECS.xc7.defaultDevice}`, 'report.json'))!.targets[0].stages.length;
+    expect(synthRows).toBeGreaterThanOrEqual(3);
+    expect(byId.get('synth-0')!.marks.rect).toBe(2 * synthRows);
     const png = path.join(work, 'report.png');
     fs.writeFileSync(png, v.png);
     expect(v.png.subarray(1, 4).toString()).toBe('PNG');

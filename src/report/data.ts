@@ -15,8 +15,28 @@ import { readRegularFile } from '../util/inputs.js';
 import { readRun, RUN_FILE, type RunRecord } from './run.js';
 import { readSynthSummary, type SynthSummary } from './synth.js';
 
-/** Where `bnnc synth` writes its results, beside the design. */
+/** The file `bnnc synth` writes in its output directory (src/synth/report.ts). */
 export const SYNTH_REPORT = 'report.json';
+
+/**
+ * The report.json of every `bnnc synth` run on the design at its default place,
+ * RTL_DIR.synth-<target>[-<device>]/ beside the design (src/commands/synth.ts), in name
+ * order, relative to the run directory.
+ */
+export function synthReports(runDir: string, rtlRel: string): string[] {
+  const parent = path.dirname(path.join(runDir, rtlRel));
+  const prefix = `${path.basename(rtlRel)}.synth-`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.startsWith(prefix) && fs.existsSync(path.join(parent, n, SYNTH_REPORT)))
+    .sort()
+    .map((n) => path.relative(runDir, path.join(parent, n, SYNTH_REPORT)));
+}
 
 export interface SourceFile {
   /** Path relative to the run directory. */
@@ -65,9 +85,22 @@ export function loadReportData(runDir: string): ReportData {
   if (verify.rtlConfusion.length !== classes) {
     throw new InputError(verifyPath, 'comparison.rtlConfusion', `${classes} classes, as ${RUN_FILE}`, String(verify.rtlConfusion.length));
   }
-  const synthRel = path.join(run.files.rtl, SYNTH_REPORT);
-  const synth = readSynthSummary(at(synthRel));
-  if (synth) note(synthRel, 'synthesis results (bnnc synth)');
+  const found: SynthSummary[] = [];
+  for (const rel of synthReports(runDir, run.files.rtl)) {
+    const one = readSynthSummary(at(rel));
+    if (!one) continue;
+    note(rel, 'synthesis results (bnnc synth)');
+    found.push({ ...one, file: rel });
+  }
+  const synth: SynthSummary | null =
+    found.length === 0
+      ? null
+      : {
+          file: found.map((f) => f.file).join(', '),
+          written: found.map((f) => f.written).sort().at(-1)!,
+          targets: found.flatMap((f) => f.targets),
+          notes: found.flatMap((f) => f.notes),
+        };
   return {
     runDir,
     run,

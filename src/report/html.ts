@@ -43,7 +43,7 @@ export function reportHtml(r: ReportData, figs: Figure[], svgs: Map<string, stri
   const synth = r.synth;
   let synthHtml: string;
   const rtl = path.join(r.runDir, r.run.files.rtl);
-  if (!synth) synthHtml = `<p class="note">Not run: no ${esc(rtl)}/report.json. Run <code>bnnc synth ${esc(shellLine([rtl]))}</code>, then <code>bnnc report</code> again.</p>`;
+  if (!synth) synthHtml = `<p class="note">Not run: no ${esc(rtl)}.synth-&lt;target&gt;-&lt;device&gt;/report.json. Run <code>bnnc synth ${esc(shellLine([rtl]))}</code>, then <code>bnnc report</code> again.</p>`;
   else {
     synthHtml =
       `<p class="note">From ${esc(synth.file)}, written ${esc(synth.written)}.</p>` +

@@ -35,7 +35,7 @@ export function reportMarkdown(r: ReportData, htmlName: string): string {
   ];
   const synth = synthTables(r);
   if (synth.length > 0) out.push(...synth.map(table), ...(r.synth?.notes ?? []).map((n) => `- ${n}\n`));
-  else out.push(r.synth ? `Synthesis: ${r.synth.file} gave no figures (${r.synth.notes.join('; ')}).\n` : `Synthesis: not run (no ${path.join(r.runDir, r.run.files.rtl)}/report.json).\n`);
+  else out.push(r.synth ? `Synthesis: ${r.synth.file} gave no figures (${r.synth.notes.join('; ')}).\n` : `Synthesis: not run (no ${path.join(r.runDir, r.run.files.rtl)}.synth-<target>-<device>/report.json).\n`);
   out.push('Reproduce the whole run:', '', '```sh', shellLine(r.run.invocation), '```', '', table(stepsTable(r)), table(sourcesTable(r)));
   return out.join('\n');
 }

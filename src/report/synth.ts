@@ -105,7 +105,8 @@ function target(o: Obj, i: number): SynthTarget {
   }
   return {
     target: typeof name === 'string' ? name : `target ${i + 1}`,
-    device: typeof device === 'string' ? device : null,
+    // bnnc synth writes the device as an object (src/synth/targets.ts Device).
+    device: typeof device === 'string' ? device : isPlainObject(device) && typeof device.name === 'string' ? device.name : null,
     total,
     stages: stages.filter(hasFigure),
   };
