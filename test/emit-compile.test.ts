@@ -30,7 +30,7 @@ async function compile(args: Partial<CompileArgs>): Promise<string> {
     return true;
   });
   try {
-    const full = { _: [], $0: 'bnnc', clockMhz: 100, ...args } as unknown as ArgumentsCamelCase<CompileArgs>;
+    const full = { _: [], $0: 'bnnc', clockMhz: 100, pipeline: 0, ...args } as unknown as ArgumentsCamelCase<CompileArgs>;
     await compileCommand.handler(full);
   } finally {
     spy.mockRestore();
