@@ -28,7 +28,7 @@ import { wordsPerRow } from '../src/int/types.js';
 import type { MismatchLocation } from '../src/sim/locate.js';
 import { verifyRtl, type VerifyReport } from '../src/sim/verify.js';
 import { Rng } from '../src/util/rng.js';
-import { compileDesign, type CompiledDesign } from './fixtures/sim/designs.js';
+import { cloneFolded, compileDesign, type CompiledDesign } from './fixtures/sim/designs.js';
 
 const IMAGES = 40;
 const INPUT: [number, number, number] = [10, 10, 1];
@@ -85,21 +85,6 @@ function raiseFirstThresholds(f: FoldedModel, images: Uint8Array): void {
     sums.sort((a, b) => a - b);
     l.output.thresholds[r] = sums[Math.floor(0.8 * sums.length)];
   }
-}
-
-function cloneFolded(f: FoldedModel): FoldedModel {
-  return {
-    ...f,
-    layers: f.layers.map((l) =>
-      l.kind === 'maxpool'
-        ? { ...l }
-        : {
-            ...l,
-            weights: l.weights.slice(),
-            output: l.output.kind === 'threshold' ? { kind: 'threshold', thresholds: l.output.thresholds.slice() } : { ...l.output, mul: l.output.mul.slice(), add: l.output.add.slice() },
-          },
-    ),
-  };
 }
 
 /** True when the mutated model's scores differ from the original's on some image. */

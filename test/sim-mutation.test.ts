@@ -20,7 +20,7 @@ import type { FoldedMatrixLayer, FoldedModel } from '../src/int/types.js';
 import { wordsPerRow } from '../src/int/types.js';
 import { verifyRtl, type VerifyReport } from '../src/sim/verify.js';
 import { Rng } from '../src/util/rng.js';
-import { compileDesign, mnistTest, randomFolded, type CompiledDesign } from './fixtures/sim/designs.js';
+import { cloneFolded, compileDesign, mnistTest, randomFolded, type CompiledDesign } from './fixtures/sim/designs.js';
 
 const IMAGES = 300;
 
@@ -31,24 +31,6 @@ beforeAll(() => {
   base = compileDesign(randomFolded('tfc', 5), { kind: 'uniform', pe: 8, simd: 16 }, path.join(work, 'base'));
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
-
-function cloneFolded(f: FoldedModel): FoldedModel {
-  return {
-    ...f,
-    layers: f.layers.map((l) =>
-      l.kind === 'maxpool'
-        ? { ...l }
-        : {
-            ...l,
-            weights: l.weights.slice(),
-            output:
-              l.output.kind === 'threshold'
-                ? { kind: 'threshold', thresholds: l.output.thresholds.slice() }
-                : { ...l.output, mul: l.output.mul.slice(), add: l.output.add.slice() },
-          },
-    ),
-  };
-}
 
 /** True when the mutated model differs from the original on some of the first images. */
 function shows(original: FoldedModel, mutated: FoldedModel): boolean {
