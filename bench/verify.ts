@@ -1,15 +1,18 @@
 /**
- * Benchmark (not a test): model file -> verified RTL on all 10 000 MNIST test images,
- * for sfc and lfc. Wall clock split by phase (compile = load + fold + plan + emit;
- * vectors = integer model; build = Verilator + C++, cold, in a fresh cache; simulate),
- * and simulated cycles per second. Prints the figures and writes bench/out/verify.json.
+ * Benchmark (not a test): model file -> verified RTL on all 10 000 test images: sfc and
+ * lfc on MNIST, cnv28 on Fashion-MNIST. Wall clock split by phase (compile = load + fold
+ * + plan + emit; vectors = integer model; build = Verilator + C++, cold, in a fresh
+ * cache; simulate), and simulated cycles per second. Prints the figures and writes
+ * bench/out/verify.json (figures in bench/common.ts's form).
  *
- *   npx tsx bench/verify.ts [sfc|lfc ...] [--folding arch=PExSIMD ...] [--limit N]
+ *   npx tsx bench/verify.ts [sfc|lfc|cnv28 ...] [--folding arch=PExSIMD ...] [--model arch=FILE ...] [--limit N]
  *
- * The model is models/<arch>.bnn when it exists (a trained network), otherwise a
- * random-weight network of that architecture (src/nn/arch.ts buildModel) written to a
- * temporary .bnn first; simulation speed does not depend on the weight values. The goal
- * for lfc is at most 120 s end to end on a 2-core machine.
+ * The model is --model's file, else models/<arch>.bnn when it exists (a trained network),
+ * otherwise a random-weight network of that architecture (src/nn/arch.ts buildModel)
+ * written to a temporary .bnn first; simulation speed does not depend on the weight
+ * values. Goals on a 2-core machine: lfc at most 120 s end to end; cnv28 (at
+ * --target-cycles 8000, as `make demo-cnv`) at most 10 minutes. BENCH=quick: the first
+ * 1000 images only.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,26 +21,35 @@ import { fileURLToPath } from 'node:url';
 import { datasetSpecFromArgs, loadDataset } from '../src/data/registry.js';
 import { emitDesign } from '../src/emit/emit.js';
 import { loadModel, modelHash, saveModel } from '../src/graph/io.js';
+import type { FoldingSpec } from '../src/hw/folding.js';
 import { planHardware } from '../src/hw/plan.js';
 import { foldModel } from '../src/int/fold.js';
 import { encodeFolded } from '../src/int/serialize.js';
 import { buildModel } from '../src/nn/arch.js';
 import { verifyRtl } from '../src/sim/verify.js';
-import { writeFileAtomic } from '../src/util/atomic.js';
+import { QUICK, writeBenchJson, type BenchFigure } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Foldings picked for this machine (see docs/verification.md, Benchmark). */
-const DEFAULT_FOLDING: Record<string, { pe: number; simd: number }> = {
-  sfc: { pe: 16, simd: 16 },
-  lfc: { pe: 32, simd: 32 },
+/**
+ * Per network: its dataset and the folding picked for this machine (see
+ * docs/verification.md, Benchmark); cnv28 at `make demo-cnv`'s target.
+ */
+const ARCHS: Record<string, { dataset: 'mnist' | 'fashion-mnist'; folding: FoldingSpec }> = {
+  sfc: { dataset: 'mnist', folding: { kind: 'uniform', pe: 16, simd: 16 } },
+  lfc: { dataset: 'mnist', folding: { kind: 'uniform', pe: 32, simd: 32 } },
+  cnv28: { dataset: 'fashion-mnist', folding: { kind: 'target', targetCycles: 8000 } },
 };
+
+const describeFolding = (f: FoldingSpec): string =>
+  f.kind === 'uniform' ? `PE ${f.pe}, SIMD ${f.simd}` : f.kind === 'target' ? `--target-cycles ${f.targetCycles}` : f.source;
 
 interface BenchResult {
   arch: string;
   model: string;
   trained: boolean;
-  folding: { pe: number; simd: number };
+  folding: string;
+  dataset: string;
   images: number;
   ok: boolean;
   failures: string[];
@@ -54,24 +66,30 @@ interface BenchResult {
   verilatorWarnings: number;
 }
 
-function parseArgs(argv: string[]): { archs: string[]; folding: Record<string, { pe: number; simd: number }>; limit?: number } {
+function parseArgs(argv: string[]): { archs: string[]; folding: Record<string, FoldingSpec>; models: Record<string, string>; limit?: number } {
   const archs: string[] = [];
-  const folding = { ...DEFAULT_FOLDING };
-  let limit: number | undefined;
+  const folding: Record<string, FoldingSpec> = Object.fromEntries(Object.entries(ARCHS).map(([a, c]) => [a, c.folding]));
+  const models: Record<string, string> = {};
+  let limit: number | undefined = QUICK ? 1000 : undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--folding') {
       const m = /^(\w+)=(\d+)x(\d+)$/.exec(argv[++i] ?? '');
       if (!m) throw new Error('--folding arch=PExSIMD');
-      folding[m[1]] = { pe: Number(m[2]), simd: Number(m[3]) };
+      folding[m[1]] = { kind: 'uniform', pe: Number(m[2]), simd: Number(m[3]) };
+    } else if (a === '--model') {
+      const m = /^(\w+)=(.+)$/.exec(argv[++i] ?? '');
+      if (!m) throw new Error('--model arch=FILE');
+      models[m[1]] = m[2];
     } else if (a === '--limit') limit = Number(argv[++i]);
-    else archs.push(a);
+    else if (ARCHS[a]) archs.push(a);
+    else throw new Error(`unknown network ${a} (one of ${Object.keys(ARCHS).join(', ')})`);
   }
-  return { archs: archs.length ? archs : ['sfc', 'lfc'], folding, limit };
+  return { archs: archs.length ? archs : Object.keys(ARCHS), folding, models, limit };
 }
 
-async function benchArch(arch: string, fold: { pe: number; simd: number }, limit: number | undefined, work: string): Promise<BenchResult> {
-  const trainedPath = path.join(root, 'models', `${arch}.bnn`);
+async function benchArch(arch: string, fold: FoldingSpec, modelFile: string | undefined, limit: number | undefined, work: string): Promise<BenchResult> {
+  const trainedPath = modelFile ? path.resolve(modelFile) : path.join(root, 'models', `${arch}.bnn`);
   const trained = fs.existsSync(trainedPath);
   let modelPath = trainedPath;
   if (!trained) {
@@ -79,12 +97,13 @@ async function benchArch(arch: string, fold: { pe: number; simd: number }, limit
     const input = { height: 28, width: 28, channels: 1, pixelScale: 2 / 255, pixelOffset: -1 };
     saveModel(modelPath, buildModel(arch, { input, classes: 10, seed: 1 }));
   }
-  const ds = loadDataset(datasetSpecFromArgs({ dataset: 'mnist' }), 'test');
+  const dataset = ARCHS[arch].dataset;
+  const ds = loadDataset(datasetSpecFromArgs({ dataset }), 'test');
 
   const t0 = Date.now();
   const model = loadModel(modelPath);
   const f = foldModel(model, modelHash(model));
-  const plan = planHardware(f, { kind: 'uniform', ...fold });
+  const plan = planHardware(f, fold);
   const rtlDir = path.join(work, `${arch}-rtl`);
   emitDesign(f, plan, rtlDir, { encodeFolded });
   const compile = (Date.now() - t0) / 1000;
@@ -113,7 +132,8 @@ async function benchArch(arch: string, fold: { pe: number; simd: number }, limit
     arch,
     model: trained ? path.relative(root, modelPath) : `random-weight ${arch} (buildModel seed 1)`,
     trained,
-    folding: fold,
+    folding: describeFolding(fold),
+    dataset,
     images: r.frames,
     ok: r.ok,
     failures: r.failures,
@@ -139,32 +159,46 @@ async function benchArch(arch: string, fold: { pe: number; simd: number }, limit
 }
 
 async function main(): Promise<void> {
-  const { archs, folding, limit } = parseArgs(process.argv.slice(2));
+  const loadBefore = os.loadavg();
+  const { archs, folding, models, limit } = parseArgs(process.argv.slice(2));
   const results: BenchResult[] = [];
+  const figures: BenchFigure[] = [];
   for (const arch of archs) {
     const fold = folding[arch];
-    if (!fold) throw new Error(`no folding for ${arch}; give --folding ${arch}=PExSIMD`);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `bnnc-bench-verify-${arch}-`));
     try {
-      process.stderr.write(`${arch}: PE ${fold.pe} SIMD ${fold.simd}\n`);
-      const b = await benchArch(arch, fold, limit, work);
+      process.stderr.write(`${arch}: ${describeFolding(fold)}\n`);
+      const b = await benchArch(arch, fold, models[arch], limit, work);
       results.push(b);
       const ph = b.phases;
       process.stdout.write(
-        `${arch} (PE ${b.folding.pe}, SIMD ${b.folding.simd}; ${b.model}): ${b.images} images, ${b.ok ? 'PASS' : `FAIL ${b.failures.join('; ')}`}\n` +
+        `${arch} (${b.folding}; ${b.model}): ${b.images} ${b.dataset} test images, ${b.ok ? 'PASS' : `FAIL ${b.failures.join('; ')}`}\n` +
           `  II ${b.measuredII} (planned ${b.plannedII}), latency ${b.measuredLatency} (planned ${b.plannedLatency}), accuracy RTL ${(b.rtlAccuracy * 100).toFixed(2)} % = int ${(b.intAccuracy * 100).toFixed(2)} %\n` +
           `  wall ${ph.total.toFixed(1)} s: compile ${ph.compile.toFixed(1)}, vectors ${ph.vectors.toFixed(1)}, build ${ph.build.toFixed(1)}, simulate ${ph.simulate.toFixed(1)}, other ${ph.other.toFixed(1)}\n` +
           `  ${(b.cyclesPerSecond / 1e6).toFixed(2)} M simulated cycles/s (${b.simulatedCycles} cycles), ${b.imagesPerSecond.toFixed(0)} images/s\n`,
+      );
+      const fig = (what: string, unit: string, value: number, better: 'higher' | 'lower'): BenchFigure => ({
+        name: `${arch} model -> verified RTL, ${b.images} ${b.dataset} images: ${what}`,
+        unit,
+        value,
+        peer: null,
+        peerValue: null,
+        ratio: null,
+        better,
+        runs: 1,
+      });
+      figures.push(
+        fig('wall clock', 's', ph.total, 'lower'),
+        fig('Verilator build (cold)', 's', ph.build, 'lower'),
+        fig('simulate', 's', ph.simulate, 'lower'),
+        fig('integer-model vectors', 's', ph.vectors, 'lower'),
+        fig('simulated cycles/s', 'cycles/s', b.cyclesPerSecond, 'higher'),
       );
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
   }
-  const out = path.join(root, 'bench', 'out', 'verify.json');
-  writeFileAtomic(
-    out,
-    JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, loadavg: os.loadavg(), results }, null, 2) + '\n',
-  );
+  const out = writeBenchJson('verify', figures, { cpus: os.cpus().length, results }, loadBefore);
   process.stdout.write(`wrote ${path.relative(root, out)}\n`);
   if (results.some((r) => !r.ok)) process.exitCode = 1;
 }

@@ -10,37 +10,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CIFAR_RECORD_BYTES, CIFAR_TEST_FILES, CIFAR_TRAIN_FILES } from '../src/data/cifar.js';
-import { Rng } from '../src/util/rng.js';
 import { ensureCli, runCli } from './diff/cli.js';
+import { writeSyntheticCifar } from './fixtures/cifar.js';
 
 const TEST_IMAGES = 24;
 let work: string;
 let data: string;
 
-/** n records: label, then 1024 bytes per colour plane (CHW), colour by class plus noise. */
-function batch(rng: Rng, n: number): Uint8Array {
-  const out = new Uint8Array(n * CIFAR_RECORD_BYTES);
-  for (let i = 0; i < n; i++) {
-    const label = rng.int(10);
-    const r = i * CIFAR_RECORD_BYTES;
-    out[r] = label;
-    for (let ch = 0; ch < 3; ch++) {
-      const base = ((label >> ch) & 1) * 160 + (label === 9 ? 40 : 0);
-      for (let p = 0; p < 1024; p++) out[r + 1 + ch * 1024 + p] = Math.min(255, base + rng.int(96));
-    }
-  }
-  return out;
-}
-
 beforeAll(async () => {
   await ensureCli();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-cifar-conv-'));
-  data = path.join(work, 'cifar-10-batches-bin');
-  fs.mkdirSync(data);
-  const rng = new Rng(10);
-  for (const f of CIFAR_TRAIN_FILES) fs.writeFileSync(path.join(data, f), batch(rng, 30));
-  for (const f of CIFAR_TEST_FILES) fs.writeFileSync(path.join(data, f), batch(rng, TEST_IMAGES));
+  data = writeSyntheticCifar(work, { perTrainFile: 30, testImages: TEST_IMAGES, seed: 10 });
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
