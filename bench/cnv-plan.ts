@@ -22,6 +22,7 @@ import { planHardware, type HwPlan } from '../src/hw/plan.js';
 import type { FoldingSpec } from '../src/hw/folding.js';
 import { foldModel } from '../src/int/fold.js';
 import { buildModel } from '../src/nn/arch.js';
+import { writeBenchJson } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FINN_CNV_W1A1: [number, number][] = [
@@ -64,5 +65,9 @@ const out = {
   plans: [describePlan('FINN CNV-W1A1 folding', atFinn), describePlan(`--target-cycles ${finnSlowest} (FINN's slowest layer)`, planHardware(folded, { kind: 'target', targetCycles: finnSlowest }))],
 };
 console.log(`\nFINN's own estimate for this folding: the slowest MVAU, ${finnSlowest} cycles per image, ${(CLOCK_HZ / finnSlowest).toFixed(0)} images/s at 100 MHz`);
-fs.mkdirSync(path.join(root, 'bench', 'out'), { recursive: true });
-fs.writeFileSync(path.join(root, 'bench', 'out', 'cnv-plan.json'), JSON.stringify(out, null, 2) + '\n');
+const peer = "FINN's estimate (slowest MVAU, get_exp_cycles) at its CNV-W1A1 folding";
+writeBenchJson(
+  'cnv-plan',
+  (out.plans as { title: string; ii: number }[]).map((p) => ({ name: `cnv plan II, ${p.title}`, unit: 'cycles/image', value: p.ii, peer, peerValue: finnSlowest, ratio: p.ii / finnSlowest, better: 'lower' as const, runs: 1 })),
+  out,
+);

@@ -2,9 +2,14 @@
  * Benchmark (not a test): model file -> verified RTL on all 10 000 MNIST test images,
  * for sfc and lfc. Wall clock split by phase (compile = load + fold + plan + emit;
  * vectors = integer model; build = Verilator + C++, cold, in a fresh cache; simulate),
- * and simulated cycles per second. Prints the figures and writes bench/out/verify.json.
+ * and simulated cycles per second. Prints the figures and writes bench/out/verify.json
+ * (figures in the common form of bench/common.ts; no peer: nothing else turns a model
+ * file into verified RTL).
  *
- *   npx tsx bench/verify.ts [sfc|lfc ...] [--folding arch=PExSIMD ...] [--limit N]
+ *   npx tsx bench/verify.ts [sfc|lfc ...] [--folding arch=PExSIMD ...] [--limit N] [--synth]
+ *
+ * --synth: then `bnnc synth DIR --target xc7 --no-pnr` of the same design (src/synth:
+ * Yosys synth_xilinx), its Yosys run time and LUT count.
  *
  * The model is models/<arch>.bnn when it exists (a trained network), otherwise a
  * random-weight network of that architecture (src/nn/arch.ts buildModel) written to a
@@ -23,7 +28,8 @@ import { foldModel } from '../src/int/fold.js';
 import { encodeFolded } from '../src/int/serialize.js';
 import { buildModel } from '../src/nn/arch.js';
 import { verifyRtl } from '../src/sim/verify.js';
-import { writeFileAtomic } from '../src/util/atomic.js';
+import { runSynth } from '../src/synth/synth.js';
+import { QUICK, writeBenchJson, type BenchFigure } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,12 +58,14 @@ interface BenchResult {
   cyclesPerSecond: number;
   imagesPerSecond: number;
   verilatorWarnings: number;
+  synth: { yosysSeconds: number; luts: number; flipFlops: number; bram: number } | null;
 }
 
-function parseArgs(argv: string[]): { archs: string[]; folding: Record<string, { pe: number; simd: number }>; limit?: number } {
+function parseArgs(argv: string[]): { archs: string[]; folding: Record<string, { pe: number; simd: number }>; limit?: number; synth: boolean } {
   const archs: string[] = [];
   const folding = { ...DEFAULT_FOLDING };
   let limit: number | undefined;
+  let synth = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--folding') {
@@ -65,12 +73,13 @@ function parseArgs(argv: string[]): { archs: string[]; folding: Record<string, {
       if (!m) throw new Error('--folding arch=PExSIMD');
       folding[m[1]] = { pe: Number(m[2]), simd: Number(m[3]) };
     } else if (a === '--limit') limit = Number(argv[++i]);
+    else if (a === '--synth') synth = true;
     else archs.push(a);
   }
-  return { archs: archs.length ? archs : ['sfc', 'lfc'], folding, limit };
+  return { archs: archs.length ? archs : QUICK ? ['sfc'] : ['sfc', 'lfc'], folding, limit, synth };
 }
 
-async function benchArch(arch: string, fold: { pe: number; simd: number }, limit: number | undefined, work: string): Promise<BenchResult> {
+async function benchArch(arch: string, fold: { pe: number; simd: number }, limit: number | undefined, synth: boolean, work: string): Promise<BenchResult> {
   const trainedPath = path.join(root, 'models', `${arch}.bnn`);
   const trained = fs.existsSync(trainedPath);
   let modelPath = trainedPath;
@@ -107,6 +116,12 @@ async function benchArch(arch: string, fold: { pe: number; simd: number }, limit
     },
   });
   const verifyWall = (Date.now() - t1) / 1000;
+  let synthFigures: BenchResult['synth'] = null;
+  if (synth) {
+    process.stderr.write(`  ${arch}: bnnc synth --target xc7 --no-pnr\n`);
+    const rep = await runSynth({ rtlDir, target: 'xc7', clockMhz: 100, pnr: false, bitstream: false, out: path.join(work, `${arch}-synth`) });
+    synthFigures = { yosysSeconds: rep.seconds.yosys, luts: rep.total.luts, flipFlops: rep.total.ffs, bram: rep.total.bram };
+  }
   const p = r.phases;
   const accounted = p.vectors + p.build + p.simulate;
   return {
@@ -135,11 +150,13 @@ async function benchArch(arch: string, fold: { pe: number; simd: number }, limit
     cyclesPerSecond: r.speed.cyclesPerSecond,
     imagesPerSecond: r.speed.imagesPerSecond,
     verilatorWarnings: r.build.warnings,
+    synth: synthFigures,
   };
 }
 
 async function main(): Promise<void> {
-  const { archs, folding, limit } = parseArgs(process.argv.slice(2));
+  const loadBefore = os.loadavg();
+  const { archs, folding, limit, synth } = parseArgs(process.argv.slice(2));
   const results: BenchResult[] = [];
   for (const arch of archs) {
     const fold = folding[arch];
@@ -147,24 +164,29 @@ async function main(): Promise<void> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `bnnc-bench-verify-${arch}-`));
     try {
       process.stderr.write(`${arch}: PE ${fold.pe} SIMD ${fold.simd}\n`);
-      const b = await benchArch(arch, fold, limit, work);
+      const b = await benchArch(arch, fold, limit, synth, work);
       results.push(b);
       const ph = b.phases;
       process.stdout.write(
         `${arch} (PE ${b.folding.pe}, SIMD ${b.folding.simd}; ${b.model}): ${b.images} images, ${b.ok ? 'PASS' : `FAIL ${b.failures.join('; ')}`}\n` +
           `  II ${b.measuredII} (planned ${b.plannedII}), latency ${b.measuredLatency} (planned ${b.plannedLatency}), accuracy RTL ${(b.rtlAccuracy * 100).toFixed(2)} % = int ${(b.intAccuracy * 100).toFixed(2)} %\n` +
           `  wall ${ph.total.toFixed(1)} s: compile ${ph.compile.toFixed(1)}, vectors ${ph.vectors.toFixed(1)}, build ${ph.build.toFixed(1)}, simulate ${ph.simulate.toFixed(1)}, other ${ph.other.toFixed(1)}\n` +
-          `  ${(b.cyclesPerSecond / 1e6).toFixed(2)} M simulated cycles/s (${b.simulatedCycles} cycles), ${b.imagesPerSecond.toFixed(0)} images/s\n`,
+          `  ${(b.cyclesPerSecond / 1e6).toFixed(2)} M simulated cycles/s (${b.simulatedCycles} cycles), ${b.imagesPerSecond.toFixed(0)} images/s\n` +
+          (b.synth ? `  Yosys synth_xilinx ${b.synth.yosysSeconds.toFixed(1)} s: ${b.synth.luts} LUT, ${b.synth.flipFlops} FF, ${b.synth.bram} BRAM\n` : ''),
       );
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
   }
-  const out = path.join(root, 'bench', 'out', 'verify.json');
-  writeFileAtomic(
-    out,
-    JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, loadavg: os.loadavg(), results }, null, 2) + '\n',
-  );
+  const figures: BenchFigure[] = [];
+  const one = (name: string, unit: string, value: number, better: 'higher' | 'lower'): BenchFigure => ({ name, unit, value, peer: null, peerValue: null, ratio: null, better, runs: 1 });
+  for (const b of results) {
+    const design = `${b.arch} (PE ${b.folding.pe}, SIMD ${b.folding.simd})`;
+    figures.push(one(`${design}: model file -> verified RTL, ${b.images} images (${b.ok ? 'pass' : 'FAIL'})`, 's', b.phases.total, 'lower'));
+    figures.push(one(`${design}: Verilator simulated cycles/s`, 'cycles/s', b.cyclesPerSecond, 'higher'));
+    if (b.synth) figures.push(one(`${design}: Yosys run time, synth_xilinx (${b.synth.luts} LUT, ${b.synth.flipFlops} FF)`, 's', b.synth.yosysSeconds, 'lower'));
+  }
+  const out = writeBenchJson('verify', figures, { results }, loadBefore);
   process.stdout.write(`wrote ${path.relative(root, out)}\n`);
   if (results.some((r) => !r.ok)) process.exitCode = 1;
 }
