@@ -128,7 +128,8 @@ async function main(): Promise<void> {
 
   const workloads: { name: string; images: Uint8Array; n: number }[] = [];
   if (mnist) workloads.push({ name: 'mnist-test', images: mnist.images, n: mnist.n });
-  workloads.push({ name: 'random-bytes', images: randomImages, n: nRandom });
+  // BENCH=quick: the MNIST images only (when there are some).
+  if (!QUICK || !mnist) workloads.push({ name: 'random-bytes', images: randomImages, n: nRandom });
 
   // Warm up the JIT on both workloads before timing.
   for (const w of workloads) inferIntBatch(f, w.images, Math.min(w.n, 300));

@@ -18,12 +18,12 @@
  *     ste_sign and weight_clip, Adam with the Glorot scale through larq's CaseOptimizer),
  *     from the venv that `make larq-peers` installs (LARQ_VENV, default .venv-larq);
  *     --no-larq leaves it out. The figures, bnnc against each peer, are in the common
- *     form of bench/common.ts. BENCH=quick: sfc and lfc only, fewer batches.
+ *     form of bench/common.ts. BENCH=quick: sfc and lfc, one thread, fewer batches.
  *
  *   npx tsx bench/train.ts --tfjs [--archs sfc,lfc] [--rounds 3] [--tfjs-cpu]
  *     The older baseline: the same BinaryNet MLP in TensorFlow.js on its wasm backend,
  *     alternated with bnnc on one thread (--tfjs-cpu adds one run of the cpu backend).
- *     Writes bench/out/train-tfjs.json.
+ *     Writes bench/out/train-tfjs.json. BENCH=quick: sfc only, fewer batches.
  *
  *   npx tsx bench/train.ts --accuracy [--archs tfc,sfc,lfc]
  *     Trains to the accuracy goals (tfc 93 %, sfc 97 %, lfc 98.4 % on the MNIST test set)
@@ -373,7 +373,7 @@ function measureLarq(arch: string, batches: number, threads: number, dataFile: s
 async function versusTorch(): Promise<void> {
   const loadBefore = os.loadavg();
   const archs = (arg('archs') ?? (QUICK ? 'sfc,lfc' : 'sfc,lfc,cnv28')).split(',');
-  const threadCounts = (arg('threads') ?? '1,2').split(',').map(Number);
+  const threadCounts = (arg('threads') ?? (QUICK ? '1' : '1,2')).split(',').map(Number);
   const rounds = Number(arg('rounds') ?? 3);
   const dataFile = peerData(60000);
   const results: Measurement[] = [];
@@ -433,7 +433,7 @@ async function versusTorch(): Promise<void> {
 
 async function versusTfjs(): Promise<void> {
   const loadBefore = os.loadavg();
-  const archs = (arg('archs') ?? 'sfc,lfc').split(',');
+  const archs = (arg('archs') ?? (QUICK ? 'sfc' : 'sfc,lfc')).split(',');
   const rounds = Number(arg('rounds') ?? 3);
   const results: Measurement[] = [];
   const summary: Record<string, unknown> = {};
