@@ -28,16 +28,25 @@ QONNX_MODEL ?= models/sfc.bnn
 # "libcudart.so.13: cannot open shared object file"), and PyPI has no CPU-only build, so
 # this pulls the CUDA wheels too (~5.4 GB in the venv). Never part of `make test`.
 BENCH_PEERS_PACKAGES := torch==2.15.0 numpy==2.3.5
+# The Larq peers of the bench (bench/peers/binarynet_larq.py, lce_infer.py): Larq 0.13.3 for
+# training, Larq Compute Engine 0.16.0 (its converter and interpreter) for inference. Their
+# own venv: TensorFlow 2.16 needs numpy < 2 (torch 2.15 beside it wants numpy 2), and larq
+# 0.13 is written for Keras 2, so tf-keras (TF_USE_LEGACY_KERAS=1, the peers set it) joins
+# TensorFlow 2.16's Keras 3. ~2.2 GB. Never part of `make test`.
+LARQ_VENV ?= .venv-larq
+LARQ_PY := $(LARQ_VENV)/bin/python
+LARQ_PACKAGES := larq==0.13.3 larq-compute-engine==0.16.0 tensorflow-cpu==2.16.2 tf-keras==2.16.0 numpy==1.26.4
 
-.PHONY: help setup setup-apt setup-npm setup-py setup-peers peers build demo demo-cnv test fuzz bench fixtures qonnx-check clean
+.PHONY: help setup setup-apt setup-npm setup-py setup-peers peers larq-peers build demo demo-cnv test fuzz bench fixtures qonnx-check clean
 
 help:
 	@echo "make demo   train sfc on MNIST, fold, compile, verify on all test images, report"
 	@echo "make demo-cnv  cnv28 on Fashion-MNIST (CNV_MODEL=file to skip training), verify all 10 000 test images"
 	@echo "make test   the whole test suite"
 	@echo "make fuzz   long fuzzing and random differential testing"
-	@echo "make bench  benchmarks: bench/out/results.json and docs/benchmarks.md (BENCH=quick: smaller; installs PyTorch)"
+	@echo "make bench  benchmarks: bench/out/results.json and docs/benchmarks.md (BENCH=quick: smaller; installs PyTorch, Larq, LCE)"
 	@echo "make peers  install the training bench's PyTorch peer into PEERS_VENV (~5.4 GB)"
+	@echo "make larq-peers  install the bench's Larq and Larq Compute Engine peers into LARQ_VENV (~2.2 GB)"
 	@echo "make fixtures     regenerate test/fixtures/qonnx with Brevitas and qonnx (installs PyTorch)"
 	@echo "make qonnx-check  export QONNX_MODEL, run it in qonnx on 10 000 MNIST test images, compare"
 	@echo "make clean  remove generated files"
@@ -75,6 +84,11 @@ peers:
 	  echo "peers: installing $(BENCH_PEERS_PACKAGES) into $(PEERS_VENV)"; \
 	  python3 -m venv $(PEERS_VENV) && $(PEERS_PY) -m pip install --quiet --disable-pip-version-check $(BENCH_PEERS_PACKAGES); }
 
+larq-peers:
+	@$(LARQ_PY) -c "import larq, larq_compute_engine, tf_keras" 2>/dev/null || { \
+	  echo "larq-peers: installing $(LARQ_PACKAGES) into $(LARQ_VENV)"; \
+	  python3 -m venv $(LARQ_VENV) && $(LARQ_PY) -m pip install --quiet --disable-pip-version-check $(LARQ_PACKAGES); }
+
 build: dist/.bnnc-stamp
 dist/.bnnc-stamp: node_modules/.bnnc-stamp tsconfig.json $(shell find src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 	npx tsc -p tsconfig.json
@@ -99,9 +113,10 @@ fuzz: setup
 	BNNC_FUZZ=full npx vitest run test/fuzz
 
 # Every bench/ script, one after the other; figures into bench/out/results.json and the
-# generated docs/benchmarks.md (bench/run.ts). BENCH=quick: smaller workloads.
-bench: setup peers
-	npx tsx bench/run.ts
+# generated docs/benchmarks.md (bench/run.ts). BENCH=quick: smaller workloads (<= 10 min;
+# the whole bench <= 45 min on a 2-core machine). The scripts run nice'd.
+bench: setup peers larq-peers
+	PEERS_VENV=$(PEERS_VENV) LARQ_VENV=$(LARQ_VENV) npx tsx bench/run.ts
 
 fixtures: setup setup-peers
 	OMP_NUM_THREADS=1 nice -n 10 $(PEERS_PY) test/fixtures/qonnx/make.py fixtures

@@ -4,7 +4,10 @@
  * changes the scores), on the first 200 MNIST test images, on those 200 with the
  * directed images of `bnnc verify --boundary`, and on all 10 000. The same figures
  * `bnnc verify` prints (src/int/boundary.ts, from the integer model). Prints them and
- * writes bench/out/boundary.json.
+ * writes bench/out/boundary.json; its figures in the common form of bench/common.ts are,
+ * per model, the mean share of threshold neurons observed at T-1 and at T on 200 images with
+ * the directed ones, beside the 200 images alone (the baseline, in the same run). No
+ * trained model in models/: no figures.
  *
  *   npx tsx bench/boundary.ts [model.bnn ...]     (default: models/{tfc,sfc,lfc}.bnn that exist)
  */
@@ -15,7 +18,7 @@ import { datasetSpecFromArgs, loadDataset } from '../src/data/registry.js';
 import { loadModel, modelHash } from '../src/graph/io.js';
 import { BoundaryTracker, searchBoundary, type BoundaryCoverage } from '../src/int/boundary.js';
 import { foldModel } from '../src/int/fold.js';
-import { writeFileAtomic } from '../src/util/atomic.js';
+import { writeBenchJson, type BenchFigure } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLE = 200;
@@ -60,5 +63,27 @@ for (const file of files) {
     }
   }
 }
-fs.mkdirSync(path.join(root, 'bench', 'out'), { recursive: true });
-writeFileAtomic(path.join(root, 'bench', 'out', 'boundary.json'), JSON.stringify(rows, null, 2) + '\n');
+/** Mean of the shares of threshold neurons observed at T-1 and at T, over all layers. */
+function observedShare(c: BoundaryCoverage): number {
+  const n = c.layers.reduce((a, l) => a + l.neurons, 0);
+  return c.layers.reduce((a, l) => a + l.observedBelow + l.observedAt, 0) / (2 * n);
+}
+const figures: BenchFigure[] = [];
+for (const file of files) {
+  const of = (run: string): Row => rows.find((r) => r.model === file && r.run === run)!;
+  const [base, directed] = [of('200'), of('200 --boundary')];
+  const value = observedShare(directed.coverage);
+  const peerValue = observedShare(base.coverage);
+  figures.push({
+    name: `${path.basename(file)}: threshold neurons observed at T-1 and at T (mean share), 200 images + ${directed.directed} directed`,
+    unit: 'share',
+    value,
+    peer: '200 test images alone',
+    peerValue,
+    ratio: peerValue > 0 ? value / peerValue : null,
+    better: 'higher',
+    runs: 1,
+  });
+}
+if (files.length === 0) console.log('no trained model in models/ (tfc.bnn, sfc.bnn, lfc.bnn): nothing to measure');
+writeBenchJson('boundary', figures, { rows });

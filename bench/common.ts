@@ -4,6 +4,9 @@
  * each script writes to bench/out/<name>.json, which bench/run.ts collects into
  * bench/out/results.json and docs/benchmarks.md.
  */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +31,8 @@ export interface BenchFigure {
   better: 'higher' | 'lower';
   /** Measurements behind each median. */
   runs: number;
+  /** The 1-minute load average at each round of the measurement (the machine may be shared). */
+  loadAverage?: number[];
 }
 
 export function median(xs: number[]): number {
@@ -59,4 +64,69 @@ export function writeBenchJson(name: string, figures: BenchFigure[], extra: Reco
     JSON.stringify({ bench: name, date: new Date().toISOString(), quick: QUICK, machine: machine(), loadAverage: { before: loadBefore, after: os.loadavg() }, figures, ...extra }, null, 2) + '\n',
   );
   return file;
+}
+
+/** The peers' Python: PyTorch in PEERS_VENV (`make peers`), Larq and LCE in LARQ_VENV (`make larq-peers`). */
+export const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+export const PEERS_PY = path.join(path.resolve(ROOT, process.env.PEERS_VENV ?? '.venv-peers'), 'bin', 'python');
+export const LARQ_PY = path.join(path.resolve(ROOT, process.env.LARQ_VENV ?? '.venv-larq'), 'bin', 'python');
+
+/**
+ * A peer process that stays up between measurements (its start-up, e.g. importing
+ * TensorFlow and converting a model, is not timed): it prints one JSON line when ready,
+ * then answers each line written to it with one JSON line. The protocol of
+ * bench/peers/lce_infer.py and `binarynet_torch.py infer`.
+ */
+export class PeerProcess {
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly lines: string[] = [];
+  private waiting: ((line: string) => void) | null = null;
+  private exited: string | null = null;
+
+  constructor(python: string, args: string[], env: Record<string, string> = {}) {
+    if (!fs.existsSync(python)) throw new Error(`no peer Python at ${python}: run \`make peers larq-peers\` first`);
+    this.child = spawn(python, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    let buf = '';
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (d: string) => {
+      buf += d;
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        this.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+    this.child.on('exit', (code) => {
+      this.exited = `${path.basename(args[0] ?? python)} exited with ${code}`;
+      this.waiting?.('');
+    });
+  }
+
+  private push(line: string): void {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(line);
+    } else this.lines.push(line);
+  }
+
+  /** The next JSON line from the peer. */
+  async next<T>(): Promise<T> {
+    const line = this.lines.shift() ?? (this.exited ? '' : await new Promise<string>((resolve) => (this.waiting = resolve)));
+    if (!line) throw new Error(this.exited ?? 'peer closed its output');
+    return JSON.parse(line) as T;
+  }
+
+  async ask<T>(request: string): Promise<T> {
+    this.child.stdin.write(request + '\n');
+    return this.next<T>();
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}
+
+/** The 1-minute load average now, for the figures' records. */
+export function load1(): number {
+  return +os.loadavg()[0].toFixed(2);
 }

@@ -12,6 +12,14 @@
  * Binary MACs: rows * cols * output positions of every matrix layer (all layers of a
  * BinaryNet have +-1 weights; the first multiplies them with 8-bit pixels). The figure
  * for the layers with binary inputs alone (XNOR-popcount) is reported beside it.
+ *
+ * Peers, at batch 1 and batch 100 on the MNIST test images, one thread each: Larq
+ * Compute Engine (bench/peers/lce_infer.py: the network converted by LCE's converter, run
+ * by its interpreter; LARQ_VENV, `make larq-peers`) and PyTorch float inference
+ * (bench/peers/binarynet_torch.py infer; PEERS_VENV, `make peers`). Each peer stays up
+ * between runs (its start-up is not timed); bnnc and the peers run alternately, A, B, C,
+ * A, B, C, A, B, C, each run at least RUN_SECONDS; the figures are the medians, in the
+ * common form of bench/common.ts (bench/out/int-infer.json, `figures`).
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,8 +31,8 @@ import { foldModel } from '../src/int/fold.js';
 import { inferIntBatch } from '../src/int/infer.js';
 import type { FoldedModel } from '../src/int/types.js';
 import { evalFloat } from '../src/nn/eval.js';
-import { writeFileAtomic } from '../src/util/atomic.js';
 import { Rng } from '../src/util/rng.js';
+import { LARQ_PY, load1, median, PeerProcess, PEERS_PY, QUICK, writeBenchJson, type BenchFigure } from './common.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -106,7 +114,7 @@ function measure(fn: (count: number) => void, first: number, minSeconds: number,
 }
 
 async function main(): Promise<void> {
-  const loadBefore = os.loadavg()[0];
+  const loadBefore = os.loadavg();
   const modelPath = process.argv[2];
   const model = modelPath ? loadModel(modelPath) : randomLfc(1);
   const f = foldModel(model, modelPath ? modelHash(model) : 'random');
@@ -120,7 +128,8 @@ async function main(): Promise<void> {
 
   const workloads: { name: string; images: Uint8Array; n: number }[] = [];
   if (mnist) workloads.push({ name: 'mnist-test', images: mnist.images, n: mnist.n });
-  workloads.push({ name: 'random-bytes', images: randomImages, n: nRandom });
+  // BENCH=quick: the MNIST images only (when there are some).
+  if (!QUICK || !mnist) workloads.push({ name: 'random-bytes', images: randomImages, n: nRandom });
 
   // Warm up the JIT on both workloads before timing.
   for (const w of workloads) inferIntBatch(f, w.images, Math.min(w.n, 300));
@@ -184,21 +193,88 @@ async function main(): Promise<void> {
     );
   }
 
+  const figures: BenchFigure[] = [];
+  const peerRuns: Record<string, unknown>[] = [];
+  const peerWorkload = workloads[0];
+  if (pixels === 784) {
+    const dataFile = path.join(os.tmpdir(), `bnnc-bench-infer-${process.pid}.u8`);
+    const nPeer = Math.min(peerWorkload.n, 2000);
+    fs.writeFileSync(dataFile, peerWorkload.images.subarray(0, nPeer * pixels));
+    try {
+      for (const batch of [1, 100]) {
+        const r = await versusPeers(f, peerWorkload.images, nPeer, batch, dataFile);
+        peerRuns.push({ workload: peerWorkload.name, batch, ...r.record });
+        figures.push(...r.figures);
+      }
+    } finally {
+      fs.rmSync(dataFile, { force: true });
+    }
+  }
+
   const out = {
-    benchmark: 'int-infer',
     model: modelPath ?? 'random lfc 784-1024-1024-1024-10',
-    node: process.version,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.availableParallelism(),
-    // The machine may be shared: the 1-minute load average before and after the run
-    // says how much other work competed with the timed runs (best-of-5 timing).
-    loadAverage: [loadBefore, os.loadavg()[0]].map((v) => +v.toFixed(2)),
     singleThread: true,
     results,
+    peerRuns,
   };
-  const file = path.join(here, 'out', 'int-infer.json');
-  writeFileAtomic(file, JSON.stringify(out, null, 2) + '\n');
+  const file = writeBenchJson('int-infer', figures, out, loadBefore);
   process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+}
+
+/** Seconds per timed run (each side), and alternation rounds (A, B, C, A, B, C, ...). */
+const RUN_SECONDS = QUICK ? 0.5 : 2;
+const ROUNDS = 3;
+
+interface PeerRun {
+  imagesPerSecond: number;
+  images: number;
+  seconds: number;
+}
+
+/** bnnc's integer engine on `batch` images per call, for at least `seconds`. */
+function runOurs(f: FoldedModel, images: Uint8Array, n: number, batch: number, seconds: number): PeerRun {
+  const pixels = 784;
+  const calls = Math.floor(n / batch);
+  let done = 0;
+  let k = 0;
+  const t0 = performance.now();
+  for (;;) {
+    const at = (k++ % calls) * batch;
+    inferIntBatch(f, images.subarray(at * pixels, (at + batch) * pixels), batch);
+    done += batch;
+    const elapsed = (performance.now() - t0) / 1000;
+    if (elapsed >= seconds) return { imagesPerSecond: done / elapsed, images: done, seconds: elapsed };
+  }
+}
+
+async function versusPeers(f: FoldedModel, images: Uint8Array, n: number, batch: number, dataFile: string): Promise<{ record: Record<string, unknown>; figures: BenchFigure[] }> {
+  const env = { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE' };
+  const peers = [
+    { name: 'Larq Compute Engine', proc: new PeerProcess(LARQ_PY, [path.join(here, 'peers', 'lce_infer.py'), String(batch), dataFile], env) },
+    { name: 'PyTorch float', proc: new PeerProcess(PEERS_PY, [path.join(here, 'peers', 'binarynet_torch.py'), 'infer', String(batch), dataFile], env) },
+  ];
+  try {
+    const versions: Record<string, unknown>[] = [];
+    for (const p of peers) versions.push(await p.proc.next<Record<string, unknown>>());
+    runOurs(f, images, n, batch, 0.3); // warm-up
+    const ours: number[] = [];
+    const theirs: number[][] = peers.map(() => []);
+    const loads: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      loads.push(load1());
+      ours.push(runOurs(f, images, n, batch, RUN_SECONDS).imagesPerSecond);
+      for (let i = 0; i < peers.length; i++) theirs[i].push((await peers[i].proc.ask<PeerRun>(String(RUN_SECONDS))).imagesPerSecond);
+    }
+    const o = median(ours);
+    const figures = peers.map((p, i): BenchFigure => {
+      const t = median(theirs[i]);
+      process.stdout.write(`lfc batch ${batch}: bnnc integer ${o.toFixed(0)} images/s, ${p.name} ${t.toFixed(0)} images/s (medians of ${ROUNDS}) = ${(o / t).toFixed(2)}x\n`);
+      return { name: `lfc inference, batch ${batch}, 1 thread (MNIST test images)`, unit: 'images/s', value: o, peer: p.name, peerValue: t, ratio: o / t, better: 'higher', runs: ROUNDS, loadAverage: loads };
+    });
+    return { record: { bnnc: ours, peers: Object.fromEntries(peers.map((p, i) => [p.name, { runs: theirs[i], version: versions[i] }])), loadAverage: loads }, figures };
+  } finally {
+    for (const p of peers) p.proc.close();
+  }
 }
 
 main().catch((e: unknown) => {

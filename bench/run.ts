@@ -4,35 +4,77 @@
  *
  *   npx tsx bench/run.ts [NAME ...]     # NAME: a script of bench/ without .ts (default: all)
  *
- * Each script runs alone, one after the other (they measure speed), with the 1-minute
- * load average read before it. Every bench/out/*.json a script writes during its run is
- * read; the figures it gives in the common form (bench/common.ts: value, peer, peer value,
- * ratio) go into bench/out/results.json and, for a run of all scripts, into the generated
- * table docs/benchmarks.md. A script that fails is listed as failed and the run goes on;
- * the exit status is then 1.
+ * The scripts run one after the other (they measure speed), in the order and with the
+ * arguments of PLAN below, then any other script of bench/ with none. For each, the
+ * 1-minute load average before it, its wall time and its CPU time (its processes'
+ * user + system time) are recorded. Every bench/out/*.json a script writes during its run
+ * is read; the figures it gives in the common form (bench/common.ts: value, peer, peer
+ * value, ratio, load average) go into bench/out/results.json, each with the machine and
+ * the load average, and, for a run of all scripts, into the generated page
+ * docs/benchmarks.md, whose header names the run (start, end, commit, wall and CPU time).
+ * A script that fails is listed as failed and the run goes on; the exit status is then 1.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../src/util/atomic.js';
-import { machine, OUT_DIR, QUICK, type BenchFigure } from './common.js';
+import { machine, median, OUT_DIR, QUICK, type BenchFigure } from './common.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
 /** Modules of bench/ that are not scripts. */
 const NOT_SCRIPTS = new Set(['run', 'common']);
 
+interface Step {
+  script: string;
+  args?: string[];
+  /** BENCH=quick: these arguments instead, or `skip` to leave the step out. */
+  quick?: string[] | 'skip';
+  /** A script another branch adds: listed as absent when this checkout lacks it. */
+  optional?: boolean;
+}
+
+/**
+ * What `make bench` runs, in order. Budget on this 2-core machine: <= 45 min in all,
+ * <= 10 min with BENCH=quick (docs/benchmarks.md's header gives the last run's times).
+ */
+const PLAN: Step[] = [
+  // Training samples/s, bnnc against PyTorch CPU and Larq (sfc, lfc; cnv28 against PyTorch).
+  { script: 'train' },
+  // ... and against TensorFlow.js wasm, the older baseline.
+  { script: 'train', args: ['--tfjs'] },
+  // Inference images/s, lfc, batch 1 and 100: bnnc's integer engine against LCE and PyTorch.
+  { script: 'int-infer' },
+  // Model file -> verified RTL on 10 000 images, Verilator cycles/s, Yosys time (sfc, lfc,
+  // cnv28 on Fashion-MNIST; BENCH=quick: sfc).
+  { script: 'verify', args: ['--synth'] },
+  // cnv28: training samples/s at 1 and 2 threads, integer model against the float model.
+  { script: 'cnv28' },
+  // Yosys xc7 LUTs of lfc at FINN's folding against FINN's published figure (~6 min).
+  { script: 'synth-lfc', args: ['p2'], quick: 'skip' },
+  { script: 'cnv-plan' },
+  { script: 'boundary' },
+  { script: 'rng' },
+];
+
+interface FigureRecord extends BenchFigure {
+  machine: string;
+}
+
 interface ScriptResult {
   script: string;
+  args: string[];
   ok: boolean;
+  /** null: not run (absent from this checkout). */
   exitCode: number | null;
   seconds: number;
+  cpuSeconds: number;
   loadAverage: number;
   outputs: string[];
-  figures: BenchFigure[];
-  /** Output files without figures in the common form. */
+  figures: FigureRecord[];
+  /** Output files without figures in the common form, and other remarks. */
   notes: string[];
 }
 
@@ -41,15 +83,43 @@ function isFigure(f: unknown): f is BenchFigure {
   return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.unit === 'string' && typeof o.value === 'number' && Number.isFinite(o.value);
 }
 
-function runScript(name: string): ScriptResult {
+/** CPU seconds (user + system) of this process's waited-for children, from /proc. */
+function childCpuSeconds(): number {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 (cutime, cstime) of proc(5), counted from 1 with pid and comm first.
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+const m = machine();
+const machineText = `${m.cpu}, ${m.cores} cores`;
+
+function runStep(step: Step): ScriptResult {
+  const name = step.script;
+  const args = (QUICK && Array.isArray(step.quick) ? step.quick : step.args) ?? [];
   const file = path.join(BENCH_DIR, `${name}.ts`);
   const loadAverage = os.loadavg()[0];
+  const label = [`bench/${name}.ts`, ...args].join(' ');
+  if (!fs.existsSync(file)) {
+    return { script: `bench/${name}.ts`, args, ok: true, exitCode: null, seconds: 0, cpuSeconds: 0, loadAverage, outputs: [], figures: [], notes: ['not in this checkout'] };
+  }
   const t0 = Date.now();
-  process.stdout.write(`\n== bench/${name}.ts (load average ${loadAverage.toFixed(2)})\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, BENCH: QUICK ? 'quick' : (process.env.BENCH ?? 'full') } });
+  const c0 = childCpuSeconds();
+  process.stdout.write(`\n== ${label} (load average ${loadAverage.toFixed(2)}, ${new Date(t0).toISOString()})\n`);
+  const r = spawnSync('nice', ['-n', '10', process.execPath, '--import', 'tsx', file, ...args], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, BENCH: QUICK ? 'quick' : (process.env.BENCH ?? 'full') },
+  });
   const seconds = (Date.now() - t0) / 1000;
+  const cpuSeconds = childCpuSeconds() - c0;
+  process.stdout.write(`== ${label}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`}, ${seconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU\n`);
   const outputs: string[] = [];
-  const figures: BenchFigure[] = [];
+  const figures: FigureRecord[] = [];
   const notes: string[] = [];
   for (const f of fs.existsSync(OUT_DIR) ? fs.readdirSync(OUT_DIR) : []) {
     const p = path.join(OUT_DIR, f);
@@ -59,40 +129,66 @@ function runScript(name: string): ScriptResult {
       const j = JSON.parse(fs.readFileSync(p, 'utf8')) as { figures?: unknown };
       const list = Array.isArray(j.figures) ? j.figures.filter(isFigure) : [];
       if (list.length === 0) notes.push(`${path.relative(ROOT, p)}: no figures in the common form (bench/common.ts)`);
-      figures.push(...list);
+      figures.push(...list.map((x) => ({ ...x, loadAverage: x.loadAverage ?? [+loadAverage.toFixed(2)], machine: machineText })));
     } catch (e) {
       notes.push(`${path.relative(ROOT, p)}: not JSON (${(e as Error).message})`);
     }
   }
-  return { script: `bench/${name}.ts`, ok: r.status === 0, exitCode: r.status, seconds, loadAverage, outputs, figures, notes };
+  return { script: `bench/${name}.ts`, args, ok: r.status === 0, exitCode: r.status, seconds, cpuSeconds, loadAverage, outputs, figures, notes };
 }
 
 const fmt = (v: number | null): string => {
   if (v === null) return '—';
   const a = Math.abs(v);
-  return a >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : a >= 1e3 ? `${(v / 1e3).toFixed(1)} k` : Number(v.toPrecision(4)).toString();
+  return a >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : a >= 1e4 ? `${(v / 1e3).toFixed(1)} k` : Number(v.toPrecision(4)).toString();
 };
+const minutes = (s: number): string => `${(s / 60).toFixed(1)} min`;
 
-function markdown(results: ScriptResult[], started: string, m: ReturnType<typeof machine>): string {
+interface RunInfo {
+  started: string;
+  finished: string;
+  commit: string;
+  wallSeconds: number;
+  cpuSeconds: number;
+  loadStart: number[];
+  loadEnd: number[];
+}
+
+function markdown(results: ScriptResult[], run: RunInfo): string {
+  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
   const lines = [
     '# Benchmarks',
     '',
-    `Generated by \`make bench\` (bench/run.ts${QUICK ? ', BENCH=quick' : ''}) on ${started}; do not edit by hand.`,
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.platform}, Node ${m.node}. Each figure is the median of its runs, alternated with its peer in the same run;`,
-    'the load average is the 1-minute figure when its script started (the machine may be shared).',
+    `<!-- Generated by \`make bench\` (bench/run.ts) from bench/out/results.json; do not edit by hand. -->`,
     '',
-    '| script | figure | bnnc | peer | peer figure | ratio | load avg |',
+    `Generated by \`${QUICK ? 'BENCH=quick ' : ''}make bench\` (bench/run.ts) from bench/out/results.json of the run below; do not edit by hand.`,
+    '',
+    `- Run: started ${run.started}, finished ${run.finished}, commit ${run.commit}${QUICK ? ', BENCH=quick (smaller workloads)' : ''}.`,
+    `- Wall time ${minutes(run.wallSeconds)}; CPU time of the scripts and their peers ${minutes(run.cpuSeconds)}.`,
+    `- Load average (1 / 5 / 15 min) at the start ${load(run.loadStart)}, at the end ${load(run.loadEnd)}; the machine may be shared.`,
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.platform}, Node ${m.node}.`,
+    '',
+    'Each figure is the median of its runs; where it has a peer, the two (or three) ran alternately',
+    'in the same run (A, B, A, B, A, B), and the ratio is bnnc / peer. The load average column is',
+    'the median of the 1-minute load average at the start of each round (or when its script started).',
+    '',
+    '| figure | bnnc | peer | peer figure | ratio | runs | load avg |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
     for (const f of r.figures) {
       const ratio = f.ratio === null ? '—' : `${f.ratio.toFixed(2)}× (${f.better} is better)`;
-      lines.push(`| ${r.script} | ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.peer ?? '—'} | ${f.peerValue === null ? '—' : `${fmt(f.peerValue)} ${f.unit}`} | ${ratio} | ${r.loadAverage.toFixed(2)} |`);
+      const fl = median(f.loadAverage ?? [r.loadAverage]).toFixed(2);
+      lines.push(`| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.peer ?? '—'} | ${f.peerValue === null ? '—' : `${fmt(f.peerValue)} ${f.unit}`} | ${ratio} | ${f.runs} | ${fl} |`);
     }
-    if (!r.ok) lines.push(`| ${r.script} | FAILED (exit ${r.exitCode}) | | | | | ${r.loadAverage.toFixed(2)} |`);
-    for (const n of r.notes) lines.push(`| ${r.script} | ${n} | | | | | ${r.loadAverage.toFixed(2)} |`);
   }
-  lines.push('', `Raw results: bench/out/results.json and the per-script files it lists.`, '');
+  lines.push('', '## Scripts', '', '| script | status | wall | CPU | load avg at start | output |', '| --- | --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    const status = r.exitCode === null ? 'not run' : r.ok ? 'ok' : `FAILED (exit ${r.exitCode})`;
+    const label = [r.script, ...r.args].join(' ');
+    lines.push(`| ${label} | ${status} | ${r.seconds.toFixed(0)} s | ${r.cpuSeconds.toFixed(0)} s | ${r.loadAverage.toFixed(2)} | ${[...r.outputs, ...r.notes].join('; ') || '—'} |`);
+  }
+  lines.push('', 'Raw results: bench/out/results.json and the per-script files it lists. `make bench` installs the peers first (`make peers larq-peers`: PyTorch; Larq and Larq Compute Engine); the scripts say what each figure measures in their header comments.', '');
   return lines.join('\n');
 }
 
@@ -108,13 +204,35 @@ for (const w of wanted) {
     process.exit(2);
   }
 }
-const names = wanted.length > 0 ? wanted : all;
-const started = new Date().toISOString();
-const m = machine();
-const results = names.map(runScript);
+// The plan's steps, then any script it does not name (a new script is never skipped).
+const planned = new Set(PLAN.map((s) => s.script));
+const steps = [...PLAN, ...all.filter((n) => !planned.has(n)).map((script): Step => ({ script }))].filter(
+  (s) => (wanted.length === 0 || wanted.includes(s.script)) && !(QUICK && s.quick === 'skip'),
+);
+const started = new Date();
+const loadStart = os.loadavg();
+const c0 = childCpuSeconds();
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['log', '-1', '--format=%h %cI'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim()) commit += ' (with uncommitted changes)';
+} catch {
+  // not a git checkout: the commit stays unknown
+}
+const results = steps.map(runStep);
+const finished = new Date();
+const run: RunInfo = {
+  started: started.toISOString(),
+  finished: finished.toISOString(),
+  commit,
+  wallSeconds: (finished.getTime() - started.getTime()) / 1000,
+  cpuSeconds: childCpuSeconds() - c0,
+  loadStart: loadStart.map((x) => +x.toFixed(2)),
+  loadEnd: os.loadavg().map((x) => +x.toFixed(2)),
+};
 fs.mkdirSync(OUT_DIR, { recursive: true });
-writeFileAtomic(path.join(OUT_DIR, 'results.json'), JSON.stringify({ date: started, quick: QUICK, machine: m, scripts: results }, null, 2) + '\n');
-const table = markdown(results, started, m);
+writeFileAtomic(path.join(OUT_DIR, 'results.json'), JSON.stringify({ run, quick: QUICK, machine: m, scripts: results }, null, 2) + '\n');
+const table = markdown(results, run);
 // docs/benchmarks.md holds a run of every script only; a partial run prints its table.
 if (wanted.length === 0) writeFileAtomic(path.join(ROOT, 'docs', 'benchmarks.md'), table);
 process.stdout.write(`\n${table}`);

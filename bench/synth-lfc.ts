@@ -2,7 +2,9 @@
  * Benchmark (not a test): Yosys xc7 resources of lfc (784-1024-1024-1024-10) at FINN's
  * LFC-W1A1 folding (PE/SIMD 32/49, 64/32, 32/64, 10/8: II 512 cycles), for the datapath
  * variants bnnc offers, beside FINN's published figure. Prints a table and writes
- * bench/out/synth-lfc.json (variants measured earlier and not named again are kept).
+ * bench/out/synth-lfc.json (variants measured earlier and not named again are kept; the
+ * figures in the common form of bench/common.ts are those of this run's variants: LUTs
+ * beside FINN's published figure, and Yosys run time).
  *
  *   npx tsx bench/synth-lfc.ts [variant ...]     (default: all; one synthesis at a time)
  *
@@ -28,7 +30,7 @@ import { emitDesign } from '../src/emit/emit.js';
 import type { PipelineLevel } from '../src/hw/cycles.js';
 import { planHardware } from '../src/hw/plan.js';
 import { randomFoldedMlp } from '../src/hw/random-model.js';
-import { writeFileAtomic } from '../src/util/atomic.js';
+import { writeBenchJson, type BenchFigure } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -100,6 +102,7 @@ function measure(v: Variant, work: string): SynthFigures {
 }
 
 function main(): void {
+  const loadBefore = os.loadavg();
   const names = process.argv.slice(2);
   const chosen = names.length === 0 ? VARIANTS : names.map((n) => VARIANTS.find((v) => v.name === n) ?? fail(`unknown variant ${n}`));
   const outFile = path.join(root, 'bench', 'out', 'synth-lfc.json');
@@ -123,20 +126,24 @@ function main(): void {
       `${r.variant.padEnd(8)} ${String(r.ii).padEnd(4)} ${String(r.latency).padEnd(8)} ${String(r.luts).padEnd(7)} ${String(r.flipFlops).padEnd(7)} ${String(r.carry4).padEnd(7)} ${String(r.ramb18).padEnd(7)} ${String(r.ramb36).padEnd(7)} ${String(r.dsp).padEnd(5)} ${vsBase.padEnd(10)} ${(r.luts / 28360).toFixed(2)}\n`,
     );
   }
-  fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  writeFileAtomic(
-    outFile,
-    JSON.stringify(
-      {
+  const figures: BenchFigure[] = [];
+  for (const v of chosen) {
+    const r = results.get(v.name)!;
+    const name = `lfc at FINN's LFC-W1A1 folding, ${v.name} (${v.describe}), Yosys synth_xilinx`;
+    figures.push({ name: `${name}: LUT`, unit: 'LUT', value: r.luts, peer: "FINN LFC-W1A1, published (Vivado 2018.2, whole design)", peerValue: 28360, ratio: r.luts / 28360, better: 'lower', runs: 1 });
+    figures.push({ name: `${name}: run time`, unit: 's', value: r.seconds, peer: null, peerValue: null, ratio: null, better: 'lower', runs: 1 });
+  }
+  writeBenchJson(
+    'synth-lfc',
+    figures,
+    {
         network: 'lfc 784-1024-1024-1024-10, random weights (randomFoldedMlp seed 12)',
         folding: FINN_FOLDING,
         tool: 'Yosys synth_xilinx -flatten (xc7)',
         finn: { luts: 28360, flipFlops: 33470, bramTiles: 110, dsp: 4, source: 'Xilinx/BNN-PYNQ bnn/src/network/lfcW1A1/README.md (Vivado 2018.2, whole Zynq design, binarized input)' },
         results: rows,
-      },
-      null,
-      2,
-    ) + '\n',
+    },
+    loadBefore,
   );
 }
 

@@ -13,9 +13,17 @@
  *     median bnnc / median PyTorch. Writes bench/out/train.json.
  *     --kernels float  runs bnnc with its float kernels only (no packed binary kernels).
  *
- *   npx tsx bench/train.ts --tfjs [--archs sfc,lfc]
- *     The older baseline: the same BinaryNet MLP in TensorFlow.js on its wasm and cpu
- *     backends, beside bnnc (one run each). Writes bench/out/train-tfjs.json.
+ *     For sfc and lfc a third peer joins the alternation (A, B, C, ...): Larq (Keras)
+ *     (bench/peers/binarynet_larq.py: the same BinaryNet in larq's QuantDense layers with
+ *     ste_sign and weight_clip, Adam with the Glorot scale through larq's CaseOptimizer),
+ *     from the venv that `make larq-peers` installs (LARQ_VENV, default .venv-larq);
+ *     --no-larq leaves it out. The figures, bnnc against each peer, are in the common
+ *     form of bench/common.ts. BENCH=quick: sfc and lfc, one thread, fewer batches.
+ *
+ *   npx tsx bench/train.ts --tfjs [--archs sfc,lfc] [--rounds 3] [--tfjs-cpu]
+ *     The older baseline: the same BinaryNet MLP in TensorFlow.js on its wasm backend,
+ *     alternated with bnnc on one thread (--tfjs-cpu adds one run of the cpu backend).
+ *     Writes bench/out/train-tfjs.json. BENCH=quick: sfc only, fewer batches.
  *
  *   npx tsx bench/train.ts --accuracy [--archs tfc,sfc,lfc]
  *     Trains to the accuracy goals (tfc 93 %, sfc 97 %, lfc 98.4 % on the MNIST test set)
@@ -37,6 +45,7 @@ import { buildModel } from '../src/nn/arch.js';
 import { predictFloat } from '../src/nn/predict.js';
 import { train } from '../src/nn/train.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
+import { LARQ_PY, load1, median, PEERS_PY, QUICK, writeBenchJson, type BenchFigure } from './common.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = path.join(HERE, 'out');
@@ -45,6 +54,8 @@ const BATCH = 100;
 const HIDDEN: Record<string, number> = { tfc: 64, sfc: 256, lfc: 1024 };
 /** Timed batches per configuration when --batches is not given (lfc is 10x the work). */
 const DEFAULT_BATCHES: Record<string, number> = { sfc: 40, lfc: 8, cnv28: 4 };
+/** BENCH=quick: fewer timed batches (the figures are noisier). */
+const QUICK_BATCHES: Record<string, number> = { sfc: 10, lfc: 3, cnv28: 2 };
 const WARMUP_BATCHES = 3;
 
 function arg(name: string): string | undefined {
@@ -281,8 +292,8 @@ async function measureTfjs(arch: string, batches: number, backend: 'wasm' | 'cpu
 // ---------------------------------------------------------------------------------
 // PyTorch peer (bench/peers/binarynet_torch.py)
 
-const PEERS_PY = path.join(path.resolve(HERE, '..', process.env.PEERS_VENV ?? '.venv-peers'), 'bin', 'python');
 const PEER_SCRIPT = path.join(HERE, 'peers', 'binarynet_torch.py');
+const LARQ_SCRIPT = path.join(HERE, 'peers', 'binarynet_larq.py');
 
 /** The training images the peer reads: n*784 pixel bytes, then n label bytes. */
 function peerData(images: number): string {
@@ -335,12 +346,6 @@ async function runChild(): Promise<void> {
   process.stdout.write(JSON.stringify(m) + '\n');
 }
 
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
-
 function describe(m: Measurement): string {
   return (
     `${m.arch.padEnd(5)} ${m.impl.padEnd(9)} ${m.samplesPerSecond.toFixed(0).padStart(7)} samples/s ` +
@@ -351,99 +356,116 @@ function describe(m: Measurement): string {
 
 /** Issue 16's goals: samples/s ratio against PyTorch CPU. */
 const GOAL_VS_TORCH: Record<string, number> = { sfc: 1.5, lfc: 1.5, cnv28: 1 };
+/** The networks the Larq peer has (bench/peers/binarynet_larq.py: the MLPs). */
+const LARQ_ARCHS = new Set(['sfc', 'lfc']);
+
+function measureLarq(arch: string, batches: number, threads: number, dataFile: string): Measurement {
+  if (!fs.existsSync(LARQ_PY)) throw new Error(`no Larq peer at ${LARQ_PY}: run \`make larq-peers\` first`);
+  const out = execFileSync(LARQ_PY, [LARQ_SCRIPT, arch, String(threads), String(batches), dataFile], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: '1' },
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as Measurement;
+}
 
 async function versusTorch(): Promise<void> {
-  const archs = (arg('archs') ?? 'sfc,lfc,cnv28').split(',');
-  const threadCounts = (arg('threads') ?? '1,2').split(',').map(Number);
+  const loadBefore = os.loadavg();
+  const archs = (arg('archs') ?? (QUICK ? 'sfc,lfc' : 'sfc,lfc,cnv28')).split(',');
+  const threadCounts = (arg('threads') ?? (QUICK ? '1' : '1,2')).split(',').map(Number);
   const rounds = Number(arg('rounds') ?? 3);
   const dataFile = peerData(60000);
   const results: Measurement[] = [];
   const summary: Record<string, unknown> = {};
+  const figures: BenchFigure[] = [];
   try {
     for (const arch of archs) {
-      const batches = Number(arg('batches') ?? DEFAULT_BATCHES[arch] ?? 10);
+      const batches = Number(arg('batches') ?? (QUICK ? QUICK_BATCHES : DEFAULT_BATCHES)[arch] ?? 10);
+      const withLarq = LARQ_ARCHS.has(arch) && !process.argv.includes('--no-larq');
       for (const t of threadCounts) {
         const ours: Measurement[] = [];
-        const theirs: Measurement[] = [];
+        const torch: Measurement[] = [];
+        const larq: Measurement[] = [];
+        const loads: number[] = [];
+        // A, B, C, A, B, C, ...: every implementation sees the same spread of machine load.
         for (let r = 0; r < rounds; r++) {
+          loads.push(load1());
           const a = child(`bnnc-${t}t`, arch, batches);
           console.log(describe(a));
           const b = measureTorch(arch, batches, t, dataFile);
           console.log(describe(b));
           ours.push(a);
-          theirs.push(b);
+          torch.push(b);
+          if (withLarq) {
+            const c = measureLarq(arch, batches, t, dataFile);
+            console.log(describe(c));
+            larq.push(c);
+          }
         }
-        results.push(...ours, ...theirs);
+        results.push(...ours, ...torch, ...larq);
         const o = median(ours.map((m) => m.samplesPerSecond));
-        const p = median(theirs.map((m) => m.samplesPerSecond));
         const oc = median(ours.map((m) => m.samplesPerCpuSecond));
-        const pc = median(theirs.map((m) => m.samplesPerCpuSecond));
+        const peers: [string, Measurement[]][] = [['PyTorch CPU', torch]];
+        if (withLarq) peers.push(['Larq (Keras)', larq]);
         const goal = GOAL_VS_TORCH[arch] ?? 1;
-        const entry = {
-          threads: t,
-          bnncSamplesPerSecond: o,
-          torchSamplesPerSecond: p,
-          ratio: o / p,
-          bnncPerCpuSecond: oc,
-          torchPerCpuSecond: pc,
-          ratioPerCpuSecond: oc / pc,
-          bnncPeakRssMB: Math.max(...ours.map((m) => m.maxRssMB)),
-          torchPeakRssMB: Math.max(...theirs.map((m) => m.maxRssMB)),
-          goal,
-          met: o / p >= goal,
-        };
-        summary[`${arch}-${t}t`] = entry;
-        console.log(
-          `${arch} ${t} thread(s): bnnc ${o.toFixed(0)} / PyTorch ${p.toFixed(0)} samples/s (medians of ${rounds}) = ${(o / p).toFixed(2)}x ` +
-            `(per CPU-second ${(oc / pc).toFixed(2)}x); peak RSS ${entry.bnncPeakRssMB.toFixed(0)} vs ${entry.torchPeakRssMB.toFixed(0)} MB; ` +
-            `goal >= ${goal}x: ${entry.met ? 'met' : 'NOT met'}`,
-        );
-      }
-      for (const impl of ['bnnc', 'torch'] as const) {
-        const one = summary[`${arch}-1t`] as Record<string, number> | undefined;
-        const two = summary[`${arch}-2t`] as Record<string, number> | undefined;
-        if (one && two) {
-          const key = impl === 'bnnc' ? 'bnncSamplesPerSecond' : 'torchSamplesPerSecond';
-          console.log(`${arch} ${impl} 2 threads / 1 thread: ${(two[key] / one[key]).toFixed(2)}x`);
+        const entry: Record<string, unknown> = { threads: t, bnncSamplesPerSecond: o, bnncPerCpuSecond: oc, bnncPeakRssMB: Math.max(...ours.map((m) => m.maxRssMB)), goalVsTorch: goal, loadAverage: loads };
+        for (const [name, ms] of peers) {
+          const p = median(ms.map((m) => m.samplesPerSecond));
+          const pc = median(ms.map((m) => m.samplesPerCpuSecond));
+          const key = name.startsWith('PyTorch') ? 'torch' : 'larq';
+          Object.assign(entry, { [`${key}SamplesPerSecond`]: p, [`${key}PerCpuSecond`]: pc, [`${key}Ratio`]: o / p, [`${key}RatioPerCpuSecond`]: oc / pc, [`${key}PeakRssMB`]: Math.max(...ms.map((m) => m.maxRssMB)) });
+          figures.push({ name: `training ${arch}, ${t} thread${t > 1 ? 's' : ''}, batch ${BATCH}`, unit: 'samples/s', value: o, peer: name, peerValue: p, ratio: o / p, better: 'higher', runs: rounds, loadAverage: loads });
+          console.log(
+            `${arch} ${t} thread(s): bnnc ${o.toFixed(0)} / ${name} ${p.toFixed(0)} samples/s (medians of ${rounds}) = ${(o / p).toFixed(2)}x ` +
+              `(per CPU-second ${(oc / pc).toFixed(2)}x)${key === 'torch' ? `; goal >= ${goal}x: ${o / p >= goal ? 'met' : 'NOT met'}` : ''}`,
+          );
         }
+        summary[`${arch}-${t}t`] = entry;
       }
     }
   } finally {
     fs.rmSync(dataFile, { force: true });
   }
-  fs.mkdirSync(OUT_DIR, { recursive: true });
-  const file = path.join(OUT_DIR, 'train.json');
-  writeFileAtomic(
-    file,
-    JSON.stringify({ batch: BATCH, warmupBatches: WARMUP_BATCHES, rounds, loadAverage: os.loadavg(), date: new Date().toISOString(), results, summary }, null, 2) + '\n',
-  );
+  const file = writeBenchJson('train', figures, { batch: BATCH, warmupBatches: WARMUP_BATCHES, rounds, results, summary }, loadBefore);
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
 async function versusTfjs(): Promise<void> {
-  const archs = (arg('archs') ?? 'sfc,lfc').split(',');
+  const loadBefore = os.loadavg();
+  const archs = (arg('archs') ?? (QUICK ? 'sfc' : 'sfc,lfc')).split(',');
+  const rounds = Number(arg('rounds') ?? 3);
   const results: Measurement[] = [];
   const summary: Record<string, unknown> = {};
+  const figures: BenchFigure[] = [];
   for (const arch of archs) {
-    const batches = Number(arg('batches') ?? DEFAULT_BATCHES[arch] ?? 10);
-    const byImpl: Record<string, Measurement> = {};
-    for (const impl of ['bnnc-1t', 'bnnc-2t', 'tfjs-wasm', 'tfjs-cpu']) {
-      // The cpu backend is ~10x slower than wasm: fewer batches keep the run short.
-      const n = impl === 'tfjs-cpu' ? Math.max(2, Math.ceil(batches / 4)) : batches;
-      const m = child(impl, arch, n);
+    const batches = Number(arg('batches') ?? (QUICK ? QUICK_BATCHES : DEFAULT_BATCHES)[arch] ?? 10);
+    // bnnc on one thread against tfjs-wasm (one thread in Node), alternately; the cpu
+    // backend (~10x slower than wasm) only with --tfjs-cpu, once.
+    const ours: Measurement[] = [];
+    const wasm: Measurement[] = [];
+    const loads: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      loads.push(load1());
+      for (const [impl, list] of [['bnnc-1t', ours], ['tfjs-wasm', wasm]] as const) {
+        const m = child(impl, arch, batches);
+        list.push(m);
+        console.log(describe(m));
+      }
+    }
+    results.push(...ours, ...wasm);
+    if (process.argv.includes('--tfjs-cpu')) {
+      const m = child('tfjs-cpu', arch, Math.max(2, Math.ceil(batches / 4)));
       results.push(m);
-      byImpl[impl] = m;
       console.log(describe(m));
     }
-    const best = Math.max(byImpl['bnnc-1t'].samplesPerSecond, byImpl['bnnc-2t'].samplesPerSecond);
-    const ratio = best / byImpl['tfjs-wasm'].samplesPerSecond;
-    const ratio1 = byImpl['bnnc-1t'].samplesPerSecond / byImpl['tfjs-wasm'].samplesPerSecond;
-    summary[arch] = { speedupVsTfjsWasm: ratio, speedupVsTfjsWasmOneThread: ratio1 };
-    console.log(`${arch.padEnd(4)} bnnc / tfjs-wasm: ${ratio.toFixed(2)}x (one thread: ${ratio1.toFixed(2)}x)`);
+    const o = median(ours.map((m) => m.samplesPerSecond));
+    const w = median(wasm.map((m) => m.samplesPerSecond));
+    summary[arch] = { bnncSamplesPerSecond: o, tfjsWasmSamplesPerSecond: w, speedupVsTfjsWasm: o / w, loadAverage: loads };
+    figures.push({ name: `training ${arch}, 1 thread, batch ${BATCH}, dropout on (the MLP defaults)`, unit: 'samples/s', value: o, peer: 'TensorFlow.js wasm', peerValue: w, ratio: o / w, better: 'higher', runs: rounds, loadAverage: loads });
+    console.log(`${arch.padEnd(4)} bnnc 1 thread / tfjs-wasm: ${o.toFixed(0)} / ${w.toFixed(0)} samples/s (medians of ${rounds}) = ${(o / w).toFixed(2)}x`);
   }
-  fs.mkdirSync(OUT_DIR, { recursive: true });
-  const file = path.join(OUT_DIR, 'train-tfjs.json');
-  writeFileAtomic(file, JSON.stringify({ batch: BATCH, warmupBatches: WARMUP_BATCHES, date: new Date().toISOString(), results, summary }, null, 2) + '\n');
+  const file = writeBenchJson('train-tfjs', figures, { batch: BATCH, warmupBatches: WARMUP_BATCHES, rounds, results, summary }, loadBefore);
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 

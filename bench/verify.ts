@@ -5,7 +5,10 @@
  * cache; simulate), and simulated cycles per second. Prints the figures and writes
  * bench/out/verify.json (figures in bench/common.ts's form).
  *
- *   npx tsx bench/verify.ts [sfc|lfc|cnv28 ...] [--folding arch=PExSIMD ...] [--model arch=FILE ...] [--limit N]
+ *   npx tsx bench/verify.ts [sfc|lfc|cnv28 ...] [--folding arch=PExSIMD ...] [--model arch=FILE ...] [--limit N] [--synth]
+ *
+ * --synth: then `bnnc synth DIR --target xc7 --no-pnr` of the same design (src/synth:
+ * Yosys synth_xilinx), its Yosys run time and LUT count.
  *
  * The model is --model's file, else models/<arch>.bnn when it exists (a trained network),
  * otherwise a random-weight network of that architecture (src/nn/arch.ts buildModel)
@@ -27,6 +30,7 @@ import { foldModel } from '../src/int/fold.js';
 import { encodeFolded } from '../src/int/serialize.js';
 import { buildModel } from '../src/nn/arch.js';
 import { verifyRtl } from '../src/sim/verify.js';
+import { runSynth } from '../src/synth/synth.js';
 import { QUICK, writeBenchJson, type BenchFigure } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,13 +68,15 @@ interface BenchResult {
   cyclesPerSecond: number;
   imagesPerSecond: number;
   verilatorWarnings: number;
+  synth: { yosysSeconds: number; luts: number; flipFlops: number; bram: number } | null;
 }
 
-function parseArgs(argv: string[]): { archs: string[]; folding: Record<string, FoldingSpec>; models: Record<string, string>; limit?: number } {
+function parseArgs(argv: string[]): { archs: string[]; folding: Record<string, FoldingSpec>; models: Record<string, string>; limit?: number; synth: boolean } {
   const archs: string[] = [];
   const folding: Record<string, FoldingSpec> = Object.fromEntries(Object.entries(ARCHS).map(([a, c]) => [a, c.folding]));
   const models: Record<string, string> = {};
   let limit: number | undefined = QUICK ? 1000 : undefined;
+  let synth = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--folding') {
@@ -82,13 +88,14 @@ function parseArgs(argv: string[]): { archs: string[]; folding: Record<string, F
       if (!m) throw new Error('--model arch=FILE');
       models[m[1]] = m[2];
     } else if (a === '--limit') limit = Number(argv[++i]);
+    else if (a === '--synth') synth = true;
     else if (ARCHS[a]) archs.push(a);
     else throw new Error(`unknown network ${a} (one of ${Object.keys(ARCHS).join(', ')})`);
   }
-  return { archs: archs.length ? archs : Object.keys(ARCHS), folding, models, limit };
+  return { archs: archs.length ? archs : QUICK ? ['sfc'] : Object.keys(ARCHS), folding, models, limit, synth };
 }
 
-async function benchArch(arch: string, fold: FoldingSpec, modelFile: string | undefined, limit: number | undefined, work: string): Promise<BenchResult> {
+async function benchArch(arch: string, fold: FoldingSpec, modelFile: string | undefined, limit: number | undefined, synth: boolean, work: string): Promise<BenchResult> {
   const trainedPath = modelFile ? path.resolve(modelFile) : path.join(root, 'models', `${arch}.bnn`);
   const trained = fs.existsSync(trainedPath);
   let modelPath = trainedPath;
@@ -126,6 +133,12 @@ async function benchArch(arch: string, fold: FoldingSpec, modelFile: string | un
     },
   });
   const verifyWall = (Date.now() - t1) / 1000;
+  let synthFigures: BenchResult['synth'] = null;
+  if (synth) {
+    process.stderr.write(`  ${arch}: bnnc synth --target xc7 --no-pnr\n`);
+    const rep = await runSynth({ rtlDir, target: 'xc7', clockMhz: 100, pnr: false, bitstream: false, out: path.join(work, `${arch}-synth`) });
+    synthFigures = { yosysSeconds: rep.seconds.yosys, luts: rep.total.luts, flipFlops: rep.total.ffs, bram: rep.total.bram };
+  }
   const p = r.phases;
   const accounted = p.vectors + p.build + p.simulate;
   return {
@@ -155,12 +168,13 @@ async function benchArch(arch: string, fold: FoldingSpec, modelFile: string | un
     cyclesPerSecond: r.speed.cyclesPerSecond,
     imagesPerSecond: r.speed.imagesPerSecond,
     verilatorWarnings: r.build.warnings,
+    synth: synthFigures,
   };
 }
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();
-  const { archs, folding, models, limit } = parseArgs(process.argv.slice(2));
+  const { archs, folding, models, limit, synth } = parseArgs(process.argv.slice(2));
   const results: BenchResult[] = [];
   const figures: BenchFigure[] = [];
   for (const arch of archs) {
@@ -168,14 +182,15 @@ async function main(): Promise<void> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `bnnc-bench-verify-${arch}-`));
     try {
       process.stderr.write(`${arch}: ${describeFolding(fold)}\n`);
-      const b = await benchArch(arch, fold, models[arch], limit, work);
+      const b = await benchArch(arch, fold, models[arch], limit, synth, work);
       results.push(b);
       const ph = b.phases;
       process.stdout.write(
         `${arch} (${b.folding}; ${b.model}): ${b.images} ${b.dataset} test images, ${b.ok ? 'PASS' : `FAIL ${b.failures.join('; ')}`}\n` +
           `  II ${b.measuredII} (planned ${b.plannedII}), latency ${b.measuredLatency} (planned ${b.plannedLatency}), accuracy RTL ${(b.rtlAccuracy * 100).toFixed(2)} % = int ${(b.intAccuracy * 100).toFixed(2)} %\n` +
           `  wall ${ph.total.toFixed(1)} s: compile ${ph.compile.toFixed(1)}, vectors ${ph.vectors.toFixed(1)}, build ${ph.build.toFixed(1)}, simulate ${ph.simulate.toFixed(1)}, other ${ph.other.toFixed(1)}\n` +
-          `  ${(b.cyclesPerSecond / 1e6).toFixed(2)} M simulated cycles/s (${b.simulatedCycles} cycles), ${b.imagesPerSecond.toFixed(0)} images/s\n`,
+          `  ${(b.cyclesPerSecond / 1e6).toFixed(2)} M simulated cycles/s (${b.simulatedCycles} cycles), ${b.imagesPerSecond.toFixed(0)} images/s\n` +
+          (b.synth ? `  Yosys synth_xilinx ${b.synth.yosysSeconds.toFixed(1)} s: ${b.synth.luts} LUT, ${b.synth.flipFlops} FF, ${b.synth.bram} BRAM\n` : ''),
       );
       const fig = (what: string, unit: string, value: number, better: 'higher' | 'lower'): BenchFigure => ({
         name: `${arch} model -> verified RTL, ${b.images} ${b.dataset} images: ${what}`,
@@ -194,6 +209,7 @@ async function main(): Promise<void> {
         fig('integer-model vectors', 's', ph.vectors, 'lower'),
         fig('simulated cycles/s', 'cycles/s', b.cyclesPerSecond, 'higher'),
       );
+      if (b.synth) figures.push(fig(`Yosys run time, synth_xilinx (${b.synth.luts} LUT, ${b.synth.flipFlops} FF)`, 's', b.synth.yosysSeconds, 'lower'));
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }

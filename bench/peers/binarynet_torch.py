@@ -21,6 +21,15 @@ the same work:
     BATCHES timed ones, and prints one JSON line (samples/s, per CPU-second, peak RSS,
     mean loss of the first and last quarter of the timed batches).
 
+  python binarynet_torch.py infer BATCH DATA_FILE
+    Float inference of lfc (784-1024-1024-1024-10) for bench/int-infer.ts, one thread
+    (bnnc's integer engine is single-threaded): the same network in eval mode under
+    torch.inference_mode, its +-1 weights computed once (as a deployment would), random
+    values (speed does not depend on them). DATA_FILE: n*784 pixel bytes (MNIST test
+    images). Warms up, then reads lines from stdin: each line "SECONDS" runs batches of
+    BATCH images for at least that long and answers one JSON line
+    {"imagesPerSecond", "images", "seconds"}, as bench/peers/lce_infer.py does.
+
 Threads: torch.set_num_threads(THREADS); run it with OMP_NUM_THREADS=THREADS and
 OMP_WAIT_POLICY=PASSIVE (bench/train.ts does), else idle OpenMP threads spin and
 steal the shared machine's cores.
@@ -131,7 +140,59 @@ def build(arch):
     raise SystemExit(f"binarynet_torch: unknown arch {arch!r} (sfc, lfc, cnv28)")
 
 
+def infer():
+    batch, data_file = int(sys.argv[2]), sys.argv[3]
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    raw = np.fromfile(data_file, dtype=np.uint8)
+    n = raw.size // 784
+    images = torch.from_numpy(raw[: n * 784].reshape(n, 784).astype(np.float32) * (2.0 / 255.0) - 1.0)
+    model = build("lfc")
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, BinaryDense):
+                m.weight.copy_(BinarizeW.apply(m.weight))
+            elif isinstance(m, nn.BatchNorm1d):
+                m.weight.normal_()
+                m.bias.normal_().mul_(0.1)
+                m.running_mean.normal_()
+                m.running_var.uniform_(0.5, 2)
+    # Inference: the weights are already +-1, so the layers multiply by them directly.
+    layers = []
+    for m in model:
+        if isinstance(m, BinaryDense):
+            layers.append(lambda x, w=m.weight: F.linear(x, w))
+        elif isinstance(m, Sign):
+            layers.append(lambda x: torch.where(x >= 0, 1.0, -1.0))
+        else:
+            layers.append(m)
+    model.eval()
+    batches = [images[i : i + batch] for i in range(0, n - batch + 1, batch)]
+
+    def run(seconds):
+        done, k = 0, 0
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            while True:
+                x = batches[k % len(batches)]
+                for f in layers:
+                    x = f(x)
+                x.argmax(1)
+                k += 1
+                done += batch
+                elapsed = time.perf_counter() - t0
+                if elapsed >= seconds:
+                    return {"imagesPerSecond": done / elapsed, "images": done, "seconds": elapsed}
+
+    run(0.3)  # warm-up
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        print(json.dumps(run(float(line))), flush=True)
+
+
 def main():
+    if sys.argv[1] == "infer":
+        return infer()
     arch, threads, batches, data_file = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     torch.set_num_threads(threads)
     torch.manual_seed(1)
