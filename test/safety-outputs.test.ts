@@ -210,6 +210,10 @@ describe('outputs that cannot be written are found before the work, in one line'
       await refused(args('notes.txt/x.bnn'), /notes\.txt\/x\.(bnn|onnx): cannot write: .*notes\.txt is not a directory/);
       await refused(args(long), /cannot write: the name is 25\d bytes/);
     });
+    it(`${name}: a parent directory mkdir cannot make (procfs)`, async () => {
+      // Node's recursive mkdir retried without end here; the failing mkdir is one line.
+      await refused(args('/proc/bnnc-no-such-dir/out.bnn'), /\/proc\/bnnc-no-such-dir\/out\.(bnn|onnx): cannot write/, 20_000);
+    });
     it(`${name}: a read-only file system${MOUNT_NOTE}`, { skip: !canMount }, async () => {
       const ro = path.join(work, 'ro');
       if (!fs.existsSync(ro)) {

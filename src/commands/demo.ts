@@ -31,7 +31,7 @@ import { verifyRtl } from '../sim/verify.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { confusionMatrix } from '../util/confusion.js';
 import { Progress } from '../util/progress.js';
-import { declareIo } from '../util/outputs.js';
+import { declareIo, makeDirs } from '../util/outputs.js';
 import { checkOutputDir } from '../emit/emit.js';
 import trainCommand from './train.js';
 import compileCommand from './compile.js';
@@ -134,7 +134,7 @@ const demoCommand: CommandModule<object, DemoArgs> = {
     if (args.model === undefined) {
       await step('train', trainArgv, () => runCommand(trainCommand, trainArgv));
     } else {
-      fs.mkdirSync(runDir, { recursive: true });
+      makeDirs(runDir);
       fs.copyFileSync(args.model, modelPath);
       fs.copyFileSync(`${args.model}.curves.json`, curvesPath);
     }

@@ -17,6 +17,7 @@ import { copyBits, orBits } from './bits.js';
 import type { FoldedMatrixLayer, FoldedModel, FoldedPoolLayer } from './types.js';
 import { wordsPerRow } from './types.js';
 import { createIntKernels, type IntKernels } from './wasm.js';
+import { argmax } from '../util/argmax.js';
 
 export interface IntBatchResult {
   /** n predictions (argmax of scores, ties to the lowest index). */
@@ -105,9 +106,7 @@ export function inferIntBatch(f: FoldedModel, images: Uint8Array, n: number, kee
     }
     const so = img * classes;
     plan.scores(machine, images, off, scores, so);
-    let best = 0;
-    for (let j = 1; j < classes; j++) if (scores[so + j] > scores[so + best]) best = j;
-    predictions[img] = best;
+    predictions[img] = argmax(scores, so, classes);
   }
   return { predictions, scores, layerBits };
 }

@@ -8,6 +8,7 @@
 import { getBit, setBit } from './bits.js';
 import type { FoldedMatrixLayer, FoldedModel, FoldedPoolLayer } from './types.js';
 import { wordsPerRow } from './types.js';
+import { argmax } from '../util/argmax.js';
 
 export { inferIntBatch } from './engine.js';
 
@@ -23,12 +24,6 @@ export interface IntInferResult {
   layerBits?: Uint32Array[];
 }
 
-/** argmax with ties to the lowest index. */
-export function argmaxInt(v: ArrayLike<number>, start = 0, n = v.length - start): number {
-  let best = 0;
-  for (let j = 1; j < n; j++) if (v[start + j] > v[start + best]) best = j;
-  return best;
-}
 
 export function inferInt(f: FoldedModel, pixels: Uint8Array, keepLayers = false): IntInferResult {
   const [h, w, c] = f.input;
@@ -57,7 +52,7 @@ export function inferInt(f: FoldedModel, pixels: Uint8Array, keepLayers = false)
     if (keepLayers && layer !== f.layers[f.layers.length - 1]) layerBits.push(bits!);
   }
   if (!scores) throw new Error(`folded model ${f.name}: no scores layer`);
-  return { scores, prediction: argmaxInt(scores), layerBits: keepLayers ? layerBits : undefined };
+  return { scores, prediction: argmax(scores), layerBits: keepLayers ? layerBits : undefined };
 }
 
 /**

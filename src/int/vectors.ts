@@ -8,7 +8,7 @@ import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { lastWordMask } from './bits.js';
 import { inferIntBatch } from './engine.js';
-import { argmaxInt } from './infer.js';
+import { argmax } from '../util/argmax.js';
 import { type FoldedModel, wordsPerRow } from './types.js';
 
 export const VECTOR_MAGIC = 'BNNV';
@@ -172,7 +172,7 @@ export function decodeVectors(bytes: Uint8Array, source: string): VectorFile {
     const expected = dv.getUint32(at + 8, true);
     at += 12;
     for (let j = 0; j < classes; j++, at += 4) v.scores[i * classes + j] = dv.getInt32(at, true);
-    const best = argmaxInt(v.scores, i * classes, classes);
+    const best = argmax(v.scores, i * classes, classes);
     if (expected !== best) {
       throw new InputError(source, `${where} expected class`, `${best} (the argmax of its scores, ties to the lowest index)`, String(expected));
     }

@@ -7,6 +7,7 @@
  * Dropout is the identity; batch norm uses the running statistics.
  */
 import type { Model, Shape3, Tensor } from '../graph/types.js';
+import { argmax } from '../util/argmax.js';
 
 export interface FloatEvalResult {
   /** Final layer outputs (class scores), length = classes. */
@@ -28,11 +29,6 @@ export function signPM1(x: number): number {
   return x >= 0 ? 1 : -1;
 }
 
-export function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-  return best;
-}
 
 /** Binarized weights of a layer as float64 +-1, cached per model object. */
 const binCache = new WeakMap<Model, Map<string, Float64Array>>();

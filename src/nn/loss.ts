@@ -2,6 +2,7 @@
  * Squared hinge loss of the reference: mean over examples and classes of
  * max(0, 1 - t * y)^2, with targets t = +1 for the label's class and -1 elsewhere.
  */
+import { argmax } from '../util/argmax.js';
 
 export interface LossResult {
   /** The mean loss over the n examples. */
@@ -27,16 +28,14 @@ export function squaredHinge(
   for (let i = 0; i < n; i++) {
     const base = i * classes;
     const label = labels[i];
-    let best = 0;
     for (let c = 0; c < classes; c++) {
       const y = scores[base + c];
-      if (y > scores[base + best]) best = c;
       const t = c === label ? 1 : -1;
       const margin = Math.max(0, 1 - t * y);
       sum += margin * margin;
       if (grad) grad[base + c] = margin > 0 ? -2 * t * margin * norm : 0;
     }
-    if (best === label) correct++;
+    if (argmax(scores, base, classes) === label) correct++;
   }
   return { loss: sum * norm, correct };
 }

@@ -5,6 +5,7 @@
  */
 import type { Model } from '../graph/types.js';
 import { Network } from './network.js';
+import { argmax } from '../util/argmax.js';
 
 export interface FloatPredictions {
   /** argmax of each image's scores, ties to the lowest index. */
@@ -31,9 +32,7 @@ export function predictFloat(model: Model, images: Uint8Array, n: number, batch 
     const s = net.forward(images.subarray(start * size, (start + m) * size), m, { training: false, rng: null });
     scores.set(s.subarray(0, m * classes), start * classes);
     for (let i = 0; i < m; i++) {
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (s[i * classes + c] > s[i * classes + best]) best = c;
-      predictions[start + i] = best;
+      predictions[start + i] = argmax(s, i * classes, classes);
     }
   }
   return { predictions, scores };

@@ -19,6 +19,7 @@ import { readJunit, type JunitStatus } from './cocotb-junit.js';
 import { COCOTB_SIM_DIR, requirePython, requireSimulator, type CocotbSimulator } from './cocotb-tools.js';
 import { makeWorkDir } from '../util/stale.js';
 import { spawnGroup } from '../util/processes.js';
+import { makeDirs } from '../util/outputs.js';
 
 /** The tests in sim/cocotb/test_bnn_top.py, in the order they run. */
 export const COCOTB_TESTS = [
@@ -156,7 +157,7 @@ export async function runCocotbVerify(opts: CocotbOptions): Promise<CocotbReport
 
   const keep = opts.workDir !== undefined;
   const workDir = keep ? path.resolve(opts.workDir!) : makeWorkDir('bnnc-cocotb-');
-  fs.mkdirSync(workDir, { recursive: true });
+  makeDirs(workDir);
   const resultsXml = path.join(workDir, 'results.xml');
   fs.rmSync(resultsXml, { force: true });
 

@@ -19,6 +19,7 @@ import { BnncError } from '../errors.js';
 import { sha256Hex } from '../emit/manifest.js';
 import { readRegularFile } from '../util/inputs.js';
 import { readDesign, type DesignInfo } from './design.js';
+import { makeDirs } from '../util/outputs.js';
 
 export interface DesignCopy {
   /** The design as read from the copy (rtlDir = the copy). */
@@ -42,7 +43,7 @@ export function copyDesign(rtlDir: string, dest: string): DesignCopy {
     const original = readDesign(rtlDir);
     const manifestBytes = readRegularFile(manifestPath, 'a readable manifest.json');
     fs.rmSync(dest, { recursive: true, force: true });
-    fs.mkdirSync(dest, { recursive: true });
+    makeDirs(dest);
     fs.writeFileSync(path.join(dest, 'manifest.json'), manifestBytes);
     const names = new Set<string>([...original.sources, ...original.memFiles]);
     if (original.foldedPath) names.add(path.basename(original.foldedPath));

@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { defaultVerilatorCacheDir, harnessSource } from './paths.js';
 import { probeTool, requireVerilatorTools } from './tools.js';
 import { registerTemporary, releaseTemporary, spawnGroup } from '../util/processes.js';
+import { makeDirs } from '../util/outputs.js';
 
 export interface HarnessBuildOptions {
   /** Directory holding the design's Verilog. */
@@ -214,7 +215,7 @@ export async function buildHarness(opts: HarnessBuildOptions): Promise<HarnessBu
     };
   }
 
-  fs.mkdirSync(cacheDir, { recursive: true });
+  makeDirs(cacheDir);
   removeAbandonedBuilds(cacheDir);
   const tmp = fs.mkdtempSync(path.join(cacheDir, `.build-${process.pid}-`));
   registerTemporary(tmp);

@@ -9,7 +9,7 @@ import { InputError, ToolFailedError } from '../errors.js';
 import { readResults, type SimResults } from './results.js';
 import { buildHarness, type HarnessBuild, type HarnessBuildOptions } from './verilator-build.js';
 import { cleanStaleSiblings, makeWorkDir, tempSiblingName } from '../util/stale.js';
-import { asOutputError } from '../util/outputs.js';
+import { asOutputError, makeDirs } from '../util/outputs.js';
 import { killGroup, spawnGroup } from '../util/processes.js';
 
 export interface WaveformOptions {
@@ -111,7 +111,7 @@ export async function runSimulation(o: SimRunOptions): Promise<SimRun> {
   checkProbability('backpressure', o.backpressure);
   checkProbability('resets', o.resets, MAX_RESET_PROBABILITY);
   if (!fs.existsSync(o.vectors)) throw new InputError(o.vectors, 'vector file', 'an existing file');
-  if (o.vcd) fs.mkdirSync(path.dirname(path.resolve(o.vcd.file)), { recursive: true });
+  if (o.vcd) makeDirs(path.dirname(path.resolve(o.vcd.file)));
   const work = makeWorkDir('bnnc-sim-'); // pid-named: a killed run's is removed by the next (util/stale.ts)
   // The waveform is an output: written to a temporary sibling and renamed when the run succeeds.
   const vcdTarget = o.vcd ? path.resolve(o.vcd.file) : null;

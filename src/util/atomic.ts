@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { asOutputError } from './outputs.js';
+import { asOutputError, makeDirs } from './outputs.js';
 import { registerTemporary, releaseTemporary } from './processes.js';
 import { cleanStaleSiblings, tempSiblingName } from './stale.js';
 
@@ -25,7 +25,7 @@ function tmpSibling(target: string): string {
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
   let tmp: string | null = null;
   try {
-    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+    makeDirs(path.dirname(path.resolve(target)));
     tmp = tmpSibling(path.resolve(target));
     const fd = fs.openSync(tmp, 'w');
     try {
@@ -54,7 +54,7 @@ export function writeDirAtomic(target: string, fill: (tmpDir: string) => void): 
   const abs = path.resolve(target);
   let tmp: string | null = null;
   try {
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    makeDirs(path.dirname(abs));
     tmp = tmpSibling(abs);
     fs.mkdirSync(tmp);
     fill(tmp);
@@ -77,7 +77,7 @@ export async function writeDirAtomicAsync(
   const abs = path.resolve(target);
   let tmp: string | null = null;
   try {
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    makeDirs(path.dirname(abs));
     tmp = tmpSibling(abs);
     fs.mkdirSync(tmp);
     await fill(tmp);

@@ -102,6 +102,28 @@ export function asOutputError(target: string, e: unknown): unknown {
   return new OutputError(target, REASONS[code] ?? `${code}: ${(e as Error).message}`);
 }
 
+/**
+ * mkdir -p, one component at a time. Node's own `mkdirSync(dir, { recursive: true })`
+ * retries without end where mkdir fails with ENOENT under an existing parent (procfs:
+ * `bnnc report --out /proc/x` hung); here the first failing mkdir throws its error.
+ */
+export function makeDirs(dir: string): void {
+  const abs = path.resolve(dir);
+  const missing: string[] = [];
+  for (let cur = abs; !fs.existsSync(cur); cur = path.dirname(cur)) {
+    missing.unshift(cur);
+    if (path.dirname(cur) === cur) break;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      // Another process made it between the check and here: that is what we wanted.
+      if (fsErrorCode(e) !== 'EEXIST' || !fs.statSync(d).isDirectory()) throw e;
+    }
+  }
+}
+
 /** The nearest existing ancestor of p (p itself excluded). */
 function nearestExistingParent(p: string): string {
   let cur = path.dirname(p);
@@ -151,6 +173,18 @@ export function checkOutputWritable(arg: string, real: string, kind: 'file' | 'd
   } catch (e) {
     const code = fsErrorCode(e);
     throw new OutputError(arg, `${parent}: ${code !== undefined && REASONS[code] ? REASONS[code] : String(e)}`);
+  }
+  if (parent !== path.dirname(real)) {
+    // Directories must be made first: try one (and remove it), since access() passes
+    // where mkdir still fails (procfs for root).
+    const probe = path.join(parent, `.bnnc-probe-${process.pid}`);
+    try {
+      fs.mkdirSync(probe);
+      fs.rmdirSync(probe);
+    } catch (e) {
+      const code = fsErrorCode(e);
+      throw new OutputError(arg, `cannot make directories in ${parent}${code !== undefined ? ` (${code})` : ''}`);
+    }
   }
 }
 
