@@ -230,12 +230,15 @@ function depths(n: number): number[] {
 }
 
 /**
- * The smallest of `cands` (ascending) at which `ok` holds, by bisection; `ok` must hold
+ * The smallest of `cands` (ascending) at which `ok` holds, by bisection after trying the
+ * first; `ok` must hold
  * for the last one (it is not tried). Every depth returned is one `ok` was true for (or
  * the last), so a run of choices made this way keeps the property.
  */
 function smallest(cands: number[], ok: (d: number) => boolean): number {
-  let lo = 0;
+  // None at all is the common answer (an MVTU slow enough per window): try it first.
+  if (cands.length > 1 && ok(cands[0])) return cands[0];
+  let lo = 1;
   let hi = cands.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
