@@ -1,7 +1,8 @@
 /**
  * ConvNets on the RTL (Icarus): random conv stacks (kernels 1..4, channels that SIMD
  * does not divide, odd and even maps, pools with remainders, conv after conv, one or
- * several dense layers after the flatten, a conv-only net ending in a 1x1 scores conv)
+ * several dense layers after the flatten, a conv-only net ending in a 1x1 scores conv;
+ * sliding-window units with column queues, pixel queues and three window banks)
  * and random foldings are emitted, linted with `verilator --lint-only -Wall`, and
  * simulated:
  * - every result beat and every stage tap beat (one per output pixel) equals inferInt;
@@ -53,6 +54,8 @@ const cases: Case[] = [
   // pixel queue, and in the first; without them the II is above the slowest stage's.
   { name: 'queue_second', input: [12, 12, 2], layers: [{ conv: 4, kernel: 3 }, { conv: 5, kernel: 3 }, { dense: 6 }], classes: 3, folding: perLayer([[4, 9], [5, 9], [6, 64], [3, 6]]), seed: 8 },
   { name: 'queue_first', input: [12, 12, 2], layers: [{ conv: 4, kernel: 3 }, { conv: 5, kernel: 3 }, { dense: 6 }], classes: 3, folding: perLayer([[2, 9], [5, 12], [6, 64], [3, 6]]), seed: 9 },
+  // Three window banks: a 4x4 conv at 2 cycles a window (with two, 1 idle cycle a row).
+  { name: 'banks_k4', input: [16, 10, 1], layers: [{ conv: 1, kernel: 4 }, { pool: 2 }, { conv: 8, kernel: 2 }, { conv: 2, kernel: 2 }, { dense: 6 }], classes: 2, folding: { kind: 'target', targetCycles: 225 }, seed: 510 },
   { name: 'k4_remainder_pool', input: [9, 8, 2], layers: [{ conv: 9, kernel: 4 }, { pool: 4 }, { dense: 3 }], classes: 2, folding: perLayer([[9, 32], [2, 9], [1, 3]]), seed: 6 },
 ];
 
@@ -114,6 +117,7 @@ describe('ConvNet RTL: results, taps and the exact cycle model (Icarus)', () => 
       if (c.name === 'conv_pool_fc') expect(queue(0)).toBe(2);
       if (c.name === 'queue_first') expect(queue(0)).toBeGreaterThan(0);
       if (c.name === 'queue_second') expect(queue(1)).toBeGreaterThan(0);
+      if (c.name === 'banks_k4') expect(b.plan.stages[0].kind === 'mvtu' && b.plan.stages[0].feed.kind === 'window' && b.plan.stages[0].feed.banks).toBe(3);
       if (c.name === 'target_balanced') {
         // Without the queue in front of conv2 the II would be above the slowest stage's.
         expect(b.plan.stages[1].kind === 'mvtu' && b.plan.stages[1].feed.kind === 'window' && b.plan.stages[1].feed.fifoDepth).toBeGreaterThan(0);
@@ -135,7 +139,7 @@ describe('ConvNet RTL: results, taps and the exact cycle model (Icarus)', () => 
     });
   }
 
-  for (const c of [cases[1], cases[2], cases[4], cases[6], cases[7]]) {
+  for (const c of [cases[1], cases[2], cases[4], cases[6], cases[7], cases[8]]) {
     it(`${c.name}: random input gaps and output back-pressure lose and duplicate nothing`, () => {
       const b = build(c);
       const frames = 5;

@@ -47,6 +47,8 @@ export interface LayerView {
   fifoAddrW: number;
   /** bnnc_swu: its column queue's address bits (2**swuQueueW columns); 0 = no queue. */
   swuQueueW: number;
+  /** bnnc_swu: window banks. */
+  swuBanks: number;
   /** bnnc_swu: input map, kernel, counter bits. */
   swuW: number;
   swuH: number;
@@ -201,6 +203,7 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     flatBeatC: f.kind === 'flatten' ? addrBits(f.beats) : 0,
     fifoAddrW: f.kind === 'window' && f.fifoDepth > 0 ? Math.log2(f.fifoDepth) : 0,
     swuQueueW: f.kind === 'window' && f.queueColumns > 0 ? Math.log2(f.queueColumns) : 0,
+    swuBanks: f.kind === 'window' ? f.banks : 0,
     swuW: f.kind === 'window' ? f.width : 0,
     swuH: f.kind === 'window' ? f.height : 0,
     swuC: f.kind === 'window' ? f.channels : 0,

@@ -18,7 +18,7 @@ import { estimateArea, type AreaEstimate } from './area.js';
 import { networkCycles, PIPELINE_LEVELS, type PipelineLevel } from './cycles.js';
 import { cheapestFolding, type FoldingSpec, type LayerFolding } from './folding.js';
 import { planImageInput, planStreamInput, type PixelInputStage } from './stages/input.js';
-import { planMvtu, windowFeed, withColumnQueue, withFifo, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
+import { planMvtu, windowFeed, withBanks, withColumnQueue, withFifo, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
 import { planPool, type PoolStage } from './stages/pool.js';
 import { streamCycles, type UnitModel } from './timing.js';
 import { accBits, MAX_DATAPATH_BITS } from './widths.js';
@@ -215,7 +215,7 @@ function unitModels(input: PixelInputStage, stages: Stage[]): UnitModel[] {
     }
     const f = s.feed;
     const beats = f.kind === 'image' ? input.beats : f.kind === 'vector' ? 1 : f.kind === 'flatten' ? f.beats : 0;
-    const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel, fifo: f.fifoDepth, queue: f.queueColumns } : { kind: 'beats' as const, beats };
+    const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel, fifo: f.fifoDepth, queue: f.queueColumns, banks: f.banks } : { kind: 'beats' as const, beats };
     return { kind: 'mvtu', feed, reads: s.ii, depth: 2 + s.pipelineCycles, beatsPerFrame: k === stages.length - 1 ? 1 : s.vectors };
   });
 }
@@ -249,19 +249,23 @@ function smallest(cands: number[], ok: (d: number) => boolean): number {
 }
 
 /**
- * The queues of the sliding-window units (docs/hardware.md): a unit takes a pixel of
+ * The queues and banks of the sliding-window units (docs/hardware.md): a unit takes a pixel of
  * its next frame's first K - 1 rows only after this frame's last windows are banked,
  * while its MVTU has two windows of work left, so without slack the MVTU idles once per
  * frame, and the stages upstream stall in step with it and cannot run ahead.
  * - a column queue inside every unit (bnnc_swu's QUEUE_W) lets its intake run ahead
  *   into the next frame while the MVTU works through queued columns;
  * - a pixel queue in front of every unit but the first (bnnc_fifo) lets the stages
- *   upstream produce the next frame's rows while the unit still takes this one's.
- * The best II is the cycle model's with every queue deep enough to hold a whole map;
- * the planner keeps it and minimises memory by running the cycle model: first each
- * unit's column queue (K pixels an entry, the dearer), in order, the smallest power of
- * two (or none) at which the II is still the best with the later units' queues deep;
- * then one depth for all pixel queues, likewise. Every depth chosen was simulated at
+ *   upstream produce the next frame's rows while the unit still takes this one's;
+ * - window banks beyond two (bnnc_swu's BANKS) keep the MVTU busy at each row's end,
+ *   where the window half takes K + 1 cycles from a row's last window to the next
+ *   row's first: needed below (K + 1) / 2 cycles a window.
+ * The best II is the cycle model's with every queue deep enough to hold a whole map and
+ * ceil((K + 1) / II) banks; the planner keeps it and minimises memory by running the
+ * cycle model: first each unit's banks (K*K*C elements each, registers), then each
+ * unit's column queue (K*C an entry), in order, the fewest (a power of two for a queue,
+ * or none) at which the II is still the best with the later units' deep; then one
+ * depth for all pixel queues, likewise. Every depth chosen was simulated at
  * the best II with the others as they end up or deeper, and the last choice with all
  * of them final, so the plan's II is the best.
  */
@@ -275,9 +279,29 @@ function chooseQueues(input: PixelInputStage, stages: Stage[]): void {
   const fifoCands = depths(Math.max(2, ...fed.map(mapPixels)));
   const setFifo = (d: number): void => fed.forEach((s) => withFifo(s, d));
   const colCands = units.map((s) => depths(columnTop(s)));
-  units.forEach((s, i) => withColumnQueue(s, colCands[i][colCands[i].length - 1]));
+  // Window banks: 2 banked windows cover 2 * II cycles of the K + 1 a row's end takes
+  // (the row's last window, the next row's K - 1 first columns, its first window).
+  const bankCands = units.map((s) => {
+    const k = s.feed.kind === 'window' ? s.feed.kernel : 1;
+    const top = Math.max(2, Math.ceil((k + 1) / s.ii));
+    return Array.from({ length: top - 1 }, (_, i) => 2 + i);
+  });
+  units.forEach((s, i) => {
+    withColumnQueue(s, colCands[i][colCands[i].length - 1]);
+    withBanks(s, bankCands[i][bankCands[i].length - 1]);
+  });
   setFifo(fifoCands[fifoCands.length - 1]);
   const best = ii();
+  units.forEach((s, i) => {
+    if (bankCands[i].length === 1) return;
+    withBanks(
+      s,
+      smallest(bankCands[i], (n) => {
+        withBanks(s, n);
+        return ii() === best;
+      }),
+    );
+  });
   // Column queues: none at all is the common case (an MVTU slow enough per window).
   units.forEach((s) => withColumnQueue(s, 0));
   if (ii() > best) {

@@ -28,11 +28,17 @@ interface Unit {
   skip(n: number): void;
 }
 
-/** Ping-pong banks of bnnc_vec_buffer / bnnc_flat_buffer / bnnc_pixel_input: `beats` beats fill one. */
+/**
+ * Banks in a ring: two (ping-pong) in bnnc_vec_buffer / bnnc_flat_buffer /
+ * bnnc_pixel_input, `BANKS` in bnnc_swu; `beats` beats (or one window) fill one.
+ */
 class Banks {
-  full = [false, false];
+  full: boolean[];
   wrSel = 0;
   rdSel = 0;
+  constructor(private readonly n = 2) {
+    this.full = new Array<boolean>(n).fill(false);
+  }
   avail(): boolean {
     return this.full[this.rdSel];
   }
@@ -41,11 +47,11 @@ class Banks {
   }
   write(): void {
     this.full[this.wrSel] = true;
-    this.wrSel ^= 1;
+    this.wrSel = (this.wrSel + 1) % this.n;
   }
   release(): void {
     this.full[this.rdSel] = false;
-    this.rdSel ^= 1;
+    this.rdSel = (this.rdSel + 1) % this.n;
   }
 }
 
@@ -60,6 +66,8 @@ export type FeedModel =
       fifo: number;
       /** Columns of the queue inside it, between the line memory and the window banks; 0: none. */
       queue: number;
+      /** Window banks (at least 2). */
+      banks: number;
     };
 
 /**
@@ -69,7 +77,7 @@ export type FeedModel =
  * the handshakes, besides whether stage 1 holds a read at all.
  */
 class MvtuUnit implements Unit {
-  private banks = new Banks();
+  private banks: Banks;
   private beat = 0;
   private col = 0;
   private row = 0;
@@ -94,6 +102,7 @@ class MvtuUnit implements Unit {
     depth: number,
   ) {
     if (!(Number.isSafeInteger(depth) && depth >= 2)) throw new Error(`cycle model: MVTU depth ${depth}`);
+    this.banks = new Banks(feed.kind === 'window' ? feed.banks : 2);
     this.vlast = new Array<boolean>(depth).fill(false);
   }
 

@@ -15,10 +15,14 @@
 //   accepted pixel of rows K-1..H-1 yields a column of K pixels (rows y..y+K-1 at x).
 //   The pixels of rows 0..K-2 only fill the line memory and are taken at once.
 // - Windows: a shift register keeps the K - 1 columns left of the newest; column
-//   x >= K - 1 completes window (y, x - K + 1), which is written whole into one of two
-//   window banks (ping-pong, as in bnnc_vec_buffer) in the same clock edge; the MVTU
-//   reads the other bank meanwhile. A column that completes a window waits while both
-//   banks are full.
+//   x >= K - 1 completes window (y, x - K + 1), which is written whole into the next of
+//   BANKS window banks (a ring; 2: ping-pong, as in bnnc_vec_buffer) in the same clock
+//   edge; the MVTU reads the banks in the same order meanwhile. A column that completes
+//   a window waits while its bank is full. At a row's end the window half takes K + 1
+//   cycles from the row's last window to the next row's first (K - 1 columns that
+//   complete none in between); BANKS banked windows keep the MVTU busy for BANKS * II
+//   of them, so a convolution at fewer than (K + 1) / 2 cycles a window needs more than
+//   two (the planner picks the number; docs/hardware.md).
 // Between them, a queue of 2**QUEUE_W columns (bnnc_fifo; QUEUE_W = 0: none, the
 // column goes straight on). Without it the intake stalls with the windows, and the next
 // frame's K - 1 rows (which complete no window) only start after this frame's last
@@ -44,7 +48,8 @@ module bnnc_swu #(
   parameter integer COL_W   = 3,   // column counter bits; at least 1 and 2**COL_W >= W
   parameter integer ROW_W   = 3,   // row counter bits; at least 1 and 2**ROW_W >= H
   parameter integer ADDR_W  = 3,   // read address bits; at least 1 and 2**ADDR_W >= SF
-  parameter integer QUEUE_W = 0    // column queue of 2**QUEUE_W columns; 0 = no queue
+  parameter integer QUEUE_W = 0,   // column queue of 2**QUEUE_W columns; 0 = no queue
+  parameter integer BANKS   = 2    // window banks, at least 2
 ) (
   input  wire                 clk,
   input  wire                 rst,         // synchronous, active high: drops a partial frame, the queue and both windows
@@ -70,7 +75,7 @@ module bnnc_swu #(
     if (W < 1 || H < 1 || C < 1 || K < 1 || K > W || K > H || !(IN_W == 1 || IN_W == 8) ||
         SIMD < 1 || SIMD > MW || SF != (MW + SIMD - 1) / SIMD ||
         COL_W < 1 || (1 << COL_W) < W || ROW_W < 1 || (1 << ROW_W) < H ||
-        ADDR_W < 1 || (1 << ADDR_W) < SF || QUEUE_W < 0)
+        ADDR_W < 1 || (1 << ADDR_W) < SF || QUEUE_W < 0 || BANKS < 2)
     begin : g_check
       bnnc_swu_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -178,33 +183,37 @@ module bnnc_swu #(
 
   wire             completes;
 
-  reg full0_reg, full1_reg;
-  reg wr_sel_reg;  // bank the next window goes to
-  reg rd_sel_reg;  // bank the MVTU reads
+  // Banks in a ring: windows are written at wr_sel_reg and read at rd_sel_reg, each
+  // moving on to the next bank (BANKS = 2: ping-pong, as in bnnc_vec_buffer).
+  localparam integer BANK_W = BANKS > 2 ? $clog2(BANKS) : 1;
+  localparam integer BANKS_M1 = BANKS - 1;
+  localparam [BANK_W-1:0] BANK_LAST = BANKS_M1[BANK_W-1:0];
 
-  wire wr_full = wr_sel_reg ? full1_reg : full0_reg;
+  reg [BANKS-1:0]  full_reg;
+  reg [BANK_W-1:0] wr_sel_reg;  // bank the next window goes to
+  reg [BANK_W-1:0] rd_sel_reg;  // bank the MVTU reads
+
+  wire wr_full = full_reg[wr_sel_reg];
   assign q_tready = !(completes && wr_full);
   wire q_fire = q_tvalid && q_tready;
   wire w_fire = q_fire && completes;
 
-  assign rd_avail = rd_sel_reg ? full1_reg : full0_reg;
+  assign rd_avail = full_reg[rd_sel_reg];
 
   always @(posedge clk) begin
     if (rst) begin
-      full0_reg  <= 1'b0;
-      full1_reg  <= 1'b0;
-      wr_sel_reg <= 1'b0;
-      rd_sel_reg <= 1'b0;
+      full_reg   <= {BANKS{1'b0}};
+      wr_sel_reg <= {BANK_W{1'b0}};
+      rd_sel_reg <= {BANK_W{1'b0}};
     end else begin
+      // w_fire writes a free bank and rd_release frees a full one: never the same bit.
       if (w_fire) begin
-        if (wr_sel_reg) full1_reg <= 1'b1;
-        else            full0_reg <= 1'b1;
-        wr_sel_reg <= !wr_sel_reg;
+        full_reg[wr_sel_reg] <= 1'b1;
+        wr_sel_reg <= (wr_sel_reg == BANK_LAST) ? {BANK_W{1'b0}} : wr_sel_reg + 1'b1;
       end
       if (rd_release) begin
-        if (rd_sel_reg) full1_reg <= 1'b0;
-        else            full0_reg <= 1'b0;
-        rd_sel_reg <= !rd_sel_reg;
+        full_reg[rd_sel_reg] <= 1'b0;
+        rd_sel_reg <= (rd_sel_reg == BANK_LAST) ? {BANK_W{1'b0}} : rd_sel_reg + 1'b1;
       end
     end
   end
@@ -252,17 +261,21 @@ module bnnc_swu #(
     end
   endgenerate
 
-  // ---- window data (not reset: the full flags say what is valid)
-  reg [MW*IN_W-1:0] bank0_reg, bank1_reg;
+  // ---- window data (not reset: the full flags say what is valid); registers, one
+  // enable per bank, so that the MVTU's read is a multiplexer of BANKS windows
+  localparam integer BW = MW * IN_W;
+  reg  [BANKS*BW-1:0] banks_reg;
 
-  always @(posedge clk) begin
-    if (w_fire) begin
-      if (wr_sel_reg) bank1_reg <= window;
-      else            bank0_reg <= window;
+  genvar b;
+  generate
+    for (b = 0; b < BANKS; b = b + 1) begin : g_bank
+      always @(posedge clk) begin
+        if (w_fire && wr_sel_reg == b[BANK_W-1:0]) banks_reg[b*BW +: BW] <= window;
+      end
     end
-  end
+  endgenerate
 
-  wire [MW*IN_W-1:0]      rd_bank = rd_sel_reg ? bank1_reg : bank0_reg;
+  wire [BW-1:0] rd_bank = banks_reg[rd_sel_reg * BW +: BW];
   wire [SF*SIMD*IN_W-1:0] rd_vec;
 
   generate

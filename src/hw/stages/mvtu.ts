@@ -28,8 +28,13 @@ export type MvtuFeed =
       kernel: number;
       /** Bits of the line memory: W words of (K-1)*C elements. */
       lineBits: number;
-      /** Bits of the window registers: K-1 columns of the shift register and two window banks. */
+      /** Bits of the window registers: K-1 columns of the shift register and the window banks. */
       registerBits: number;
+      /**
+       * Window banks (bnnc_swu's BANKS): 2, or more where the planner finds that the
+       * MVTU would idle at each row's end (fewer than (K + 1) / 2 cycles a window; plan.ts).
+       */
+      banks: number;
       /**
        * Pixels of the queue (bnnc_fifo) in front of the sliding-window unit: 0 for none
        * (the first convolution, fed by s_axis), else a power of two the planner picks so
@@ -120,6 +125,7 @@ export function windowFeed(l: FoldedMatrixLayer): MvtuFeed & { kind: 'window' } 
     kernel: k,
     lineBits: width * (k - 1) * channels * e,
     registerBits: ((k - 1) * k * channels + 2 * l.cols) * e,
+    banks: 2,
     fifoDepth: 0,
     queueColumns: 0,
     queueBits: 0,
@@ -142,6 +148,15 @@ function feedBits(feed: MvtuFeed, mw: number): number {
 export function withFifo(s: MvtuStage, depth: number): void {
   if (s.feed.kind !== 'window') return;
   s.feed = { ...s.feed, fifoDepth: depth };
+  s.bufferBits = feedBits(s.feed, s.mw);
+}
+
+/** Give a window feed `banks` window banks, and the stage its memory. */
+export function withBanks(s: MvtuStage, banks: number): void {
+  if (s.feed.kind !== 'window') return;
+  const f = s.feed;
+  const e = elementBits(s.input);
+  s.feed = { ...f, banks, registerBits: ((f.kernel - 1) * f.kernel * f.channels + banks * s.mw) * e };
   s.bufferBits = feedBits(s.feed, s.mw);
 }
 
