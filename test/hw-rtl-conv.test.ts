@@ -50,10 +50,10 @@ const cases: Case[] = [
   { name: 'conv_only_1x1_scores', input: [6, 6, 1], layers: [{ conv: 3, kernel: 3 }, { pool: 2 }], classes: 4, folding: { kind: 'uniform', pe: 4, simd: 100 }, seed: 4 },
   { name: 'target_balanced', input: [10, 10, 1], layers: [{ conv: 6, kernel: 3 }, { conv: 6, kernel: 3 }, { pool: 2 }, { dense: 8 }], classes: 5, folding: { kind: 'target', targetCycles: 400 }, seed: 5 },
   { name: 'serial_conv_conv', input: [6, 7, 3], layers: [{ conv: 4, kernel: 3 }, { conv: 3, kernel: 2 }, { dense: 4 }], classes: 3, folding: perLayer([[3, 10], [2, 5], [2, 7], [3, 2]]), seed: 7, bitSerial: true },
-  // Column queues (bnnc_swu's QUEUE_W): in the second sliding-window unit, behind its
-  // pixel queue, and in the first; without them the II is above the slowest stage's.
+  // A column queue (bnnc_swu's QUEUE_W) in the second sliding-window unit, behind its
+  // pixel queue (conv_pool_fc has one in the first); without it the II is above the
+  // slowest stage's.
   { name: 'queue_second', input: [12, 12, 2], layers: [{ conv: 4, kernel: 3 }, { conv: 5, kernel: 3 }, { dense: 6 }], classes: 3, folding: perLayer([[4, 9], [5, 9], [6, 64], [3, 6]]), seed: 8 },
-  { name: 'queue_first', input: [12, 12, 2], layers: [{ conv: 4, kernel: 3 }, { conv: 5, kernel: 3 }, { dense: 6 }], classes: 3, folding: perLayer([[2, 9], [5, 12], [6, 64], [3, 6]]), seed: 9 },
   // Three window banks: a 4x4 conv at 2 cycles a window (with two, 1 idle cycle a row).
   { name: 'banks_k4', input: [16, 10, 1], layers: [{ conv: 1, kernel: 4 }, { pool: 2 }, { conv: 8, kernel: 2 }, { conv: 2, kernel: 2 }, { dense: 6 }], classes: 2, folding: { kind: 'target', targetCycles: 225 }, seed: 510 },
   { name: 'k4_remainder_pool', input: [9, 8, 2], layers: [{ conv: 9, kernel: 4 }, { pool: 4 }, { dense: 3 }], classes: 2, folding: perLayer([[9, 32], [2, 9], [1, 3]]), seed: 6 },
@@ -115,7 +115,6 @@ describe('ConvNet RTL: results, taps and the exact cycle model (Icarus)', () => 
         return s.kind === 'mvtu' && s.feed.kind === 'window' ? s.feed.queueColumns : -1;
       };
       if (c.name === 'conv_pool_fc') expect(queue(0)).toBe(2);
-      if (c.name === 'queue_first') expect(queue(0)).toBeGreaterThan(0);
       if (c.name === 'queue_second') expect(queue(1)).toBeGreaterThan(0);
       if (c.name === 'banks_k4') expect(b.plan.stages[0].kind === 'mvtu' && b.plan.stages[0].feed.kind === 'window' && b.plan.stages[0].feed.banks).toBe(3);
       if (c.name === 'target_balanced') {
@@ -139,7 +138,7 @@ describe('ConvNet RTL: results, taps and the exact cycle model (Icarus)', () => 
     });
   }
 
-  for (const c of [cases[1], cases[2], cases[4], cases[6], cases[7], cases[8]]) {
+  for (const c of [cases[1], cases[2], cases[4], cases[6], cases[7]]) {
     it(`${c.name}: random input gaps and output back-pressure lose and duplicate nothing`, () => {
       const b = build(c);
       const frames = 5;
