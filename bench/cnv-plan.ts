@@ -57,7 +57,7 @@ function describePlan(title: string, plan: HwPlan, published: number[] | null): 
       `${String(s.index).padEnd(7)}${s.layer.padEnd(10)}${String(s.mw).padStart(4)}${String(s.mh).padStart(6)}${String(s.pe).padStart(4)}${String(s.simd).padStart(6)}${String(s.nf).padStart(6)}${String(s.sf).padStart(5)}` +
         `${String(s.frameCycles).padStart(14)}${String(finn).padStart(16)}${pub.padStart(10)}${String(s.weightBits).padStart(13)}${String(s.paramBits).padStart(12)}${String(s.bufferBits).padStart(13)}`,
     );
-    return { index: s.index, layer: s.layer, kind: 'mvtu', pe: s.pe, simd: s.simd, nf: s.nf, sf: s.sf, frameCycles: s.frameCycles, finnExpCycles: finn, bnnPynqExtLatency: published ? Number(pub) : undefined, weightBits: s.weightBits, paramBits: s.paramBits, bufferBits: s.bufferBits, fifoDepth: s.feed.kind === 'window' ? s.feed.fifoDepth : undefined };
+    return { index: s.index, layer: s.layer, kind: 'mvtu', pe: s.pe, simd: s.simd, nf: s.nf, sf: s.sf, frameCycles: s.frameCycles, finnExpCycles: finn, bnnPynqExtLatency: published ? Number(pub) : undefined, weightBits: s.weightBits, paramBits: s.paramBits, bufferBits: s.bufferBits, fifoDepth: s.feed.kind === 'window' ? s.feed.fifoDepth : undefined, queueColumns: s.feed.kind === 'window' ? s.feed.queueColumns : undefined, banks: s.feed.kind === 'window' ? s.feed.banks : undefined };
   });
   const slowest = Math.max(plan.input.beats, ...plan.stages.map((s) => s.frameCycles));
   const memory = plan.stages.reduce((a, s) => a + (s.kind === 'pool' ? s.lineBits : s.weightBits + s.paramBits + s.bufferBits), 0);

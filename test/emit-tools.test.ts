@@ -20,6 +20,7 @@ import { emitDesign } from '../src/emit/emit.js';
 import { manifestMvtuStages } from '../src/emit/manifest.js';
 import type { Manifest } from '../src/emit/manifest.js';
 import { RTL_DIR } from '../src/emit/templates.js';
+import type { FoldingSpec } from '../src/hw/folding.js';
 import { planHardware } from '../src/hw/plan.js';
 import { randomFoldedMlp, randomFoldedNet } from '../src/hw/random-model.js';
 
@@ -105,16 +106,20 @@ describe('generated RTL and the tools', () => {
 /**
  * ConvNets: after flattening, every sliding-window unit's line memory (K >= 2) and every
  * pool's row memory (S >= 2) is a memory cell, and no flip-flop drives its read
- * register (the register went into the memory's read port: a synchronous read).
+ * register (the register went into the memory's read port: a synchronous read); every
+ * queue (pixels in front of a unit, columns inside one) is a memory cell too.
  */
 function convYosysScript(m: Manifest): string {
   const lines = yosysScript(m, false).trim().split('\n');
   const windows = m.stages.filter((s) => s.kind === 'mvtu' && s.feed.kind === 'window' && s.feed.kernel >= 2).length;
   const pools = m.stages.filter((s) => s.kind === 'pool' && s.size >= 2).length;
+  const queues = m.stages.filter((s) => s.kind === 'mvtu' && s.feed.kind === 'window' && s.feed.fifoDepth > 0).length;
+  const columnQueues = m.stages.filter((s) => s.kind === 'mvtu' && s.feed.kind === 'window' && s.feed.queueColumns > 0).length;
   lines.push(
     'flatten',
     'opt_clean',
     `select -assert-count ${windows + pools} t:$mem_v2 n:*_swu.g_lines.lines n:*_pool.g_line.line %u %i`,
+    `select -assert-count ${queues + columnQueues} t:$mem_v2 n:*_fifo.mem n:*_swu.g_queue.u_queue.mem %u %i`,
     'select -assert-none w:*.lines_q w:*.line_q %u %ci1 t:$dff t:$dffe t:$sdff t:$sdffe %u %u %u %i',
   );
   return lines.join('\n') + '\n';
@@ -124,15 +129,22 @@ describe('generated ConvNet RTL and the tools', () => {
   const nets = {
     cnv28: { input: [28, 28, 1] as [number, number, number], layers: [{ conv: 32, kernel: 3 }, { conv: 32, kernel: 3 }, { pool: 2 }, { conv: 64, kernel: 3 }, { conv: 64, kernel: 3 }, { pool: 2 }, { dense: 256 }] },
     odd: { input: [13, 11, 3] as [number, number, number], layers: [{ conv: 7, kernel: 5 }, { conv: 5, kernel: 1 }, { pool: 3 }, { dense: 9 }, { dense: 6 }] },
+    // conv2 gets a pixel queue and a column queue (test/hw-rtl-conv.test.ts queue_second).
+    queues: {
+      input: [12, 12, 2] as [number, number, number],
+      layers: [{ conv: 4, kernel: 3 }, { conv: 5, kernel: 3 }, { dense: 6 }],
+      folding: { kind: 'perLayer', layers: [{ pe: 4, simd: 9 }, { pe: 5, simd: 9 }, { pe: 6, simd: 64 }, { pe: 3, simd: 6 }], source: 'test' } as FoldingSpec,
+    },
   };
   for (const [arch, net] of Object.entries(nets)) {
     it(`${arch}: verilator -Wall, iverilog, yosys (no latches; ROMs and line memories are memories)`, () => {
-      const f = randomFoldedNet({ ...net, classes: 10, seed: 7, name: arch });
-      const plan = planHardware(f, { kind: 'uniform', pe: 8, simd: 32 });
+      const f = randomFoldedNet({ input: net.input, layers: net.layers, classes: arch === 'queues' ? 3 : 10, seed: 7, name: arch });
+      const plan = planHardware(f, 'folding' in net ? net.folding : { kind: 'uniform', pe: 8, simd: 32 });
       const dir = path.join(work, `conv_${arch}`);
       const m = emitDesign(f, plan, dir);
       // The queue in front of a sliding-window unit is part of what the tools see.
-      if (arch === 'cnv28') expect(m.files.verilog).toContain('bnnc_fifo.v');
+      if (arch === 'cnv28' || arch === 'queues') expect(m.files.verilog).toContain('bnnc_fifo.v');
+      if (arch === 'queues') expect(m.stages[1].kind === 'mvtu' && m.stages[1].feed.kind === 'window' && m.stages[1].feed.queueColumns).toBeGreaterThan(0);
       const lint = run('verilator', ['--lint-only', '-Wall', '--top-module', m.top, ...m.files.verilog], dir);
       expect(lint.out, 'verilator output').toBe('');
       expect(lint.ok).toBe(true);

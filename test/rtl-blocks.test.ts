@@ -2,8 +2,10 @@
  * The ConvNet building blocks on their own, each in a small Icarus testbench against a
  * TypeScript reference, with random input gaps and random pauses on the output side:
  * - bnnc_swu: every window's words, in the folded weights' column order
- *   (j = (kh*K + kw)*C + c, SIMD elements per read, padding past MW), for K 1..4,
- *   channels not a multiple of SIMD, odd and even maps, bits and 8-bit pixels;
+ *   (j = (kh*K + kw)*C + c, SIMD elements per read, padding past MW), for K 1..5,
+ *   channels not a multiple of SIMD, odd and even maps, bits and 8-bit pixels, without
+ *   and with a column queue (QUEUE_W 1..3) that fills and empties under the pauses,
+ *   two to four window banks;
  * - bnnc_pool: OR over S x S windows with stride S, remainders dropped, S 1..4;
  * - bnnc_flat_buffer: beats of a map flattened in (h, w, c) order, read SIMD bits a word;
  * - bnnc_fifo: beats leave in order; s_tready and m_tvalid follow the count the cycle
@@ -39,9 +41,10 @@ function runIcarus(name: string, tb: string, blocks: string[], mems: Record<stri
   return out.split('\n').filter((l) => l.length > 0);
 }
 
-function lint(top: string, file: string, params: Record<string, number>): string {
+function lint(top: string, file: string | string[], params: Record<string, number>): string {
   const g = Object.entries(params).map(([k, v]) => `-G${k}=${v}`);
-  return execFileSync('verilator', ['--lint-only', '-Wall', ...g, '--top-module', top, path.join(RTL_DIR, file)], {
+  const files = (Array.isArray(file) ? file : [file]).map((f) => path.join(RTL_DIR, f));
+  return execFileSync('verilator', ['--lint-only', '-Wall', ...g, '--top-module', top, ...files], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,6 +60,10 @@ interface SwuCase {
   simd: number;
   frames: number;
   seed: number;
+  /** Column queue of 2**queueW columns (bnnc_swu's QUEUE_W); 0 or absent: none. */
+  queueW?: number;
+  /** Window banks (bnnc_swu's BANKS); absent: 2. */
+  banks?: number;
 }
 
 /** The reference: per window (raster order), its MW elements in column order. */
@@ -121,7 +128,7 @@ module tb;
   wire rd_release = rd_en && addr == ${sf - 1};
   wire [${rw - 1}:0] rd_data;
   bnnc_swu #(.W(${c.w}), .H(${c.h}), .C(${c.c}), .K(${c.k}), .IN_W(${c.inW}), .SIMD(${c.simd}), .SF(${sf}),
-    .COL_W(${addrBits(c.w)}), .ROW_W(${addrBits(c.h)}), .ADDR_W(${aw})) dut (
+    .COL_W(${addrBits(c.w)}), .ROW_W(${addrBits(c.h)}), .ADDR_W(${aw}), .QUEUE_W(${c.queueW ?? 0}), .BANKS(${c.banks ?? 2})) dut (
     .clk(clk), .rst(rst), .s_tdata(beat_mem[bi < ${total} ? bi : 0]), .s_tvalid(s_tvalid), .s_tready(s_tready),
     .rd_avail(rd_avail), .rd_en(rd_en), .rd_addr(addr), .rd_release(rd_release), .rd_data(rd_data));
   always #5 clk = ~clk;
@@ -151,30 +158,39 @@ describe('bnnc_swu (Icarus) against the window reference', () => {
     { w: 9, h: 7, c: 3, k: 4, inW: 1, simd: 7, frames: 2, seed: 5 },
     { w: 3, h: 3, c: 4, k: 3, inW: 1, simd: 36, frames: 4, seed: 6 },
     { w: 5, h: 5, c: 1, k: 5, inW: 8, simd: 10, frames: 3, seed: 7 },
+    { w: 5, h: 5, c: 2, k: 3, inW: 1, simd: 4, frames: 3, seed: 8, queueW: 1 },
+    { w: 7, h: 6, c: 3, k: 3, inW: 8, simd: 5, frames: 3, seed: 9, queueW: 3 },
+    { w: 4, h: 3, c: 5, k: 1, inW: 1, simd: 3, frames: 3, seed: 10, queueW: 2 },
+    { w: 6, h: 5, c: 1, k: 2, inW: 8, simd: 1, frames: 3, seed: 11, queueW: 2 },
+    { w: 9, h: 7, c: 3, k: 4, inW: 1, simd: 7, frames: 2, seed: 12, queueW: 3 },
+    { w: 6, h: 6, c: 2, k: 4, inW: 1, simd: 16, frames: 3, seed: 13, banks: 3 },
+    { w: 7, h: 5, c: 3, k: 3, inW: 8, simd: 9, frames: 3, seed: 14, queueW: 2, banks: 4 },
+    { w: 5, h: 5, c: 1, k: 5, inW: 8, simd: 13, frames: 3, seed: 15, queueW: 1, banks: 3 },
   ];
   {
     const rng = new Rng(77);
+    const qrng = new Rng(78);
     for (let i = 0; i < 5; i++) {
       const k = 1 + rng.int(4);
       const w = k + rng.int(6);
       const h = k + rng.int(5);
       const ch = 1 + rng.int(9);
       const mw = k * k * ch;
-      cases.push({ w, h, c: ch, k, inW: rng.int(2) ? 1 : 8, simd: 1 + rng.int(mw), frames: 2, seed: 100 + i });
+      cases.push({ w, h, c: ch, k, inW: rng.int(2) ? 1 : 8, simd: 1 + rng.int(mw), frames: 2, seed: 100 + i, queueW: qrng.int(4) });
     }
   }
   for (const c of cases) {
-    it(`W${c.w} H${c.h} C${c.c} K${c.k} ${c.inW === 1 ? 'bits' : 'pixels'} SIMD${c.simd}`, () => {
+    it(`W${c.w} H${c.h} C${c.c} K${c.k} ${c.inW === 1 ? 'bits' : 'pixels'} SIMD${c.simd} queue ${c.queueW ? 2 ** c.queueW : 0} banks ${c.banks ?? 2}`, () => {
       const b = swuBench(c);
-      const lines = runIcarus(`swu_${c.seed}`, b.tb, ['bnnc_swu.v'], { 'beats.mem': b.mem });
+      const lines = runIcarus(`swu_${c.seed}`, b.tb, ['bnnc_swu.v', 'bnnc_fifo.v'], { 'beats.mem': b.mem });
       const got = lines.filter((l) => l.startsWith('R ')).map((l) => BigInt(`0x${l.slice(2)}`).toString(16));
       expect(got).toEqual(b.expected);
       const mw = c.k * c.k * c.c;
       const sf = Math.ceil(mw / c.simd);
       expect(
-        lint('bnnc_swu', 'bnnc_swu.v', {
+        lint('bnnc_swu', ['bnnc_swu.v', 'bnnc_fifo.v'], {
           W: c.w, H: c.h, C: c.c, K: c.k, IN_W: c.inW, SIMD: c.simd, SF: sf,
-          COL_W: addrBits(c.w), ROW_W: addrBits(c.h), ADDR_W: addrBits(sf),
+          COL_W: addrBits(c.w), ROW_W: addrBits(c.h), ADDR_W: addrBits(sf), QUEUE_W: c.queueW ?? 0, BANKS: c.banks ?? 2,
         }),
       ).toBe('');
     });

@@ -53,7 +53,7 @@ function blocksFor(plan: HwPlan): string[] {
   if (feeds.has('vector')) blocks.push('bnnc_vec_buffer.v');
   if (feeds.has('flatten')) blocks.push('bnnc_flat_buffer.v');
   if (feeds.has('window')) blocks.push('bnnc_swu.v');
-  if (plan.stages.some((s) => s.kind === 'mvtu' && s.feed.kind === 'window' && s.feed.fifoDepth > 0)) blocks.push('bnnc_fifo.v');
+  if (plan.stages.some((s) => s.kind === 'mvtu' && s.feed.kind === 'window' && (s.feed.fifoDepth > 0 || s.feed.queueColumns > 0))) blocks.push('bnnc_fifo.v');
   if (plan.stages.some((s) => s.kind === 'pool')) blocks.push('bnnc_pool.v');
   blocks.push('bnnc_pe.v', 'bnnc_mvtu.v', 'bnnc_argmax.v');
   return blocks;

@@ -45,6 +45,10 @@ export interface LayerView {
   flatBeatC: number;
   /** bnnc_fifo in front of the sliding-window unit: its address bits (depth 2**fifoAddrW); 0 = no queue. */
   fifoAddrW: number;
+  /** bnnc_swu: its column queue's address bits (2**swuQueueW columns); 0 = no queue. */
+  swuQueueW: number;
+  /** bnnc_swu: window banks. */
+  swuBanks: number;
   /** bnnc_swu: input map, kernel, counter bits. */
   swuW: number;
   swuH: number;
@@ -198,6 +202,8 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     flatBeatW: f.kind === 'flatten' ? f.beatBits : 0,
     flatBeatC: f.kind === 'flatten' ? addrBits(f.beats) : 0,
     fifoAddrW: f.kind === 'window' && f.fifoDepth > 0 ? Math.log2(f.fifoDepth) : 0,
+    swuQueueW: f.kind === 'window' && f.queueColumns > 0 ? Math.log2(f.queueColumns) : 0,
+    swuBanks: f.kind === 'window' ? f.banks : 0,
     swuW: f.kind === 'window' ? f.width : 0,
     swuH: f.kind === 'window' ? f.height : 0,
     swuC: f.kind === 'window' ? f.channels : 0,

@@ -18,7 +18,7 @@ import { estimateArea, type AreaEstimate } from './area.js';
 import { networkCycles, PIPELINE_LEVELS, type PipelineLevel } from './cycles.js';
 import { cheapestFolding, type FoldingSpec, type LayerFolding } from './folding.js';
 import { planImageInput, planStreamInput, type PixelInputStage } from './stages/input.js';
-import { planMvtu, windowFeed, withFifo, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
+import { planMvtu, windowFeed, withBanks, withColumnQueue, withFifo, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
 import { planPool, type PoolStage } from './stages/pool.js';
 import { streamCycles, type UnitModel } from './timing.js';
 import { accBits, MAX_DATAPATH_BITS } from './widths.js';
@@ -215,37 +215,115 @@ function unitModels(input: PixelInputStage, stages: Stage[]): UnitModel[] {
     }
     const f = s.feed;
     const beats = f.kind === 'image' ? input.beats : f.kind === 'vector' ? 1 : f.kind === 'flatten' ? f.beats : 0;
-    const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel, fifo: f.fifoDepth } : { kind: 'beats' as const, beats };
+    const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel, fifo: f.fifoDepth, queue: f.queueColumns, banks: f.banks } : { kind: 'beats' as const, beats };
     return { kind: 'mvtu', feed, reads: s.ii, depth: 2 + s.pipelineCycles, beatsPerFrame: k === stages.length - 1 ? 1 : s.vectors };
   });
 }
 
-/**
- * The queue in front of every sliding-window unit but the first (bnnc_fifo): without
- * one, a convolution's fill (its first K - 1 rows) cannot overlap the stages upstream,
- * which stall in step with the previous frame's last windows, and the network II
- * exceeds the slowest stage's work per frame (docs/hardware.md). The depth, one for all
- * queues, is the smallest power of two at which the cycle model's II is as low as with
- * the deepest queue tried (a whole input map), so every pixel of slack it costs buys
- * throughput; 0 when no queue helps.
- */
-function chooseFifoDepth(input: PixelInputStage, stages: Stage[]): void {
-  const queued = stages.filter((s): s is MvtuStage => s.kind === 'mvtu' && s.feed.kind === 'window' && s.index > 0);
-  if (queued.length === 0) return;
-  const iiAt = (d: number): number => {
-    for (const s of queued) withFifo(s, d);
-    return streamCycles(input.beats, unitModels(input, stages)).ii;
-  };
-  let maxPixels = 2;
-  for (const s of queued) if (s.feed.kind === 'window') maxPixels = Math.max(maxPixels, s.feed.width * s.feed.height);
-  const top = 1 << Math.ceil(Math.log2(maxPixels));
-  const best = iiAt(top);
-  let depth = 0;
-  if (iiAt(0) > best) {
-    depth = 2;
-    while (depth < top && iiAt(depth) > best) depth *= 2;
+/** Powers of two from 2 up to the first at least n, after 0: the queue depths tried. */
+function depths(n: number): number[] {
+  const out = [0];
+  for (let d = 2; ; d *= 2) {
+    out.push(d);
+    if (d >= n) return out;
   }
-  for (const s of queued) withFifo(s, depth);
+}
+
+/**
+ * The smallest of `cands` (ascending) at which `ok` holds, by bisection after trying the
+ * first; `ok` must hold
+ * for the last one (it is not tried). Every depth returned is one `ok` was true for (or
+ * the last), so a run of choices made this way keeps the property.
+ */
+function smallest(cands: number[], ok: (d: number) => boolean): number {
+  // None at all is the common answer (an MVTU slow enough per window): try it first.
+  if (cands.length > 1 && ok(cands[0])) return cands[0];
+  let lo = 1;
+  let hi = cands.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ok(cands[mid])) hi = mid;
+    else lo = mid + 1;
+  }
+  return cands[hi];
+}
+
+/**
+ * The queues and banks of the sliding-window units (docs/hardware.md): a unit takes a pixel of
+ * its next frame's first K - 1 rows only after this frame's last windows are banked,
+ * while its MVTU has two windows of work left, so without slack the MVTU idles once per
+ * frame, and the stages upstream stall in step with it and cannot run ahead.
+ * - a column queue inside every unit (bnnc_swu's QUEUE_W) lets its intake run ahead
+ *   into the next frame while the MVTU works through queued columns;
+ * - a pixel queue in front of every unit but the first (bnnc_fifo) lets the stages
+ *   upstream produce the next frame's rows while the unit still takes this one's;
+ * - window banks beyond two (bnnc_swu's BANKS) keep the MVTU busy at each row's end,
+ *   where the window half takes K + 1 cycles from a row's last window to the next
+ *   row's first: needed below (K + 1) / 2 cycles a window.
+ * The best II is the cycle model's with every queue deep enough to hold a whole map and
+ * ceil((K + 1) / II) banks; the planner keeps it and minimises memory by running the
+ * cycle model: first each unit's banks (K*K*C elements each, registers), then each
+ * unit's column queue (K*C an entry), in order, the fewest (a power of two for a queue,
+ * or none) at which the II is still the best with the later units' deep; then one
+ * depth for all pixel queues, likewise. Every depth chosen was simulated at
+ * the best II with the others as they end up or deeper, and the last choice with all
+ * of them final, so the plan's II is the best.
+ */
+function chooseQueues(input: PixelInputStage, stages: Stage[]): void {
+  const units = stages.filter((s): s is MvtuStage => s.kind === 'mvtu' && s.feed.kind === 'window');
+  if (units.length === 0) return;
+  const fed = units.filter((s) => s.index > 0);
+  const ii = (): number => streamCycles(input.beats, unitModels(input, stages)).ii;
+  const mapPixels = (s: MvtuStage): number => (s.feed.kind === 'window' ? s.feed.width * s.feed.height : 0);
+  const columnTop = (s: MvtuStage): number => (s.feed.kind === 'window' ? s.feed.width * (s.feed.height - s.feed.kernel + 1) : 0);
+  const fifoCands = depths(Math.max(2, ...fed.map(mapPixels)));
+  const setFifo = (d: number): void => fed.forEach((s) => withFifo(s, d));
+  const colCands = units.map((s) => depths(columnTop(s)));
+  // Window banks: 2 banked windows cover 2 * II cycles of the K + 1 a row's end takes
+  // (the row's last window, the next row's K - 1 first columns, its first window).
+  const bankCands = units.map((s) => {
+    const k = s.feed.kind === 'window' ? s.feed.kernel : 1;
+    const top = Math.max(2, Math.ceil((k + 1) / s.ii));
+    return Array.from({ length: top - 1 }, (_, i) => 2 + i);
+  });
+  units.forEach((s, i) => {
+    withColumnQueue(s, colCands[i][colCands[i].length - 1]);
+    withBanks(s, bankCands[i][bankCands[i].length - 1]);
+  });
+  setFifo(fifoCands[fifoCands.length - 1]);
+  const best = ii();
+  units.forEach((s, i) => {
+    if (bankCands[i].length === 1) return;
+    withBanks(
+      s,
+      smallest(bankCands[i], (n) => {
+        withBanks(s, n);
+        return ii() === best;
+      }),
+    );
+  });
+  // Column queues: none at all is the common case (an MVTU slow enough per window).
+  units.forEach((s) => withColumnQueue(s, 0));
+  if (ii() > best) {
+    units.forEach((s, i) => withColumnQueue(s, colCands[i][colCands[i].length - 1]));
+    units.forEach((s, i) => {
+      withColumnQueue(
+        s,
+        smallest(colCands[i], (d) => {
+          withColumnQueue(s, d);
+          return ii() === best;
+        }),
+      );
+    });
+  }
+  if (fed.length > 0) {
+    setFifo(
+      smallest(fifoCands, (d) => {
+        setFifo(d);
+        return ii() === best;
+      }),
+    );
+  }
 }
 
 /** The control models of a plan's stages (the cycle model's input; tests replay it). */
@@ -310,7 +388,7 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
     let done = input.beats - 1;
     for (const s of stages) s.done = done += s.latency;
   } else {
-    chooseFifoDepth(input, stages);
+    chooseQueues(input, stages);
     const c = streamCycles(input.beats, unitModels(input, stages));
     ii = c.ii;
     latency = c.latency;

@@ -28,11 +28,17 @@ interface Unit {
   skip(n: number): void;
 }
 
-/** Ping-pong banks of bnnc_vec_buffer / bnnc_flat_buffer / bnnc_pixel_input: `beats` beats fill one. */
+/**
+ * Banks in a ring: two (ping-pong) in bnnc_vec_buffer / bnnc_flat_buffer /
+ * bnnc_pixel_input, `BANKS` in bnnc_swu; `beats` beats (or one window) fill one.
+ */
 class Banks {
-  full = [false, false];
+  full: boolean[];
   wrSel = 0;
   rdSel = 0;
+  constructor(private readonly n = 2) {
+    this.full = new Array<boolean>(n).fill(false);
+  }
   avail(): boolean {
     return this.full[this.rdSel];
   }
@@ -41,17 +47,28 @@ class Banks {
   }
   write(): void {
     this.full[this.wrSel] = true;
-    this.wrSel ^= 1;
+    this.wrSel = (this.wrSel + 1) % this.n;
   }
   release(): void {
     this.full[this.rdSel] = false;
-    this.rdSel ^= 1;
+    this.rdSel = (this.rdSel + 1) % this.n;
   }
 }
 
 export type FeedModel =
   | { kind: 'beats'; beats: number }
-  | { kind: 'window'; width: number; height: number; kernel: number; fifo: number };
+  | {
+      kind: 'window';
+      width: number;
+      height: number;
+      kernel: number;
+      /** Pixels of the queue in front of the sliding-window unit (bnnc_fifo); 0: none. */
+      fifo: number;
+      /** Columns of the queue inside it, between the line memory and the window banks; 0: none. */
+      queue: number;
+      /** Window banks (at least 2). */
+      banks: number;
+    };
 
 /**
  * A feed (buffer or sliding-window unit) and its MVTU (bnnc_mvtu.v's control). The MVTU's
@@ -60,7 +77,7 @@ export type FeedModel =
  * the handshakes, besides whether stage 1 holds a read at all.
  */
 class MvtuUnit implements Unit {
-  private banks = new Banks();
+  private banks: Banks;
   private beat = 0;
   private col = 0;
   private row = 0;
@@ -73,6 +90,9 @@ class MvtuUnit implements Unit {
   private outValid = false;
   /** Pixels held by the queue (bnnc_fifo) in front of a sliding-window unit. */
   private queued = 0;
+  /** Columns held by the sliding-window unit's column queue, and the column of the next one out. */
+  private columns = 0;
+  private wcol = 0;
 
   constructor(
     private readonly feed: FeedModel,
@@ -82,12 +102,34 @@ class MvtuUnit implements Unit {
     depth: number,
   ) {
     if (!(Number.isSafeInteger(depth) && depth >= 2)) throw new Error(`cycle model: MVTU depth ${depth}`);
+    this.banks = new Banks(feed.kind === 'window' ? feed.banks : 2);
     this.vlast = new Array<boolean>(depth).fill(false);
   }
 
+  /** The intake's pixel completes a column (its row is K - 1 or below). */
+  private inCols(): boolean {
+    return this.feed.kind === 'window' && this.row >= this.feed.kernel - 1;
+  }
+
+  private columnQueue(): number {
+    return this.feed.kind === 'window' ? this.feed.queue : 0;
+  }
+
+  /** The next column into the window banks completes a window (bnnc_swu.v's `completes`). */
   private completes(): boolean {
     const f = this.feed;
-    return f.kind === 'window' && this.row >= f.kernel - 1 && this.col >= f.kernel - 1;
+    if (f.kind !== 'window') return false;
+    return (f.queue > 0 ? this.wcol : this.col) >= f.kernel - 1;
+  }
+
+  /** The window half takes a column now (bnnc_swu.v's q_tready), if one is offered. */
+  private columnReady(): boolean {
+    return !(this.completes() && this.banks.wrFull());
+  }
+
+  /** The column queue hands a column to the window half at this edge. */
+  private columnMoves(): boolean {
+    return this.columnQueue() > 0 && this.columns > 0 && this.columnReady();
   }
 
   /** The collector stage holds a finished vector (bnnc_mvtu.v's vec_done). */
@@ -102,7 +144,8 @@ class MvtuUnit implements Unit {
   /** The sliding-window unit (or buffer) takes a beat now. */
   private feedReady(): boolean {
     if (this.feed.kind === 'beats') return !this.banks.wrFull();
-    return !(this.completes() && this.banks.wrFull());
+    if (!this.inCols()) return true;
+    return this.feed.queue > 0 ? this.columns < this.feed.queue : this.columnReady();
   }
 
   private hasFifo(): boolean {
@@ -129,16 +172,25 @@ class MvtuUnit implements Unit {
       this.queued += (inFire ? 1 : 0) - (feedFire ? 1 : 0);
     }
     // feed: write side
-    if (feedFire) {
-      const f = this.feed;
-      if (f.kind === 'beats') {
+    const f = this.feed;
+    if (f.kind === 'beats') {
+      if (feedFire) {
         this.beat++;
         if (this.beat === f.beats) {
           this.beat = 0;
           this.banks.write();
         }
-      } else {
+      }
+    } else {
+      // A column into the window banks: the intake's own (no queue) or the queue's oldest.
+      const push = feedFire && this.inCols();
+      const pop = f.queue > 0 ? this.columnMoves() : push;
+      if (pop) {
         if (this.completes()) this.banks.write();
+        if (f.queue > 0) this.wcol = this.wcol === f.width - 1 ? 0 : this.wcol + 1;
+      }
+      if (f.queue > 0) this.columns += (push ? 1 : 0) - (pop ? 1 : 0);
+      if (feedFire) {
         this.col++;
         if (this.col === f.width) {
           this.col = 0;
@@ -164,6 +216,7 @@ class MvtuUnit implements Unit {
 
   quiet(downReady: boolean): number {
     if (this.hasFifo() && this.queued > 0 && this.feedReady()) return 0; // the queue moves a pixel
+    if (this.columnMoves()) return 0; // the column queue moves a column
     if (this.done() && this.outValid && !downReady) return Infinity; // stalled until the consumer moves
     if (!this.banks.avail() && !this.p1v && this.inFlight === 0) return Infinity; // idle
     if (this.banks.avail() && this.p1v && this.inFlight === 0 && this.cnt < this.n - 1) return this.n - 1 - this.cnt;

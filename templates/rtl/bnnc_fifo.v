@@ -1,10 +1,9 @@
-// bnnc_fifo: a first-in first-out queue of DEPTH beats between two streaming stages.
-// A sliding-window unit takes a pixel that completes a window only when a window bank
-// is free, and takes the first K - 1 rows of the next frame only after the last
-// windows of this one; without slack in front of it, the stages upstream stall in
-// step with it and then cannot run ahead to fill its lines for the next frame, and the
-// network's interval grows past the slowest stage's work (docs/hardware.md). The queue
-// lets them run ahead by DEPTH pixels.
+// bnnc_fifo: a first-in first-out queue of DEPTH beats. Two uses, both for slack around
+// a sliding-window unit (docs/hardware.md): a queue of pixels in front of every unit
+// but the first, so that the stages upstream run ahead by DEPTH pixels while the unit
+// finishes its frame; and, inside a unit (bnnc_swu's QUEUE_W), a queue of columns
+// between its line memory and its window banks, so that its intake takes the next
+// frame's first rows while the MVTU still works through this frame's windows.
 //
 // Timing: a beat accepted at a clock edge is offered at m_* from the next cycle on;
 // s_tready = fewer than DEPTH beats held (it does not look at m_tready), so a full

@@ -28,14 +28,28 @@ export type MvtuFeed =
       kernel: number;
       /** Bits of the line memory: W words of (K-1)*C elements. */
       lineBits: number;
-      /** Bits of the window registers: K-1 columns of the shift register and two window banks. */
+      /** Bits of the window registers: K-1 columns of the shift register and the window banks. */
       registerBits: number;
+      /**
+       * Window banks (bnnc_swu's BANKS): 2, or more where the planner finds that the
+       * MVTU would idle at each row's end (fewer than (K + 1) / 2 cycles a window; plan.ts).
+       */
+      banks: number;
       /**
        * Pixels of the queue (bnnc_fifo) in front of the sliding-window unit: 0 for none
        * (the first convolution, fed by s_axis), else a power of two the planner picks so
        * that the network II is the slowest stage's work per frame (plan.ts).
        */
       fifoDepth: number;
+      /**
+       * Columns (K pixels each) of the queue inside the sliding-window unit, between its
+       * line memory and its window banks (bnnc_swu's QUEUE_W): 0 for none, else a power
+       * of two the planner picks so that the unit's fill of the next frame overlaps the
+       * windows of this one (plan.ts).
+       */
+      queueColumns: number;
+      /** Bits of that queue: queueColumns * K * C elements (a memory). */
+      queueBits: number;
     };
 
 export interface MvtuStage {
@@ -111,7 +125,10 @@ export function windowFeed(l: FoldedMatrixLayer): MvtuFeed & { kind: 'window' } 
     kernel: k,
     lineBits: width * (k - 1) * channels * e,
     registerBits: ((k - 1) * k * channels + 2 * l.cols) * e,
+    banks: 2,
     fifoDepth: 0,
+    queueColumns: 0,
+    queueBits: 0,
   };
 }
 
@@ -123,7 +140,7 @@ function feedBits(feed: MvtuFeed, mw: number): number {
     case 'flatten':
       return 2 * mw;
     case 'window':
-      return feed.lineBits + feed.registerBits + feed.fifoDepth * feed.channels;
+      return feed.lineBits + feed.registerBits + feed.fifoDepth * feed.channels + feed.queueBits;
   }
 }
 
@@ -131,6 +148,23 @@ function feedBits(feed: MvtuFeed, mw: number): number {
 export function withFifo(s: MvtuStage, depth: number): void {
   if (s.feed.kind !== 'window') return;
   s.feed = { ...s.feed, fifoDepth: depth };
+  s.bufferBits = feedBits(s.feed, s.mw);
+}
+
+/** Give a window feed `banks` window banks, and the stage its memory. */
+export function withBanks(s: MvtuStage, banks: number): void {
+  if (s.feed.kind !== 'window') return;
+  const f = s.feed;
+  const e = elementBits(s.input);
+  s.feed = { ...f, banks, registerBits: ((f.kernel - 1) * f.kernel * f.channels + banks * s.mw) * e };
+  s.bufferBits = feedBits(s.feed, s.mw);
+}
+
+/** Give a window feed its column queue of `columns` columns (0: none), and the stage its memory. */
+export function withColumnQueue(s: MvtuStage, columns: number): void {
+  if (s.feed.kind !== 'window') return;
+  const f = s.feed;
+  s.feed = { ...f, queueColumns: columns, queueBits: columns * f.kernel * f.channels * elementBits(s.input) };
   s.bufferBits = feedBits(s.feed, s.mw);
 }
 
@@ -195,8 +229,8 @@ export function estimateMvtu(s: MvtuStage): StageEstimate {
   const argmax = s.output === 'scores' ? s.pe * 64 : 0;
   // pipeline registers: the lanes' sum and its partial sums per PE; product, add and score
   const pipeRegs = s.pe * (Math.min(s.pipeline, 2) * s.accWidth + (s.output === 'scores' && s.pipeline > 0 ? 96 : 0));
-  // Line memory and the queue in front of the sliding-window unit are memories.
-  const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels : 0;
+  // Line memory and the queues in front of and inside the sliding-window unit are memories.
+  const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels + s.feed.queueBits : 0;
   return {
     luts: control + readMux + argmax + s.pe * (s.simd * lane + s.accWidth + finish),
     flipFlops:
