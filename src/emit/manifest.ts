@@ -206,6 +206,7 @@ export function buildManifest(
         done: s.done,
         accWidth: s.accWidth,
         mulWidth: s.mulWidth,
+        scoreWidth: s.scoreWidth,
         paramWidth: s.paramWidth,
         weightBits: s.weightBits,
         paramBits: s.paramBits,

@@ -73,6 +73,8 @@ export interface LayerView {
   outW: number;
   accW: number;
   mulW: number;
+  /** Bits scores are computed and compared in (bnnc_mvtu.v's SCORE_W; 32 for a threshold stage, unused). */
+  scoreW: number;
   pW: number;
   xAddrW: number;
   wAddrW: number;
@@ -286,6 +288,7 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     accW: s.accWidth,
     // MUL_W is unused by a threshold stage; 2 keeps the parameter legal.
     mulW: s.output === 'scores' ? s.mulWidth : 2,
+    scoreW: s.output === 'scores' ? s.scoreWidth : 32,
     pW: s.paramWidth,
     xAddrW: addrBits(s.sf),
     wAddrW: addrBits(s.nf * s.sf),

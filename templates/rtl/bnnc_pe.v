@@ -34,6 +34,7 @@ module bnnc_pe #(
   parameter integer OUT_W = 1,  // bits of the result: 1 = threshold bit, 32 = signed score
   parameter integer ACC_W = 5,  // accumulator bits (unsigned for IN_W = 1, signed for IN_W = 8)
   parameter integer MUL_W = 2,  // signed score multiplier bits (OUT_W = 32 only)
+  parameter integer SCORE_W = 32, // bits that hold every score (OUT_W = 32 only; 2..32)
   parameter integer P_W   = 5,  // parameter word: ACC_W (threshold) or MUL_W+32 ({mul, add})
   parameter integer PIPE  = 0,  // pipeline level 0..2 (see above)
   parameter integer GROUP = 4,  // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
@@ -218,16 +219,17 @@ module bnnc_pe #(
         assign result = $signed(acc_reg) >= $signed(param);
       end
     end else begin : g_score
-      // score = mul*acc + add computed modulo 2^32: the low 32 bits of a product and a
-      // sum depend only on the low 32 bits of the operands, and the integer model
-      // guarantees |score| < 2^31, so the 32-bit result is exact. The product is as wide
-      // as its operands make it (MUL_W + AX_W bits, capped at 32), not 32 x 32.
+      // score = mul*acc + add computed modulo 2^SCORE_W: the low SCORE_W bits of a
+      // product and a sum depend only on the low SCORE_W bits of the operands, and the
+      // plan's SCORE_W holds every score of the layer (src/hw/widths.ts scoreBits), so the
+      // result, sign-extended to 32 bits, is exact. The product is as wide as its operands
+      // make it (MUL_W + AX_W bits, capped at SCORE_W), not 32 x 32.
       localparam integer AX_W   = IN_W == 1 ? ACC_W + 1 : ACC_W;  // acc as a signed number
       localparam integer FULL_W = MUL_W + AX_W;
-      localparam integer PROD_W = FULL_W > 32 ? 32 : FULL_W;
+      localparam integer PROD_W = FULL_W > SCORE_W ? SCORE_W : FULL_W;
 
       wire signed [MUL_W-1:0]  mul = param[P_W-1:32];
-      wire        [31:0]       add = param[31:0];
+      wire        [SCORE_W-1:0] add = param[SCORE_W-1:0];
       wire signed [AX_W-1:0]   acc_s;
       wire signed [FULL_W-1:0] prod_full = mul * acc_s;
       wire        [PROD_W-1:0] prod = prod_full[PROD_W-1:0];
@@ -237,12 +239,15 @@ module bnnc_pe #(
       end else begin : g_signed
         assign acc_s = acc_reg;
       end
-      if (FULL_W > 32) begin : g_wide
-        wire unused_prod_top = ^prod_full[FULL_W-1:32];
+      if (FULL_W > SCORE_W) begin : g_wide
+        wire unused_prod_top = ^prod_full[FULL_W-1:SCORE_W];
+      end
+      if (SCORE_W < 32) begin : g_add_top
+        wire unused_add_top = ^param[31:SCORE_W];
       end
 
       wire [PROD_W-1:0] prod_q;
-      wire [31:0]       add_q;
+      wire [SCORE_W-1:0] add_q;
 
       if (PIPE >= 2) begin : g_prod_split
         // the product in two halves of acc, each registered, then summed and registered:
@@ -254,7 +259,7 @@ module bnnc_pe #(
         wire signed [PROD_W-1:0] pp_lo  = mul * acc_lo;
         wire signed [PROD_W-1:0] pp_hi  = mul * acc_hi;
         reg  [PROD_W-1:0] pp_lo_reg, pp_hi_reg, prod_reg;
-        reg  [31:0]       add_reg, add2_reg;
+        reg  [SCORE_W-1:0] add_reg, add2_reg;
         wire unused_prod = ^prod;
         always @(posedge clk) begin
           if (en) begin
@@ -269,7 +274,7 @@ module bnnc_pe #(
         assign add_q  = add2_reg;
       end else if (PIPE == 1) begin : g_prod_reg
         reg [PROD_W-1:0] prod_reg;
-        reg [31:0]       add_reg;
+        reg [SCORE_W-1:0] add_reg;
         always @(posedge clk) begin
           if (en) begin
             prod_reg <= prod;
@@ -283,23 +288,29 @@ module bnnc_pe #(
         assign add_q  = add;
       end
 
-      wire [31:0] prod_x;
-      if (PROD_W < 32) begin : g_extend
-        assign prod_x = {{(32-PROD_W){prod_q[PROD_W-1]}}, prod_q};
+      wire [SCORE_W-1:0] prod_x;
+      if (PROD_W < SCORE_W) begin : g_extend
+        assign prod_x = {{(SCORE_W-PROD_W){prod_q[PROD_W-1]}}, prod_q};
       end else begin : g_full
         assign prod_x = prod_q;
       end
 
-      wire [31:0] score = prod_x + add_q;
+      wire [SCORE_W-1:0] score = prod_x + add_q;
+      wire [SCORE_W-1:0] score_q;
 
       if (PIPE >= 1) begin : g_score_reg
-        reg [31:0] score_reg;
+        reg [SCORE_W-1:0] score_reg;
         always @(posedge clk) begin
           if (en) score_reg <= score;
         end
-        assign result = score_reg;
+        assign score_q = score_reg;
       end else begin : g_score_comb
-        assign result = score;
+        assign score_q = score;
+      end
+      if (SCORE_W < 32) begin : g_sign
+        assign result = {{(32-SCORE_W){score_q[SCORE_W-1]}}, score_q};
+      end else begin : g_full_score
+        assign result = score_q;
       end
     end
   endgenerate
