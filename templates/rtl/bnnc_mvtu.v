@@ -214,6 +214,7 @@ module bnnc_mvtu #(
 
   // ---- processing elements (bnnc_pe.v)
   wire [PE*OUT_W-1:0] fold_out;  // stage D result of each PE for the current fold
+  wire [PE*OUT_W-1:0] fold_next; // scores at PIPE >= 1: what fold_out becomes at the next advance
   wire [ACC_W-1:0]    x_sum;     // pixels: the sum of this read's pixels, shared by all PEs
 
   generate
@@ -300,7 +301,8 @@ module bnnc_mvtu #(
         .acc_en(acc_en),
         .first(first_reg[A-1]),
         .param(p_data[p*P_W +: P_W]),
-        .result(fold_out[p*OUT_W +: OUT_W])
+        .result(fold_out[p*OUT_W +: OUT_W]),
+        .result_next(fold_next[p*OUT_W +: OUT_W])
       );
     end
   endgenerate
@@ -341,21 +343,30 @@ module bnnc_mvtu #(
       for (q = 0; q < PE; q = q + 1) begin : g_narrow
         assign fold_scores[q*SCORE_W +: SCORE_W] = fold_out[q*OUT_W +: SCORE_W];
       end
+      // One PE with registered scores: the argmax compares each score as it enters the
+      // PE's score register, a cycle ahead (its PRE mode), so no comparator is left in
+      // the loop of its running best.
+      wire [SCORE_W-1:0] next_score = fold_next[SCORE_W-1:0];
+      wire unused_next = ^fold_next;
       bnnc_argmax #(
         .N(MH),
         .PE(PE),
         .NF(NF),
         .W(SCORE_W),
-        .IDX_W(IDX_W)
+        .IDX_W(IDX_W),
+        .PRE(PE == 1 && PIPE >= 1 ? 1 : 0)
       ) u_argmax (
         .clk(clk),
         .rst(rst),
         .en(fold_en),
+        .next_en(advance),
+        .next_value(next_score),
         .values(fold_scores),
         .index(class_index)
       );
       assign out_next = {class_index, vec_all[MH*OUT_W-1:0]};
     end else begin : g_bits
+      wire unused_next = ^fold_next;
       assign out_next = vec_all[MH*OUT_W-1:0];
     end
   endgenerate

@@ -56,7 +56,10 @@ module bnnc_pe #(
 
   // the neuron's result
   input  wire [P_W-1:0]       param,   // aligned with the final acc
-  output wire [OUT_W-1:0]     result
+  output wire [OUT_W-1:0]     result,
+  // scores at PIPE >= 1: the value `result` takes at the next edge with en high (the
+  // fold-serial argmax compares it a cycle early); else 0
+  output wire [OUT_W-1:0]     result_next
 );
 
   // Partial sums: NG groups of GROUP lanes, PART_W bits each (one group unless PIPE = 2).
@@ -213,6 +216,7 @@ module bnnc_pe #(
 
   generate
     if (OUT_W == 1) begin : g_threshold
+      assign result_next = 1'b0;
       if (IN_W == 1) begin : g_unsigned
         assign result = acc_reg >= param;
       end else begin : g_signed
@@ -246,11 +250,13 @@ module bnnc_pe #(
         wire unused_add_top = ^param[31:SCORE_W];
       end
 
-      wire [PROD_W-1:0] prod_q;
-      wire [SCORE_W-1:0] add_q;
+      // the score, before its register
+      wire [SCORE_W-1:0] score;
 
       if (PIPE >= 2) begin : g_prod_split
-        // the product in two halves of acc, each registered, then summed and registered:
+        // the product in two halves of acc, each registered (with add); then
+        // product and add summed in one step and registered, so that the score
+        // register's input is a register (the fold-serial argmax compares it):
         // mul*acc = mul*acc_hi*2^LO + mul*acc_lo (acc_lo unsigned), modulo 2^PROD_W
         localparam integer LO   = AX_W / 2;
         localparam integer HI_W = AX_W - LO;
@@ -258,46 +264,53 @@ module bnnc_pe #(
         wire signed [HI_W-1:0]   acc_hi = acc_s[AX_W-1:LO];
         wire signed [PROD_W-1:0] pp_lo  = mul * acc_lo;
         wire signed [PROD_W-1:0] pp_hi  = mul * acc_hi;
-        reg  [PROD_W-1:0] pp_lo_reg, pp_hi_reg, prod_reg;
-        reg  [SCORE_W-1:0] add_reg, add2_reg;
+        reg  [PROD_W-1:0]  pp_lo_reg, pp_hi_reg;
+        reg  [SCORE_W-1:0] add_reg, sum_reg;
+        wire [PROD_W-1:0]  prod_sum = pp_lo_reg + (pp_hi_reg << LO);
+        wire [SCORE_W-1:0] prod_sx;
         wire unused_prod = ^prod;
+        if (PROD_W < SCORE_W) begin : g_extend
+          assign prod_sx = {{(SCORE_W-PROD_W){prod_sum[PROD_W-1]}}, prod_sum};
+        end else begin : g_full
+          assign prod_sx = prod_sum;
+        end
         always @(posedge clk) begin
           if (en) begin
             pp_lo_reg <= pp_lo;
             pp_hi_reg <= pp_hi;
             add_reg   <= add;
-            prod_reg  <= pp_lo_reg + (pp_hi_reg << LO);
-            add2_reg  <= add_reg;
+            sum_reg   <= prod_sx + add_reg;
           end
         end
-        assign prod_q = prod_reg;
-        assign add_q  = add2_reg;
-      end else if (PIPE == 1) begin : g_prod_reg
-        reg [PROD_W-1:0] prod_reg;
-        reg [SCORE_W-1:0] add_reg;
-        always @(posedge clk) begin
-          if (en) begin
-            prod_reg <= prod;
-            add_reg  <= add;
+        assign score = sum_reg;
+      end else begin : g_prod_add
+        wire [PROD_W-1:0]  prod_q;
+        wire [SCORE_W-1:0] add_q;
+        if (PIPE == 1) begin : g_prod_reg
+          reg [PROD_W-1:0]  prod_reg;
+          reg [SCORE_W-1:0] add_reg;
+          always @(posedge clk) begin
+            if (en) begin
+              prod_reg <= prod;
+              add_reg  <= add;
+            end
           end
+          assign prod_q = prod_reg;
+          assign add_q  = add_reg;
+        end else begin : g_prod_comb
+          assign prod_q = prod;
+          assign add_q  = add;
         end
-        assign prod_q = prod_reg;
-        assign add_q  = add_reg;
-      end else begin : g_prod_comb
-        assign prod_q = prod;
-        assign add_q  = add;
+        wire [SCORE_W-1:0] prod_x;
+        if (PROD_W < SCORE_W) begin : g_extend
+          assign prod_x = {{(SCORE_W-PROD_W){prod_q[PROD_W-1]}}, prod_q};
+        end else begin : g_full
+          assign prod_x = prod_q;
+        end
+        assign score = prod_x + add_q;
       end
 
-      wire [SCORE_W-1:0] prod_x;
-      if (PROD_W < SCORE_W) begin : g_extend
-        assign prod_x = {{(SCORE_W-PROD_W){prod_q[PROD_W-1]}}, prod_q};
-      end else begin : g_full
-        assign prod_x = prod_q;
-      end
-
-      wire [SCORE_W-1:0] score = prod_x + add_q;
       wire [SCORE_W-1:0] score_q;
-
       if (PIPE >= 1) begin : g_score_reg
         reg [SCORE_W-1:0] score_reg;
         always @(posedge clk) begin
@@ -307,10 +320,13 @@ module bnnc_pe #(
       end else begin : g_score_comb
         assign score_q = score;
       end
+      wire [SCORE_W-1:0] score_n = PIPE >= 1 ? score : {SCORE_W{1'b0}};
       if (SCORE_W < 32) begin : g_sign
-        assign result = {{(32-SCORE_W){score_q[SCORE_W-1]}}, score_q};
+        assign result      = {{(32-SCORE_W){score_q[SCORE_W-1]}}, score_q};
+        assign result_next = {{(32-SCORE_W){score_n[SCORE_W-1]}}, score_n};
       end else begin : g_full_score
-        assign result = score_q;
+        assign result      = score_q;
+        assign result_next = score_n;
       end
     end
   endgenerate
