@@ -80,6 +80,9 @@ for (const pipeline of [1, 2] as PipelineLevel[]) cases.push({ ...cases[8], name
 // One PE in the scores layer with registered scores: the argmax compares a cycle early
 // (bnnc_argmax PRE); with SF = 1 its folds come back to back, so each is compared
 // against the one being taken in the same cycle. Tie-prone, at both levels.
+// A scores layer on 40 bits (acc 7 bits as a signed number): at level 2 its product is
+// made of three parts of acc (bnnc_pe g_prod_split3), one PE and SF = 1.
+cases.push({ name: 'wide_scores_p2', input: [4, 4, 1], hidden: [40], classes: 4, folding: perLayer([[8, 16], [1, 40]]), seed: 21, pipeline: 2 });
 for (const pipeline of [1, 2] as PipelineLevel[]) {
   cases.push({ ...cases[2], name: `fully_folded_p${pipeline}`, pipeline });
   cases.push({

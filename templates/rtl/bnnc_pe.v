@@ -253,7 +253,34 @@ module bnnc_pe #(
       // the score, before its register
       wire [SCORE_W-1:0] score;
 
-      if (PIPE >= 2) begin : g_prod_split
+      if (PIPE >= 2 && AX_W >= 6) begin : g_prod_split3
+        // the product in three parts of acc, each registered (with add), so each LUT
+        // multiplier is about a third of acc deep; then the four summed as two pairs in
+        // one registered step (two adders deep, as in the two-part form below), so that
+        // the score register's input is a register (the fold-serial argmax compares it):
+        // mul*acc = mul*acc_0 + mul*acc_1*2^C + mul*acc_2*2^2C (acc_0, acc_1 unsigned),
+        // modulo 2^SCORE_W
+        localparam integer C    = AX_W / 3;
+        localparam integer HI_W = AX_W - 2 * C;
+        wire signed [C:0]         acc_0 = {1'b0, acc_s[C-1:0]};
+        wire signed [C:0]         acc_1 = {1'b0, acc_s[2*C-1:C]};
+        wire signed [HI_W-1:0]    acc_2 = acc_s[AX_W-1:2*C];
+        wire signed [SCORE_W-1:0] pp_0  = mul * acc_0;
+        wire signed [SCORE_W-1:0] pp_1  = mul * acc_1;
+        wire signed [SCORE_W-1:0] pp_2  = mul * acc_2;
+        reg  [SCORE_W-1:0] pp_0_reg, pp_1_reg, pp_2_reg, add_reg, sum_reg;
+        wire unused_prod = ^prod;
+        always @(posedge clk) begin
+          if (en) begin
+            pp_0_reg <= pp_0;
+            pp_1_reg <= pp_1;
+            pp_2_reg <= pp_2;
+            add_reg  <= add;
+            sum_reg  <= (pp_0_reg + (pp_1_reg << C)) + ((pp_2_reg << (2 * C)) + add_reg);
+          end
+        end
+        assign score = sum_reg;
+      end else if (PIPE >= 2) begin : g_prod_split
         // the product in two halves of acc, each registered (with add); then
         // product and add summed in one step and registered, so that the score
         // register's input is a register (the fold-serial argmax compares it):
