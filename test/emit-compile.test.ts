@@ -62,6 +62,20 @@ describe('bnnc compile', () => {
     expect(framesPerSecond(plan, 200)).toBeCloseTo(200e6 / 35, 6);
   });
 
+  it('--board: the wrapper file beside the design, in the manifest; without it, board null and no file', async () => {
+    const out = path.join(dir, 'board');
+    const text = await compile({ model: bnnf, out, pe: 4, simd: 8, board: true });
+    const m = readManifest(out);
+    const board = `${m.top}_board`;
+    expect(text).toContain(`compiled small -> ${out} (top module ${m.top}, board wrapper ${board},`);
+    expect(m.board).toMatchObject({ module: board, file: `${board}.v`, pixelBits: 8, classBits: 2 });
+    expect(m.files.verilog[m.files.verilog.length - 1]).toBe(`${board}.v`);
+    expect(fs.readFileSync(path.join(out, `${board}.v`), 'utf8')).toContain(`module ${board} (`);
+    const plain = path.join(dir, 'uniform');
+    expect(readManifest(plain).board).toBeNull();
+    expect(fs.readdirSync(plain).filter((f) => f.endsWith('_board.v'))).toEqual([]);
+  });
+
   it('--fold file (with inPix) and --target-cycles', async () => {
     const foldFile = path.join(dir, 'fold.json');
     fs.writeFileSync(foldFile, JSON.stringify({ layers: [{ pe: 5, simd: 7 }, { pe: 3, simd: 20 }, { pe: 4, simd: 12 }], inPix: 7 }));

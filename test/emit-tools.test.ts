@@ -175,6 +175,7 @@ describe('illegal parameters stop elaboration in every tool', () => {
     ['bnnc_pe', '.SIMD(4), .PIPE(2), .GROUP(5)', 'bnnc_pe_illegal_parameters', '.SIMD(4), .PIPE(2), .GROUP(2)'],
     ['bnnc_argmax', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(2)', 'bnnc_argmax_illegal_parameters', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(3)'],
     ['bnnc_argmax', '.N(5), .PE(2), .NF(2), .W(8), .IDX_W(3)', 'bnnc_argmax_illegal_parameters', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(3)'],
+    ['bnnc_argmax', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(3), .PRE(1)', 'bnnc_argmax_illegal_parameters', '.N(5), .PE(1), .NF(5), .W(8), .IDX_W(3), .PRE(1)'],
   ];
   for (const [mod, params, marker, legal] of cases) {
     it(`${mod} #(${params})`, () => {

@@ -9,7 +9,7 @@ import { cheapestFolding, paddingOf, parseFoldingJson } from '../src/hw/folding.
 import { mvtuStages, planHardware, unitModelsOf } from '../src/hw/plan.js';
 import { streamCycles } from '../src/hw/timing.js';
 import { randomFoldedMlp } from '../src/hw/random-model.js';
-import { accBits, addrBits, clampThreshold, mulBits, signedBits, unsignedBits } from '../src/hw/widths.js';
+import { accBits, addrBits, clampThreshold, mulBits, scoreBits, signedBits, unsignedBits } from '../src/hw/widths.js';
 import { Rng } from '../src/util/rng.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../src/int/types.js';
 
@@ -64,6 +64,38 @@ describe('widths', () => {
     // pixels: -255*784..255*784+1 = -199920..199921 -> 19 bits signed.
     expect(accBits('pixels', 784)).toBe(19);
     expect(mulBits(Int32Array.from([-3, 5]))).toBe(4);
+  });
+
+  it('holds every score of a scores layer in scoreBits, and no fewer bits would', () => {
+    // bits, 64 inputs: acc 0..64; 3*64 - 100 = 92 and -2*64 + 7 = -121 -> -121..92: 8 bits.
+    expect(scoreBits(Int32Array.from([3, -2]), Int32Array.from([-100, 7]), 'bits', 64)).toBe(8);
+    // 127 is the top of 8 bits, 128 needs 9.
+    expect(scoreBits(Int32Array.from([1]), Int32Array.from([63]), 'bits', 64)).toBe(8);
+    expect(scoreBits(Int32Array.from([1]), Int32Array.from([64]), 'bits', 64)).toBe(9);
+    // pixels: acc -255*2..255*2.
+    expect(scoreBits(Int32Array.from([1]), Int32Array.from([0]), 'pixels', 2)).toBe(signedBits(-510, 510));
+    // never above the 32 bits of a result beat
+    expect(scoreBits(Int32Array.from([1 << 22]), Int32Array.from([0]), 'bits', 1000)).toBe(32);
+    // against every score, on random layers
+    const rng = new Rng(3);
+    for (let t = 0; t < 50; t++) {
+      const n = 1 + rng.int(6);
+      const mw = 1 + rng.int(300);
+      const mul = Int32Array.from({ length: n }, () => rng.int(41) - 20);
+      const add = Int32Array.from({ length: n }, () => rng.int(200001) - 100000);
+      const w = scoreBits(mul, add, 'bits', mw);
+      let lo = 0;
+      let hi = 0;
+      for (let r = 0; r < n; r++) {
+        for (let acc = 0; acc <= mw; acc++) {
+          lo = Math.min(lo, mul[r] * acc + add[r]);
+          hi = Math.max(hi, mul[r] * acc + add[r]);
+        }
+      }
+      expect(lo).toBeGreaterThanOrEqual(-(2 ** (w - 1)));
+      expect(hi).toBeLessThanOrEqual(2 ** (w - 1) - 1);
+      expect(lo < -(2 ** (w - 2)) || hi > 2 ** (w - 2) - 1 || w === 2).toBe(true);
+    }
   });
 
   it('clamps thresholds into the accumulator range plus one without changing decisions', () => {

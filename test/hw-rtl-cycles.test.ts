@@ -77,6 +77,25 @@ const levelOf = (c: Case): PipelineLevel => c.pipeline ?? ((c.seed % 3) as Pipel
 
 // The tie-prone network at the other two levels too: the argmax sees ties at each.
 for (const pipeline of [1, 2] as PipelineLevel[]) cases.push({ ...cases[8], name: `target_ties_p${pipeline}`, pipeline });
+// One PE in the scores layer with registered scores: the argmax compares a cycle early
+// (bnnc_argmax PRE); with SF = 1 its folds come back to back, so each is compared
+// against the one being taken in the same cycle. Tie-prone, at both levels.
+// A scores layer on 40 bits (acc 7 bits as a signed number): at level 2 its product is
+// made of three parts of acc (bnnc_pe g_prod_split3), one PE and SF = 1.
+cases.push({ name: 'wide_scores_p2', input: [4, 4, 1], hidden: [40], classes: 4, folding: perLayer([[8, 16], [1, 40]]), seed: 21, pipeline: 2 });
+for (const pipeline of [1, 2] as PipelineLevel[]) {
+  cases.push({ ...cases[2], name: `fully_folded_p${pipeline}`, pipeline });
+  cases.push({
+    name: `pe1_back_to_back_ties_p${pipeline}`,
+    input: [5, 6, 1],
+    hidden: [16, 12],
+    classes: 10,
+    folding: perLayer([[4, 10], [4, 16], [1, 12]]),
+    tieProne: true,
+    seed: 19,
+    pipeline,
+  });
+}
 // A bit-serial first layer (8 bit planes per read) at each level: sizes that do not
 // divide, one wide read, a single (scores) layer, a target folding.
 cases.push(

@@ -151,7 +151,7 @@ describe('figures of a ConvNet design (conv, pool, dense)', () => {
   const base = { tapWidth: 1, verilogName: 'x' };
   const d: DesignInfo = {
     rtlDir: '/x', manifestPath: '/x/manifest.json', top: 't', sources: [], memFiles: [], hashes: null, foldedPath: null,
-    modelName: 'm', modelHash: 'h', pixels: 784, inPix: 1, classes: 10, ii: 960, latency: 1751, inputII: 784, bottleneck: 'fc1',
+    modelName: 'm', modelHash: 'h', board: null, pixels: 784, inPix: 1, classes: 10, ii: 960, latency: 1751, inputII: 784, bottleneck: 'fc1',
     stages: [
       { ...base, index: 0, name: 'conv0', kind: 'mvtu', output: 'threshold', mh: 4, mw: 25, pe: 4, simd: 25, nf: 1, sf: 1, ii: 1, weightBits: 100, paramBits: 64, bufferBits: 1440, memoryBits: 1604, frameCycles: 576, latency: 4 },
       { ...base, index: 1, name: 'pool0', kind: 'pool', size: 2, memoryBits: 48, frameCycles: 576, latency: 1 },

@@ -31,6 +31,7 @@ import { ensureCli, runCli } from './diff/cli.js';
 
 let work: string;
 let design: string;
+let boardDesign: string;
 const RULE = { minDepth: 32, minBits: 128 };
 
 beforeAll(async () => {
@@ -45,6 +46,9 @@ beforeAll(async () => {
   ]);
   design = path.join(work, 'syn');
   emitDesign(f, plan, design, { encodeFolded });
+  // The same network, four pixels per beat, with its board wrapper (a byte packer).
+  boardDesign = path.join(work, 'syn-board');
+  emitDesign(f, planHardware(f, { kind: 'uniform', pe: 2, simd: 4 }, { romRule: RULE, inPix: 4 }), boardDesign, { encodeFolded, board: true });
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -113,6 +117,36 @@ describe('bnnc synth on a small design', () => {
     expect(fs.statSync(path.join(out, 'design.bin')).size).toBe(135100);
   });
 
+  it('ice40 --board: the wrapper placed on a UP5K (SG48) with its 15 pins, with a bitstream', async () => {
+    const out = path.join(work, 'out-board');
+    const r = await runSynth({ rtlDir: boardDesign, target: 'ice40', device: 'up5k', clockMhz: 50, pnr: true, bitstream: true, board: true, out });
+    expect(r.design.top).toBe('syn');
+    expect(r.design.board).toBe('syn_board');
+    // The design's rows (its top-level glue when there is any), then the wrapper's.
+    expect(r.stages.map((x) => x.row).filter((x) => x !== 'top')).toEqual(['input', 'stage 0', 'stage 1', 'board']);
+    expect(r.stages[r.stages.length - 1].row).toBe('board');
+    const sum = emptyResources();
+    for (const x of r.stages) for (const [t, n] of Object.entries(x.cells)) sum.cells[t] = (sum.cells[t] ?? 0) + n;
+    expect(sum.cells).toEqual(r.total.cells);
+    expect(r.total.cells).toEqual(yosysDesignCells(out));
+    // The packer: a 32-bit beat register, slot and pixel counters, the full flag.
+    const board = r.stages.find((x) => x.row === 'board')!;
+    expect(board.ffs).toBeGreaterThanOrEqual(32);
+    expect(board.bram).toBe(0);
+    expect(r.latches).toEqual([]);
+    // clk, rst, 8 data + valid + ready in, 1 class bit + valid out, ready in.
+    expect(r.ioPins).toBe(15);
+    expect(r.fit!.fits).toBe(true);
+    const p = r.pnr!;
+    expect(p.fmaxMHz).toBeGreaterThan(1);
+    expect(p.fmaxMHz).toBeLessThan(500);
+    expect(p.utilisation.SB_IO.used).toBe(15);
+    expect(p.utilisation.ICESTORM_LC.available).toBe(5280);
+    expect(p.utilisation.ICESTORM_RAM.used).toBe(r.total.bram);
+    // A UP5K bitstream (icepack, uncompressed) is 104 090 bytes.
+    expect(fs.statSync(path.join(out, 'design.bin')).size).toBe(104090);
+  });
+
   it('generic: NAND2 gates and flip-flops, and their gate equivalents', async () => {
     const out = path.join(work, 'out-generic');
     const r = await runSynth({ rtlDir: design, target: 'generic', clockMhz: 100, pnr: true, bitstream: false, out });
@@ -176,6 +210,13 @@ describe('bnnc synth errors', () => {
     expect(r.stderr).toBe('bnnc: yosys not found; install it with: apt-get install yosys (or make setup)\n');
     expect(r.code).toBe(1);
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('--board on a design compiled without it', async () => {
+    const r = await runCli(['synth', design, '--target', 'ice40', '--board', '--out', path.join(work, 'out-noboard')]);
+    expect(r.stderr).toBe(`bnnc: ${path.join(design, 'manifest.json')}: board: expected a design compiled with --board (bnnc synth --board places its wrapper), got null\n`);
+    expect(r.code).toBe(1);
+    expect(fs.existsSync(path.join(work, 'out-noboard'))).toBe(false);
   });
 
   it('--bitstream on a target without place and route', async () => {

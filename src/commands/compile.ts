@@ -2,7 +2,7 @@
  * bnnc compile: a model becomes synthesizable Verilog (docs/hardware.md).
  *
  *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N]
- *                [--in-pix K] [--pipeline 0|1|2] [--bit-serial] [--top NAME] [--clock-mhz 100] [--rom-block-depth W] [--rom-block-bits B]
+ *                [--in-pix K] [--pipeline 0|1|2] [--bit-serial] [--top NAME] [--board] [--clock-mhz 100] [--rom-block-depth W] [--rom-block-bits B]
  *
  * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf). Without a
  * folding option every layer is fully folded (PE = SIMD = 1: the least hardware).
@@ -30,6 +30,7 @@ export interface CompileArgs {
   pipeline: number;
   bitSerial?: boolean;
   top?: string;
+  board?: boolean;
   clockMhz: number;
   romBlockDepth?: number;
   romBlockBits?: number;
@@ -80,6 +81,10 @@ const compileCommand: CommandModule<object, CompileArgs> = {
         describe: 'first layer bit-serial: each read of 8-bit pixels taken one bit plane per cycle with 1-bit lanes (8x its II, a fraction of its adders; also "bitSerial": true in a --fold file)',
       })
       .option('top', { type: 'string', describe: 'top module name (default: the model name, sanitized)' })
+      .option('board', {
+        type: 'boolean',
+        describe: 'also write the board wrapper <top>_board.v: 8-bit pixels in, class index out (valid/ready each), so the design fits a package (bnnc synth --board places it)',
+      })
       .option('rom-block-depth', { type: 'number', describe: `ROMs of at least this many words (and --rom-block-bits bits) go to block RAM, smaller ones to logic (default ${DEFAULT_ROM_RULE.minDepth})` })
       .option('rom-block-bits', { type: 'number', describe: `ROMs of at least this many bits (and --rom-block-depth words) go to block RAM (default ${DEFAULT_ROM_RULE.minBits})` })
       .option('clock-mhz', { type: 'number', default: 100, describe: 'clock frequency for the throughput figures' }) as unknown as Argv<CompileArgs>,
@@ -98,8 +103,8 @@ const compileCommand: CommandModule<object, CompileArgs> = {
     if (pipeline === undefined) throw new InputError('command line', '--pipeline', PIPELINE_LEVELS.join(', '), String(args.pipeline));
     const romRule = romRuleFrom(args.romBlockDepth, args.romBlockBits);
     const plan = planHardware(folded, spec, { inPix, romRule, pipeline, bitSerial: args.bitSerial ?? fileBitSerial ?? false });
-    const m = emitDesign(folded, plan, args.out, { top: args.top });
-    process.stdout.write(`compiled ${folded.name} -> ${args.out} (top module ${m.top}, ${m.files.verilog.length} Verilog files, ${m.files.mem.length} ROM images)\n`);
+    const m = emitDesign(folded, plan, args.out, { top: args.top, board: args.board ?? false });
+    process.stdout.write(`compiled ${folded.name} -> ${args.out} (top module ${m.top}${m.board ? `, board wrapper ${m.board.module}` : ''}, ${m.files.verilog.length} Verilog files, ${m.files.mem.length} ROM images)\n`);
     process.stdout.write(`${formatPlan(plan, args.clockMhz)}\n`);
   },
 };

@@ -4,7 +4,7 @@
  * Fmax and utilisation (docs/synthesis.md).
  *
  *   bnnc synth RTL_DIR --target xc7|ice40|ecp5|generic [--device NAME] [--clock MHz]
- *       [--no-pnr] [--bitstream] [--out DIR] [--json]
+ *       [--no-pnr] [--bitstream] [--board] [--out DIR] [--json]
  *
  * Writes DIR (default RTL_DIR.synth-<target>-<device>) with report.json, the logs and
  * the netlist. Exit status 1 when the design does not fit the device (the report is
@@ -25,6 +25,7 @@ interface SynthArgs {
   clock: number;
   pnr: boolean;
   bitstream: boolean;
+  board: boolean;
   out?: string;
   json: boolean;
 }
@@ -51,6 +52,7 @@ const synthCommand: CommandModule<object, SynthArgs> = {
       .option('clock', { type: 'number', default: 100, describe: 'clock constraint for place and route (MHz)' })
       .option('pnr', { type: 'boolean', default: true, describe: 'place and route (ice40, ecp5); --no-pnr: synthesis only' })
       .option('bitstream', { type: 'boolean', default: false, describe: 'pack a bitstream (ice40: icepack; ecp5: ecppack)' })
+      .option('board', { type: 'boolean', default: false, describe: 'synthesize and place the board wrapper (bnnc compile --board) as the top: 8-bit pixels in, class index out' })
       .option('out', { type: 'string', describe: 'output directory (default: RTL_DIR.synth-<target>[-<device>])' })
       .option('json', { type: 'boolean', default: false, describe: 'print report.json instead of the table' }) as unknown as Argv<SynthArgs>,
   handler: async (args: ArgumentsCamelCase<SynthArgs>) => {
@@ -68,6 +70,7 @@ const synthCommand: CommandModule<object, SynthArgs> = {
       clockMhz: args.clock,
       pnr: args.pnr,
       bitstream: args.bitstream,
+      board: args.board,
       out,
       onProgress: args.json ? undefined : (l) => process.stderr.write(`synth: ${l}\n`),
     });

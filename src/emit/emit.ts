@@ -15,12 +15,14 @@ import { encodeFolded } from '../int/serialize.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { readManifestHashes } from '../sim/design.js';
 import { realPath } from '../util/outputs.js';
-import { buildManifest, sha256Hex, type Manifest } from './manifest.js';
+import { buildManifest, sha256Hex, type Manifest, type ManifestBoard } from './manifest.js';
 import { paramImage, weightImage } from './mem.js';
 import { assertPlainFileName, isSafeIdentifier, sanitizeIdentifier, UniqueNames } from './sanitize.js';
 import { bnncVersion, readBlock, renderTemplate } from './templates.js';
 import {
   assertTemplateSafe,
+  boardPorts,
+  boardView,
   memFileNames,
   romBankView,
   romModuleName,
@@ -39,6 +41,11 @@ export interface EmitOptions {
    * is null.
    */
   encodeFolded?: ((f: FoldedModel) => Uint8Array) | null;
+  /**
+   * Also write the board wrapper <top>_board.v (byte-wide pixels in, class index out;
+   * templates/board.v.hbs), listed last in files.verilog and in manifest.board.
+   */
+  board?: boolean;
 }
 
 /** Longest top-module and layer names; module names stay well under tools' limits. */
@@ -128,6 +135,15 @@ export function renderDesign(
   const topFile = `${names.top}.v`;
   files.set(topFile, renderTemplate('top.v.hbs', top));
   verilog.push(topFile);
+  let board: ManifestBoard | null = null;
+  if (opts.board) {
+    const bv = boardView(plan, names, version);
+    assertTemplateSafe(bv);
+    const file = `${bv.board}.v`;
+    files.set(file, renderTemplate('board.v.hbs', bv));
+    verilog.push(file);
+    board = { module: bv.board, file, ports: boardPorts(plan.classes), pixelBits: 8, classBits: bv.classW };
+  }
 
   let folded: string | null = null;
   const encode = opts.encodeFolded === undefined ? encodeFolded : opts.encodeFolded;
@@ -141,7 +157,7 @@ export function renderDesign(
 
   const sha256: Record<string, string> = {};
   for (const name of [...files.keys()].sort()) sha256[name] = sha256Hex(files.get(name)!);
-  const manifest = buildManifest(f, plan, names, version, { verilog, mem, folded, readme: 'README.md', sha256 });
+  const manifest = buildManifest(f, plan, names, version, { verilog, mem, folded, readme: 'README.md', sha256 }, board);
   files.set('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
   for (const name of files.keys()) assertPlainFileName(name);
   return { files, manifest };

@@ -35,6 +35,16 @@ export type ManifestMvtuStage = Omit<MvtuStage, 'layer'> & ManifestStageNames;
 export type ManifestPoolStage = Omit<PoolStage, 'layer'> & ManifestStageNames;
 export type ManifestStage = ManifestMvtuStage | ManifestPoolStage;
 
+/** The board wrapper (`bnnc compile --board`, templates/board.v.hbs), when there is one. */
+export interface ManifestBoard {
+  module: string;
+  file: string;
+  ports: ManifestPort[];
+  /** pix_data: one pixel per transfer, HWC order; class_data: the class index. */
+  pixelBits: 8;
+  classBits: number;
+}
+
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   version: typeof MANIFEST_VERSION;
@@ -54,6 +64,8 @@ export interface Manifest {
   };
   workingDirectory: string;
   ports: ManifestPort[];
+  /** The board wrapper around the top, or null (compiled without --board). */
+  board: ManifestBoard | null;
   input: {
     pixels: number;
     order: 'HWC';
@@ -106,6 +118,7 @@ export function buildManifest(
   names: DesignNames,
   bnncVersion: string,
   files: Manifest['files'],
+  board: ManifestBoard | null = null,
 ): Manifest {
   const last = plan.stages.length - 1;
   return {
@@ -128,6 +141,7 @@ export function buildManifest(
       { name: 'm_axis_tready', direction: 'input', width: 1 },
       { name: 'm_axis_tlast', direction: 'output', width: 1 },
     ],
+    board,
     input: {
       pixels: plan.input.npix,
       order: 'HWC',
@@ -192,6 +206,7 @@ export function buildManifest(
         done: s.done,
         accWidth: s.accWidth,
         mulWidth: s.mulWidth,
+        scoreWidth: s.scoreWidth,
         paramWidth: s.paramWidth,
         weightBits: s.weightBits,
         paramBits: s.paramBits,

@@ -77,6 +77,8 @@ export interface LayerView {
   outW: number;
   accW: number;
   mulW: number;
+  /** Bits scores are computed and compared in (bnnc_mvtu.v's SCORE_W; 32 for a threshold stage, unused). */
+  scoreW: number;
   pW: number;
   xAddrW: number;
   wAddrW: number;
@@ -150,6 +152,67 @@ export interface TopView {
   scoreBits: number;
   lastIndex: number;
   layers: StageView[];
+}
+
+/** The board wrapper's view (templates/board.v.hbs): byte-wide pixels in, class index out. */
+export interface BoardView {
+  board: string;
+  top: string;
+  version: string;
+  hash: string;
+  npix: number;
+  inPix: number;
+  inBits: number;
+  resultBits: number;
+  classW: number;
+  /** More than one pixel per beat: the wrapper packs bytes into beats. */
+  pack: boolean;
+  byteW: number;
+  lastSlot: number;
+  pixW: number;
+  lastPixel: number;
+  /** The wrapper's port bits. */
+  pins: number;
+}
+
+/** The board wrapper's module name. */
+export function boardModuleName(names: DesignNames): string {
+  return `${names.top}_board`;
+}
+
+/** The board wrapper's ports (clk, rst, 8-bit pixels and the class index, each with valid/ready). */
+export function boardPorts(classes: number): { name: string; direction: 'input' | 'output'; width: number }[] {
+  return [
+    { name: 'clk', direction: 'input', width: 1 },
+    { name: 'rst', direction: 'input', width: 1 },
+    { name: 'pix_data', direction: 'input', width: 8 },
+    { name: 'pix_valid', direction: 'input', width: 1 },
+    { name: 'pix_ready', direction: 'output', width: 1 },
+    { name: 'class_data', direction: 'output', width: classIndexBits(classes) },
+    { name: 'class_valid', direction: 'output', width: 1 },
+    { name: 'class_ready', direction: 'input', width: 1 },
+  ];
+}
+
+export function boardView(plan: HwPlan, names: DesignNames, version: string): BoardView {
+  const inPix = plan.input.inPix;
+  return {
+    board: boardModuleName(names),
+    top: names.top,
+    version,
+    hash: printableHash(plan.sourceHash),
+    npix: plan.input.npix,
+    inPix,
+    inBits: 8 * inPix,
+    resultBits: resultBits(plan.classes),
+    classW: classIndexBits(plan.classes),
+    pack: inPix > 1,
+    byteW: addrBits(inPix),
+    lastSlot: inPix - 1,
+    pixW: addrBits(plan.input.npix),
+    lastPixel: plan.input.npix - 1,
+    pins: boardPorts(plan.classes).reduce((n, p) => n + p.width, 0),
+  };
 }
 
 export interface ReadmeView extends TopView {
@@ -231,6 +294,7 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     accW: s.accWidth,
     // MUL_W is unused by a threshold stage; 2 keeps the parameter legal.
     mulW: s.output === 'scores' ? s.mulWidth : 2,
+    scoreW: s.output === 'scores' ? s.scoreWidth : 32,
     pW: s.paramWidth,
     xAddrW: addrBits(s.sf),
     wAddrW: addrBits(s.nf * s.sf),

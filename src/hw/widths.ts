@@ -56,6 +56,27 @@ export function mulBits(mul: ArrayLike<number>): number {
   return signedBits(lo, hi);
 }
 
+/**
+ * Bits of a two's complement number holding every score mul*acc + add of a scores layer,
+ * over acc's whole range (at least 2, at most 32: the integer model keeps |score| < 2^31).
+ * The hardware computes and compares scores in this width (exact: the low bits of a sum
+ * and a product depend only on the low bits of the operands), and sign-extends them to
+ * the 32 bits of a result beat.
+ */
+export function scoreBits(mul: ArrayLike<number>, add: ArrayLike<number>, input: 'pixels' | 'bits', mw: number): number {
+  const { lo, hi } = accRange(input, mw);
+  let min = 0;
+  let max = 0;
+  for (let r = 0; r < mul.length; r++) {
+    for (const acc of [lo, hi]) {
+      const v = mul[r] * acc + add[r];
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+  }
+  return Math.min(SCORE_BITS, signedBits(min, max));
+}
+
 /** Bits of the class index field of a result beat (docs/hardware.md). */
 export const CLASS_FIELD_BITS = 16;
 /** Bits of each score in a result beat. */

@@ -68,6 +68,8 @@ export interface DesignInfo {
   foldedPath: string | null;
   modelName: string;
   modelHash: string;
+  /** The board wrapper (`bnnc compile --board`): its module and its ports' total bits; or null. */
+  board: { module: string; pins: number } | null;
   pixels: number;
   inPix: number;
   classes: number;
@@ -145,6 +147,18 @@ export function readManifestHashes(rtlDir: string): Map<string, string> | null {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new InputError(src, 'JSON', 'an object', describeValue(m));
   if (m.format !== 'bnnc-rtl') throw new InputError(src, 'format', '"bnnc-rtl"', describeValue(m.format));
   return hashesOf(m, src);
+}
+
+/** manifest.board: absent or null without a wrapper; else its module and port bits. */
+function boardOf(m: Manifest, src: string): DesignInfo['board'] {
+  const b = (m as { board?: unknown }).board;
+  if (b === undefined || b === null) return null;
+  const module = str(b, 'module', `${src} board`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(module)) throw new InputError(src, 'board.module', 'a Verilog identifier', describeValue(module));
+  const ports = field(b, 'ports', `${src} board`);
+  if (!Array.isArray(ports) || ports.length === 0) throw new InputError(src, 'board.ports', 'a non-empty list of ports');
+  const pins = ports.reduce((n: number, p: unknown, i: number) => n + posInt(p, 'width', `${src} board.ports[${i}]`), 0);
+  return { module, pins };
 }
 
 export function readDesign(rtlDirArg: string): DesignInfo {
@@ -226,6 +240,7 @@ export function readDesign(rtlDirArg: string): DesignInfo {
     foldedPath,
     modelName: str(m, 'model.name', src),
     modelHash: str(m, 'model.hash', src),
+    board: boardOf(m, src),
     pixels: posInt(m, 'input.pixels', src),
     inPix: posInt(m, 'input.inPix', src),
     classes: posInt(m, 'output.classes', src),

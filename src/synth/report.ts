@@ -35,7 +35,8 @@ export interface FitItem {
 export interface SynthReport {
   format: typeof REPORT_FORMAT;
   version: typeof REPORT_VERSION;
-  design: { rtlDir: string; top: string; model: string; ii: number; latency: number };
+  /** `board`: the wrapper module placed as the top (`--board`), else null. */
+  design: { rtlDir: string; top: string; board: string | null; model: string; ii: number; latency: number };
   target: Target;
   device: Device | null;
   tools: Record<string, string>;

@@ -174,20 +174,18 @@ export function rowOfInstance(name: string): string {
  * anything not named by the convention), each with its instances' totals. The rows
  * add up to the design's total.
  */
-export function rowsOf(target: Target, top: string, cells: ModuleCells, topCells: Map<string, string>): { rows: Map<string, Resources>; total: Resources } {
+export function rowsOf(
+  target: Target,
+  top: string,
+  cells: ModuleCells,
+  topCells: Map<string, string>,
+  board: string | null = null,
+): { rows: Map<string, Resources>; total: Resources } {
   const totals = moduleTotals(target, cells);
-  const total = totals.get(top);
-  if (!total) throw new InputError('yosys stat', top, 'statistics of the top module', 'missing');
+  const total = totals.get(board ?? top);
+  if (!total) throw new InputError('yosys stat', board ?? top, 'statistics of the top module', 'missing');
   const rows = new Map<string, Resources>();
-  const glue = emptyResources();
-  const own = cells.get(top) ?? {};
-  // The top's own cells (not submodule instances) are the glue row, counted from stat.
-  for (const [type, n] of Object.entries(own)) {
-    if (cells.has(type)) continue;
-    glue.cells[type] = (glue.cells[type] ?? 0) + n;
-    const c = classifyCell(target, type);
-    if (c.kind !== 'ignore' && c.kind !== 'other') glue[c.kind] += n * c.weight;
-  }
+  const glue = ownCells(target, cells, top);
   for (const [inst, type] of topCells) {
     const sub = totals.get(type);
     if (!sub) continue;
@@ -201,7 +199,21 @@ export function rowsOf(target: Target, top: string, cells: ModuleCells, topCells
     if (sorted.has('top')) addResources(sorted.get('top')!, glue);
     else sorted.set('top', glue);
   }
+  // The board wrapper's own cells (its byte packer): the design is its one instance.
+  if (board !== null) sorted.set('board', ownCells(target, cells, board));
   return { rows: sorted, total };
+}
+
+/** A module's own cells (not its submodule instances), counted from stat. */
+function ownCells(target: Target, cells: ModuleCells, module: string): Resources {
+  const r = emptyResources();
+  for (const [type, n] of Object.entries(cells.get(module) ?? {})) {
+    if (cells.has(type)) continue;
+    r.cells[type] = (r.cells[type] ?? 0) + n;
+    const c = classifyCell(target, type);
+    if (c.kind !== 'ignore' && c.kind !== 'other') r[c.kind] += n * c.weight;
+  }
+  return r;
 }
 
 /** Names from a `select -list` file (one object per line, "module/name"). */

@@ -29,6 +29,8 @@ export interface SynthOptions {
   /** Place and route (targets with nextpnr only). */
   pnr: boolean;
   bitstream: boolean;
+  /** Place the board wrapper (`bnnc compile --board`) as the top instead of the design. */
+  board?: boolean;
   /** Output directory (absolute, checked by the caller). */
   out: string;
   /** One line per step, for the terminal. */
@@ -84,7 +86,9 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
   const packer = o.bitstream ? requireTool(o.target === 'ice40' ? 'icepack' : 'ecppack') : null;
   const tools: Record<string, string> = { yosys: toolVersion('yosys') };
 
-  const ioPins = ioPinsOf(design.manifestPath);
+  if (o.board && design.board === null) throw new InputError(design.manifestPath, 'board', 'a design compiled with --board (bnnc synth --board places its wrapper)', 'null');
+  const board = o.board ? design.board : null;
+  const ioPins = board !== null ? board.pins : ioPinsOf(design.manifestPath);
   // ECP5 is placed out of context (no I/O buffers) unless a bitstream is wanted: its
   // figures then describe the design as a block inside a larger one.
   const outOfContext = o.target === 'ecp5' && !o.bitstream;
@@ -99,9 +103,9 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
       latches: abs('latches.txt'),
       memories: abs('memories.txt'),
       netlist: wantNetlist ? abs('netlist.json') : null,
-    });
+    }, board?.module ?? null);
     fs.writeFileSync(abs('synth.ys'), script);
-    progress(`yosys: ${spec.synthCommand(device)} on ${design.top}${device ? ` for ${device.name}` : ''} (in ${design.rtlDir})...`);
+    progress(`yosys: ${spec.synthCommand(device)} on ${board?.module ?? design.top}${device ? ` for ${device.name}` : ''} (in ${design.rtlDir})...`);
     const ys = await runLogged(yosys, ['-q', '-l', abs('yosys.log'), '-s', abs('synth.ys')], design.rtlDir, abs('yosys.stdout'));
     if (ys.code !== 0) {
       const log = fs.existsSync(abs('yosys.log')) ? fs.readFileSync(abs('yosys.log'), 'utf8') : ys.log;
@@ -113,7 +117,7 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
 
     const cells = parseStatJson(fs.readFileSync(abs('stat.json'), 'utf8'), abs('stat.json'));
     const topCells = parseTopCells(fs.readFileSync(abs('top-cells.json'), 'utf8'), design.top, abs('top-cells.json'));
-    const { rows, total } = rowsOf(o.target, design.top, cells, topCells);
+    const { rows, total } = rowsOf(o.target, design.top, cells, topCells, board?.module ?? null);
     const layerOf = (row: string): string | null => {
       const m = /^stage (\d+)$/.exec(row);
       return m ? (design.stages[Number(m[1])]?.name ?? null) : null;
@@ -156,7 +160,7 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
     report = {
       format: REPORT_FORMAT,
       version: REPORT_VERSION,
-      design: { rtlDir: design.rtlDir, top: design.top, model: design.modelName, ii: design.ii, latency: design.latency },
+      design: { rtlDir: design.rtlDir, top: design.top, board: board?.module ?? null, model: design.modelName, ii: design.ii, latency: design.latency },
       target: o.target,
       device,
       tools,

@@ -138,11 +138,11 @@ function ysPath(p: string): string {
  * infers (before mapping), map, keep the statistics per module, then (for place and
  * route) flatten and write the netlist.
  */
-export function yosysScript(target: Target, device: Device | null, top: string, sources: string[], out: ScriptPaths): string {
+export function yosysScript(target: Target, device: Device | null, top: string, sources: string[], out: ScriptPaths, board: string | null = null): string {
   const spec = TARGET_SPECS[target];
   const lines = [
     `read_verilog ${sources.map(ysPath).join(' ')}`,
-    `hierarchy -check -top ${top}`,
+    `hierarchy -check -top ${board ?? top}`,
     // proc turns every incomplete assignment into a $dlatch: a latch found here is one
     // the RTL describes, whatever the mapping does with it later.
     'proc',
@@ -152,12 +152,13 @@ export function yosysScript(target: Target, device: Device | null, top: string, 
     'opt_clean',
     'memory -nomap',
     `tee -q -o ${ysPath(out.memories)} select -list t:$mem_v2`,
-    `${spec.synthCommand(device)} -top ${top}`,
+    `${spec.synthCommand(device)} -top ${board ?? top}`,
   ];
   if (target === 'generic') lines.push('abc -g NAND', 'opt_clean');
   lines.push(`tee -q -o ${ysPath(out.stat)} stat -json`);
-  // The top module alone, for its instance names (stage k's cells are u_l<k>_*).
-  lines.push('design -save mapped', 'delete A:top %n', `write_json ${ysPath(out.topCells)}`);
+  // The design's top module alone, for its instance names (stage k's cells are u_l<k>_*);
+  // with a board wrapper on top, the design is the wrapper's submodule.
+  lines.push('design -save mapped', board === null ? 'delete A:top %n' : `delete ${top} %n`, `write_json ${ysPath(out.topCells)}`);
   if (out.netlist !== null) lines.push('design -load mapped', 'flatten', `write_json ${ysPath(out.netlist)}`);
   return lines.join('\n') + '\n';
 }

@@ -11,6 +11,12 @@
 // now, so at the vector's last fold it is the vector's class, ready for the MVTU's
 // output register at the same edge. No latency of its own, and one comparator per PE
 // instead of a tree over all N values.
+//
+// PRE = 1 (one value per fold, PE = 1, from a register loaded with next_value at every
+// edge with next_en high, and en implying next_en): the running-best loop holds no
+// comparator. gt_reg always equals values > run_val_reg: it is recomputed whenever
+// either changes, from next_value against the best the register will hold (the value
+// being taken now, or the running best).
 `default_nettype none
 
 module bnnc_argmax #(
@@ -18,17 +24,20 @@ module bnnc_argmax #(
   parameter integer PE    = 1,   // values per fold
   parameter integer NF    = 10,  // folds per vector; must be ceil(N/PE)
   parameter integer W     = 32,  // bits per value (two's complement)
-  parameter integer IDX_W = 4    // index bits; at least 1 and 2**IDX_W >= N
+  parameter integer IDX_W = 4,   // index bits; at least 1 and 2**IDX_W >= N
+  parameter integer PRE   = 0    // 1: compare a cycle early (PE = 1; see above)
 ) (
   input  wire              clk,
   input  wire              rst,     // synchronous, active high: the next fold is a vector's first
   input  wire              en,      // a fold is taken at this edge
+  input  wire              next_en,    // PRE: `values` loads next_value at this edge
+  input  wire [W-1:0]      next_value, // PRE: what `values` becomes at the next edge with next_en
   input  wire [PE*W-1:0]   values,  // value p of the fold at [p*W +: W]
   output wire [IDX_W-1:0]  index    // argmax of the vector's folds up to this one
 );
 
   generate
-    if (N < 1 || PE < 1 || PE > N || NF != (N + PE - 1) / PE || W < 1 || IDX_W < 1 || (1 << IDX_W) < N)
+    if (N < 1 || PE < 1 || PE > N || NF != (N + PE - 1) / PE || W < 1 || IDX_W < 1 || (1 << IDX_W) < N || (PRE != 0 && (PRE != 1 || PE != 1)))
     begin : g_check
       bnnc_argmax_illegal_parameters_need_nf_and_idx_w_to_fit u_illegal ();
     end
@@ -81,7 +90,8 @@ module bnnc_argmax #(
   reg  [IDX_W-1:0] run_idx_reg;
   wire [W-1:0]     fold_val = best_val[W-1:0];
   wire [IDX_W-1:0] fold_idx = base_reg + best_idx[IDX_W-1:0];
-  wire             take     = first || $signed(fold_val) > $signed(run_val_reg);
+  wire             gt;
+  wire             take     = first || gt;
 
   always @(posedge clk) begin
     if (en && take) begin
@@ -89,6 +99,21 @@ module bnnc_argmax #(
       run_idx_reg <= fold_idx;
     end
   end
+
+  generate
+    if (PRE == 1) begin : g_pre
+      reg  gt_reg;
+      wire gt_self = $signed(next_value) > $signed(fold_val);     // against the value taken now
+      wire gt_run  = $signed(next_value) > $signed(run_val_reg);  // against the running best
+      always @(posedge clk) begin
+        if (next_en) gt_reg <= (en && take) ? gt_self : gt_run;
+      end
+      assign gt = gt_reg;
+    end else begin : g_compare
+      wire unused_next = ^{next_en, next_value};
+      assign gt = $signed(fold_val) > $signed(run_val_reg);
+    end
+  endgenerate
 
   assign index = take ? fold_idx : run_idx_reg;
 

@@ -46,6 +46,7 @@ module bnnc_mvtu #(
   parameter integer OUT_W    = 1,   // bits per output element: 1 = threshold bit, 32 = signed score
   parameter integer ACC_W    = 5,   // accumulator bits (unsigned for IN_W = 1, signed for IN_W = 8)
   parameter integer MUL_W    = 2,   // signed score multiplier bits (OUT_W = 32 only)
+  parameter integer SCORE_W  = 32,  // bits that hold every score (OUT_W = 32 only): computed and compared in this width, sign-extended to 32
   parameter integer P_W      = 5,   // parameter word per neuron: ACC_W (threshold) or MUL_W+32 ({mul, add})
   parameter integer X_ADDR_W = 2,   // input read address bits (holds SF-1)
   parameter integer W_ADDR_W = 4,   // weight ROM address bits (holds NF*SF-1)
@@ -86,7 +87,7 @@ module bnnc_mvtu #(
         NF != (MH + PE - 1) / PE || SF != (MW + SIMD - 1) / SIMD ||
         !(IN_W == 1 || IN_W == 8) || !(OUT_W == 1 || OUT_W == 32) ||
         ACC_W < 2 || ACC_W > 31 || (OUT_W == 1 && P_W != ACC_W) ||
-        (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
+        (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32 || SCORE_W < 2 || SCORE_W > 32)) ||
         X_ADDR_W < 1 || (1 << X_ADDR_W) < SF || W_ADDR_W < 1 || (1 << W_ADDR_W) < NF * SF ||
         P_ADDR_W < 1 || (1 << P_ADDR_W) < NF || PIPE < 0 || PIPE > 2 ||
         !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) ||
@@ -213,6 +214,7 @@ module bnnc_mvtu #(
 
   // ---- processing elements (bnnc_pe.v)
   wire [PE*OUT_W-1:0] fold_out;  // stage D result of each PE for the current fold
+  wire [PE*OUT_W-1:0] fold_next; // scores at PIPE >= 1: what fold_out becomes at the next advance
   wire [ACC_W-1:0]    x_sum;     // pixels: the sum of this read's pixels, shared by all PEs
 
   generate
@@ -283,6 +285,7 @@ module bnnc_mvtu #(
         .OUT_W(OUT_W),
         .ACC_W(ACC_W),
         .MUL_W(MUL_W),
+        .SCORE_W(SCORE_W),
         .P_W(P_W),
         .PIPE(PIPE),
         .GROUP(GROUP),
@@ -298,7 +301,8 @@ module bnnc_mvtu #(
         .acc_en(acc_en),
         .first(first_reg[A-1]),
         .param(p_data[p*P_W +: P_W]),
-        .result(fold_out[p*OUT_W +: OUT_W])
+        .result(fold_out[p*OUT_W +: OUT_W]),
+        .result_next(fold_next[p*OUT_W +: OUT_W])
       );
     end
   endgenerate
@@ -332,21 +336,37 @@ module bnnc_mvtu #(
   generate
     if (OUT_W == 32) begin : g_argmax
       wire [IDX_W-1:0] class_index;
+      // The argmax compares the scores in SCORE_W bits: every score fits there, so the
+      // low bits order them as the 32-bit values do (a narrower comparator chain).
+      wire [PE*SCORE_W-1:0] fold_scores;
+      genvar q;
+      for (q = 0; q < PE; q = q + 1) begin : g_narrow
+        assign fold_scores[q*SCORE_W +: SCORE_W] = fold_out[q*OUT_W +: SCORE_W];
+      end
+      // One PE with registered scores: the argmax compares each score as it enters the
+      // PE's score register, a cycle ahead (its PRE mode), so no comparator is left in
+      // the loop of its running best.
+      wire [SCORE_W-1:0] next_score = fold_next[SCORE_W-1:0];
+      wire unused_next = ^fold_next;
       bnnc_argmax #(
         .N(MH),
         .PE(PE),
         .NF(NF),
-        .W(32),
-        .IDX_W(IDX_W)
+        .W(SCORE_W),
+        .IDX_W(IDX_W),
+        .PRE(PE == 1 && PIPE >= 1 ? 1 : 0)
       ) u_argmax (
         .clk(clk),
         .rst(rst),
         .en(fold_en),
-        .values(fold_out),
+        .next_en(advance),
+        .next_value(next_score),
+        .values(fold_scores),
         .index(class_index)
       );
       assign out_next = {class_index, vec_all[MH*OUT_W-1:0]};
     end else begin : g_bits
+      wire unused_next = ^fold_next;
       assign out_next = vec_all[MH*OUT_W-1:0];
     end
   endgenerate

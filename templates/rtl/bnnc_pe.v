@@ -34,6 +34,7 @@ module bnnc_pe #(
   parameter integer OUT_W = 1,  // bits of the result: 1 = threshold bit, 32 = signed score
   parameter integer ACC_W = 5,  // accumulator bits (unsigned for IN_W = 1, signed for IN_W = 8)
   parameter integer MUL_W = 2,  // signed score multiplier bits (OUT_W = 32 only)
+  parameter integer SCORE_W = 32, // bits that hold every score (OUT_W = 32 only; 2..32)
   parameter integer P_W   = 5,  // parameter word: ACC_W (threshold) or MUL_W+32 ({mul, add})
   parameter integer PIPE  = 0,  // pipeline level 0..2 (see above)
   parameter integer GROUP = 4,  // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
@@ -55,7 +56,10 @@ module bnnc_pe #(
 
   // the neuron's result
   input  wire [P_W-1:0]       param,   // aligned with the final acc
-  output wire [OUT_W-1:0]     result
+  output wire [OUT_W-1:0]     result,
+  // scores at PIPE >= 1: the value `result` takes at the next edge with en high (the
+  // fold-serial argmax compares it a cycle early); else 0
+  output wire [OUT_W-1:0]     result_next
 );
 
   // Partial sums: NG groups of GROUP lanes, PART_W bits each (one group unless PIPE = 2).
@@ -212,22 +216,24 @@ module bnnc_pe #(
 
   generate
     if (OUT_W == 1) begin : g_threshold
+      assign result_next = 1'b0;
       if (IN_W == 1) begin : g_unsigned
         assign result = acc_reg >= param;
       end else begin : g_signed
         assign result = $signed(acc_reg) >= $signed(param);
       end
     end else begin : g_score
-      // score = mul*acc + add computed modulo 2^32: the low 32 bits of a product and a
-      // sum depend only on the low 32 bits of the operands, and the integer model
-      // guarantees |score| < 2^31, so the 32-bit result is exact. The product is as wide
-      // as its operands make it (MUL_W + AX_W bits, capped at 32), not 32 x 32.
+      // score = mul*acc + add computed modulo 2^SCORE_W: the low SCORE_W bits of a
+      // product and a sum depend only on the low SCORE_W bits of the operands, and the
+      // plan's SCORE_W holds every score of the layer (src/hw/widths.ts scoreBits), so the
+      // result, sign-extended to 32 bits, is exact. The product is as wide as its operands
+      // make it (MUL_W + AX_W bits, capped at SCORE_W), not 32 x 32.
       localparam integer AX_W   = IN_W == 1 ? ACC_W + 1 : ACC_W;  // acc as a signed number
       localparam integer FULL_W = MUL_W + AX_W;
-      localparam integer PROD_W = FULL_W > 32 ? 32 : FULL_W;
+      localparam integer PROD_W = FULL_W > SCORE_W ? SCORE_W : FULL_W;
 
       wire signed [MUL_W-1:0]  mul = param[P_W-1:32];
-      wire        [31:0]       add = param[31:0];
+      wire        [SCORE_W-1:0] add = param[SCORE_W-1:0];
       wire signed [AX_W-1:0]   acc_s;
       wire signed [FULL_W-1:0] prod_full = mul * acc_s;
       wire        [PROD_W-1:0] prod = prod_full[PROD_W-1:0];
@@ -237,15 +243,47 @@ module bnnc_pe #(
       end else begin : g_signed
         assign acc_s = acc_reg;
       end
-      if (FULL_W > 32) begin : g_wide
-        wire unused_prod_top = ^prod_full[FULL_W-1:32];
+      if (FULL_W > SCORE_W) begin : g_wide
+        wire unused_prod_top = ^prod_full[FULL_W-1:SCORE_W];
+      end
+      if (SCORE_W < 32) begin : g_add_top
+        wire unused_add_top = ^param[31:SCORE_W];
       end
 
-      wire [PROD_W-1:0] prod_q;
-      wire [31:0]       add_q;
+      // the score, before its register
+      wire [SCORE_W-1:0] score;
 
-      if (PIPE >= 2) begin : g_prod_split
-        // the product in two halves of acc, each registered, then summed and registered:
+      if (PIPE >= 2 && AX_W >= 6) begin : g_prod_split3
+        // the product in three parts of acc, each registered (with add), so each LUT
+        // multiplier is about a third of acc deep; then the four summed as two pairs in
+        // one registered step (two adders deep, as in the two-part form below), so that
+        // the score register's input is a register (the fold-serial argmax compares it):
+        // mul*acc = mul*acc_0 + mul*acc_1*2^C + mul*acc_2*2^2C (acc_0, acc_1 unsigned),
+        // modulo 2^SCORE_W
+        localparam integer C    = AX_W / 3;
+        localparam integer HI_W = AX_W - 2 * C;
+        wire signed [C:0]         acc_0 = {1'b0, acc_s[C-1:0]};
+        wire signed [C:0]         acc_1 = {1'b0, acc_s[2*C-1:C]};
+        wire signed [HI_W-1:0]    acc_2 = acc_s[AX_W-1:2*C];
+        wire signed [SCORE_W-1:0] pp_0  = mul * acc_0;
+        wire signed [SCORE_W-1:0] pp_1  = mul * acc_1;
+        wire signed [SCORE_W-1:0] pp_2  = mul * acc_2;
+        reg  [SCORE_W-1:0] pp_0_reg, pp_1_reg, pp_2_reg, add_reg, sum_reg;
+        wire unused_prod = ^prod;
+        always @(posedge clk) begin
+          if (en) begin
+            pp_0_reg <= pp_0;
+            pp_1_reg <= pp_1;
+            pp_2_reg <= pp_2;
+            add_reg  <= add;
+            sum_reg  <= (pp_0_reg + (pp_1_reg << C)) + ((pp_2_reg << (2 * C)) + add_reg);
+          end
+        end
+        assign score = sum_reg;
+      end else if (PIPE >= 2) begin : g_prod_split
+        // the product in two halves of acc, each registered (with add); then
+        // product and add summed in one step and registered, so that the score
+        // register's input is a register (the fold-serial argmax compares it):
         // mul*acc = mul*acc_hi*2^LO + mul*acc_lo (acc_lo unsigned), modulo 2^PROD_W
         localparam integer LO   = AX_W / 2;
         localparam integer HI_W = AX_W - LO;
@@ -253,53 +291,69 @@ module bnnc_pe #(
         wire signed [HI_W-1:0]   acc_hi = acc_s[AX_W-1:LO];
         wire signed [PROD_W-1:0] pp_lo  = mul * acc_lo;
         wire signed [PROD_W-1:0] pp_hi  = mul * acc_hi;
-        reg  [PROD_W-1:0] pp_lo_reg, pp_hi_reg, prod_reg;
-        reg  [31:0]       add_reg, add2_reg;
+        reg  [PROD_W-1:0]  pp_lo_reg, pp_hi_reg;
+        reg  [SCORE_W-1:0] add_reg, sum_reg;
+        wire [PROD_W-1:0]  prod_sum = pp_lo_reg + (pp_hi_reg << LO);
+        wire [SCORE_W-1:0] prod_sx;
         wire unused_prod = ^prod;
+        if (PROD_W < SCORE_W) begin : g_extend
+          assign prod_sx = {{(SCORE_W-PROD_W){prod_sum[PROD_W-1]}}, prod_sum};
+        end else begin : g_full
+          assign prod_sx = prod_sum;
+        end
         always @(posedge clk) begin
           if (en) begin
             pp_lo_reg <= pp_lo;
             pp_hi_reg <= pp_hi;
             add_reg   <= add;
-            prod_reg  <= pp_lo_reg + (pp_hi_reg << LO);
-            add2_reg  <= add_reg;
+            sum_reg   <= prod_sx + add_reg;
           end
         end
-        assign prod_q = prod_reg;
-        assign add_q  = add2_reg;
-      end else if (PIPE == 1) begin : g_prod_reg
-        reg [PROD_W-1:0] prod_reg;
-        reg [31:0]       add_reg;
-        always @(posedge clk) begin
-          if (en) begin
-            prod_reg <= prod;
-            add_reg  <= add;
+        assign score = sum_reg;
+      end else begin : g_prod_add
+        wire [PROD_W-1:0]  prod_q;
+        wire [SCORE_W-1:0] add_q;
+        if (PIPE == 1) begin : g_prod_reg
+          reg [PROD_W-1:0]  prod_reg;
+          reg [SCORE_W-1:0] add_reg;
+          always @(posedge clk) begin
+            if (en) begin
+              prod_reg <= prod;
+              add_reg  <= add;
+            end
           end
+          assign prod_q = prod_reg;
+          assign add_q  = add_reg;
+        end else begin : g_prod_comb
+          assign prod_q = prod;
+          assign add_q  = add;
         end
-        assign prod_q = prod_reg;
-        assign add_q  = add_reg;
-      end else begin : g_prod_comb
-        assign prod_q = prod;
-        assign add_q  = add;
+        wire [SCORE_W-1:0] prod_x;
+        if (PROD_W < SCORE_W) begin : g_extend
+          assign prod_x = {{(SCORE_W-PROD_W){prod_q[PROD_W-1]}}, prod_q};
+        end else begin : g_full
+          assign prod_x = prod_q;
+        end
+        assign score = prod_x + add_q;
       end
 
-      wire [31:0] prod_x;
-      if (PROD_W < 32) begin : g_extend
-        assign prod_x = {{(32-PROD_W){prod_q[PROD_W-1]}}, prod_q};
-      end else begin : g_full
-        assign prod_x = prod_q;
-      end
-
-      wire [31:0] score = prod_x + add_q;
-
+      wire [SCORE_W-1:0] score_q;
       if (PIPE >= 1) begin : g_score_reg
-        reg [31:0] score_reg;
+        reg [SCORE_W-1:0] score_reg;
         always @(posedge clk) begin
           if (en) score_reg <= score;
         end
-        assign result = score_reg;
+        assign score_q = score_reg;
       end else begin : g_score_comb
-        assign result = score;
+        assign score_q = score;
+      end
+      wire [SCORE_W-1:0] score_n = PIPE >= 1 ? score : {SCORE_W{1'b0}};
+      if (SCORE_W < 32) begin : g_sign
+        assign result      = {{(32-SCORE_W){score_q[SCORE_W-1]}}, score_q};
+        assign result_next = {{(32-SCORE_W){score_n[SCORE_W-1]}}, score_n};
+      end else begin : g_full_score
+        assign result      = score_q;
+        assign result_next = score_n;
       end
     end
   endgenerate

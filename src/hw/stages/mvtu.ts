@@ -11,7 +11,7 @@
 import type { FoldedMatrixLayer } from '../../int/types.js';
 import { folds, mvtuII, mvtuLatency, pipelineCycles, type PipelineLevel } from '../cycles.js';
 import type { LayerFolding } from '../folding.js';
-import { accBits, mulBits, SCORE_BITS } from '../widths.js';
+import { accBits, mulBits, SCORE_BITS, scoreBits } from '../widths.js';
 import { DEFAULT_ROM_RULE, romStyle, type RomRule, type RomStyle } from '../memory.js';
 import { muxLuts, type StageEstimate } from './estimate.js';
 
@@ -94,6 +94,8 @@ export interface MvtuStage {
   accWidth: number;
   /** Signed multiplier bits of the scores stage, 0 for a threshold stage. */
   mulWidth: number;
+  /** Bits the scores stage computes and compares its scores in (../widths.ts scoreBits), 0 for a threshold stage. */
+  scoreWidth: number;
   /** Bits of the per-neuron parameter word: a threshold, or {mul, add}. */
   paramWidth: number;
   /** Weight ROM bits including padding: PE ROMs of NF*SF words of SIMD bits. */
@@ -182,6 +184,7 @@ export function planMvtu(
   const { nf, sf } = folds(l.rows, l.cols, pe, simd);
   const accWidth = accBits(l.input, l.cols);
   const mulWidth = l.output.kind === 'scores' ? mulBits(l.output.mul) : 0;
+  const scoreWidth = l.output.kind === 'scores' ? scoreBits(l.output.mul, l.output.add, l.input, l.cols) : 0;
   const paramWidth = l.output.kind === 'scores' ? mulWidth + SCORE_BITS : accWidth;
   const vectors = l.outShape[0] * l.outShape[1];
   const extra = pipelineCycles(pipeline, l.output.kind);
@@ -207,6 +210,7 @@ export function planMvtu(
     frameCycles: vectors * mvtuII(nf, sf, planes),
     accWidth,
     mulWidth,
+    scoreWidth,
     paramWidth,
     weightBits: pe * nf * sf * simd,
     paramBits: pe * nf * paramWidth,
