@@ -82,6 +82,8 @@ export const op = {
   i32LtU: [0x49] as Code,
   i32LeU: [0x4d] as Code,
   i32GeU: [0x4f] as Code,
+  /** select(a, b, cond): a if cond != 0, else b */
+  select: [0x1b] as Code,
   i32Eqz: [0x45] as Code,
   i32Load: (offset = 0): Code => [0x28, ...mem(2, offset)],
   i32Load8U: (offset = 0): Code => [0x2d, ...mem(0, offset)],
@@ -117,6 +119,7 @@ export const op = {
   i16x8ExtaddPairwiseI8x16U: simd(0x7d),
   i32x4ExtaddPairwiseI16x8U: simd(0x7f),
   i32x4ExtractLane: (lane: number): Code => simd(0x1b, lane),
+  i32x4ReplaceLane: (lane: number): Code => simd(0x1c, lane),
   block: [0x02, 0x40] as Code,
   /** if with a result of the given value type */
   if: (t: number): Code => [0x04, t],

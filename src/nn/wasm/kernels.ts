@@ -39,6 +39,16 @@
  *     (the weight gradient of a binary layer with +-1 inputs, X^T G: with idx the 4 sign
  *     bits of x[4b..4b+3][j], each block of 4 examples costs one add instead of four
  *     multiply-adds -- the "four Russians" table of signed sums)
+ *   blockNibbles(idx, X, nb, rowBytes, j0, j1)
+ *     idx[j*nb + b] (a byte) = bit i set where bit j of row 4b + i of X is set (value
+ *     -1), for b < nb, j0 <= j < j1 (X: packed +-1 rows of rowBytes bytes, as binDense's)
+ *     (the sign bits of 4 convolution windows per input j, for signSumsDW: the windows
+ *     are the "examples" of a convolution's weight gradient)
+ *   addWindows(dx, P, nPad, nImg, oh, ow, inSize, rowStride, C, jList, offs, nj)
+ *     for e < nj, j = jList[e], windows m = (b, oy, ox) in order (b < nImg, oy < oh,
+ *     ox < ow): dx[b*inSize + oy*rowStride + ox*C + offs[j]] += P[j*nPad + m]
+ *     (col2im: window gradients, one row per window column j, added back onto the
+ *     input; each dx value gets its terms in jList order)
  *   signNibbles(out, latent, nVec)
  *     out[k] (a byte) = bit i set where latent[4k + i] < 0, for k < nVec (the sign bits of
  *     each 4 weights of a row, indices into a signedSums table)
@@ -454,6 +464,104 @@ function signSumsDW(): FuncDef {
   };
 }
 
+function blockNibbles(): FuncDef {
+  const [idx, X, nb, rowBytes, j0, j1] = range(6);
+  const L = new Locals(6);
+  const [b, j, jEnd, p, row, w] = L.many(I32, 6);
+  const v = L.add(V128);
+  return {
+    name: 'blockNibbles',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      i32(0), set(b),
+      get(X), set(row),
+      ...whileLoop(
+        [get(b), get(nb), op.i32LtU],
+        [
+          get(j0), set(j),
+          ...whileLoop(
+            [get(j), get(j1), op.i32LtU],
+            [
+              // v = word j/32 of the 4 rows
+              get(row), get(j), i32(5), op.i32ShrU, i32(2), op.i32Shl, op.i32Add, set(w),
+              op.v128Zero,
+              ...range(4).flatMap((i) => [get(w), ...(i ? [get(rowBytes), i32(i), op.i32Mul, op.i32Add] : []), op.i32Load(0), op.i32x4ReplaceLane(i)]),
+              set(v),
+              // to the end of that word or j1
+              get(j), i32(32), op.i32Add, i32(-32), op.i32And, set(jEnd),
+              get(jEnd), get(j1), get(jEnd), get(j1), op.i32LtU, op.select, set(jEnd),
+              get(idx), get(j), get(nb), op.i32Mul, op.i32Add, get(b), op.i32Add, set(p),
+              ...whileLoop(
+                [get(j), get(jEnd), op.i32LtU],
+                [
+                  // bit j & 31 of each lane moved to the lane's top bit
+                  get(p), get(v), i32(31), get(j), i32(31), op.i32And, op.i32Sub, op.i32x4Shl, op.i32x4Bitmask, op.i32Store8(0),
+                  ...addTo(p, nb),
+                  ...bump(j, 1),
+                ],
+              ),
+            ],
+          ),
+          get(row), get(rowBytes), i32(2), op.i32Shl, op.i32Add, set(row),
+          ...bump(b, 1),
+        ],
+      ),
+    ],
+  };
+}
+
+function addWindows(): FuncDef {
+  const [dx, P, nPad, nImg, oh, ow, inSize, rowStride, C, jList, offs, nj] = range(12);
+  const L = new Locals(12);
+  const [e, j, src, dst0, b, oy, ox, dst, rowDst] = L.many(I32, 9);
+  return {
+    name: 'addWindows',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(nPad), ...toBytes(inSize), ...toBytes(rowStride), ...toBytes(C),
+      i32(0), set(e),
+      ...whileLoop(
+        [get(e), get(nj), op.i32LtU],
+        [
+          ...loadAt(jList, e, op.i32Load(0)), set(j),
+          get(P), get(j), get(nPad), op.i32Mul, op.i32Add, set(src),
+          get(dx), ...loadAt(offs, j, op.i32Load(0)), i32(2), op.i32Shl, op.i32Add, set(dst0),
+          i32(0), set(b),
+          ...whileLoop(
+            [get(b), get(nImg), op.i32LtU],
+            [
+              get(dst0), get(b), get(inSize), op.i32Mul, op.i32Add, set(rowDst),
+              i32(0), set(oy),
+              ...whileLoop(
+                [get(oy), get(oh), op.i32LtU],
+                [
+                  get(rowDst), set(dst),
+                  get(ow), set(ox),
+                  ...whileLoop(
+                    [get(ox)],
+                    [
+                      get(dst), get(dst), op.f32Load(0), get(src), op.f32Load(0), op.f32Add, op.f32Store(0),
+                      ...addTo(dst, C),
+                      ...bump(src, 4),
+                      get(ox), i32(1), op.i32Sub, set(ox),
+                    ],
+                  ),
+                  ...addTo(rowDst, rowStride),
+                  ...bump(oy, 1),
+                ],
+              ),
+              ...bump(b, 1),
+            ],
+          ),
+          ...bump(e, 1),
+        ],
+      ),
+    ],
+  };
+}
+
 function signNibbles(): FuncDef {
   const [out, latent, nVec] = range(3);
   const L = new Locals(3);
@@ -608,6 +716,8 @@ export const KERNEL_SIGNATURES = {
   binDense: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   signedSums: ['i32', 'i32', 'i32', 'i32'],
   signSumsDW: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  blockNibbles: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  addWindows: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   signNibbles: ['i32', 'i32', 'i32'],
   signs: ['i32', 'i32', 'i32', 'i32', 'i32'],
   packSigns: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
@@ -626,6 +736,11 @@ export interface KernelExports {
   signedSums(T: number, G: number, nb: number, width: number): void;
   signSumsDW(
     out: number, T: number, idx: number, nb: number, b0: number, b1: number, rows: number, width: number, o0: number, o1: number, accumulate: number,
+  ): void;
+  blockNibbles(idx: number, X: number, nb: number, rowBytes: number, j0: number, j1: number): void;
+  addWindows(
+    dx: number, P: number, nPad: number, nImg: number, oh: number, ow: number, inSize: number, rowStride: number, C: number,
+    jList: number, offs: number, nj: number,
   ): void;
   signNibbles(out: number, latent: number, nVec: number): void;
   signs(bin: number, latent: number, rows: number, width: number, colSum: number): void;
@@ -650,6 +765,8 @@ export function kernelModule(): WebAssembly.Module {
       binDense,
       signedSums,
       signSumsDW,
+      blockNibbles,
+      addWindows,
       signNibbles,
       signs,
       packSigns,
