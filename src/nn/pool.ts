@@ -362,6 +362,19 @@ export class KernelPool {
     this.dispatch('addWindows', parts);
   }
 
+  /** The sign activation and its mask for n values (see kernels.ts); threads split groups of 16. */
+  signForward(y: number, pass: number, x: number, n: number): void {
+    const groups = Math.ceil(n / 16);
+    if (this.threads === 1 || n < MIN_PARALLEL_WORK * 4) {
+      this.k.signForward(y, pass, x, n);
+      return;
+    }
+    const b = this.ranges(groups, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) parts.push([y + b[p] * 64, pass + b[p] * 16, x + b[p] * 64, (b[p + 1] - b[p]) * 16]);
+    this.dispatch('signForward', parts);
+  }
+
   /** out[k] = sign bits of latent[4k..4k+3] (see kernels.ts). One thread. */
   signNibbles(out: number, latent: number, nVec: number): void {
     this.k.signNibbles(out, latent, nVec);

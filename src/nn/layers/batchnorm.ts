@@ -43,7 +43,8 @@ export class BatchNormLayer extends Layer {
     const size = env.maxBatch * this.inSize;
     this.xhat = new Float32Array(size);
     this.invStd = new Float64Array(F);
-    this.y = new Float32Array(size);
+    // In the arena: the sign layer after it runs a kernel on it.
+    this.y = env.arena.f32(size).a;
     this.dx = new Float32Array(size);
   }
 

@@ -49,6 +49,10 @@
  *     ox < ow): dx[b*inSize + oy*rowStride + ox*C + offs[j]] += P[j*nPad + m]
  *     (col2im: window gradients, one row per window column j, added back onto the
  *     input; each dx value gets its terms in jList order)
+ *   signForward(y, pass, x, n)
+ *     y[i] = x[i] >= 0 ? 1 : -1, pass[i] (a byte) = -1 <= x[i] <= 1 ? 1 : 0, for i < n
+ *     rounded up to a multiple of 16 (the sign activation and its straight-through mask;
+ *     compare-and-select, no branches to mispredict on random signs)
  *   signNibbles(out, latent, nVec)
  *     out[k] (a byte) = bit i set where latent[4k + i] < 0, for k < nVec (the sign bits of
  *     each 4 weights of a row, indices into a signedSums table)
@@ -562,6 +566,41 @@ function addWindows(): FuncDef {
   };
 }
 
+function signForward(): FuncDef {
+  const [y, pass, x, n] = range(4);
+  const L = new Locals(4);
+  const end = L.add(I32);
+  const [one, minus] = L.many(V128, 2);
+  const v = L.many(V128, 4);
+  return {
+    name: 'signForward',
+    params: [I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      op.f32(1), op.f32x4Splat, set(one),
+      op.f32(-1), op.f32x4Splat, set(minus),
+      get(x), get(n), i32(15), op.i32Add, i32(-16), op.i32And, i32(2), op.i32Shl, op.i32Add, set(end),
+      ...whileLoop(
+        [get(x), get(end), op.i32LtU],
+        [
+          ...range(4).flatMap((q) => [
+            get(x), op.v128Load(16 * q), set(v[q]),
+            get(y), get(one), get(minus), get(v[q]), op.v128Zero, op.f32x4Ge, op.v128Bitselect, op.v128Store(16 * q),
+          ]),
+          // |x| <= 1 as lane masks (-1), narrowed to 16 bytes, made 1
+          get(pass),
+          ...range(4).flatMap((q) => [get(v[q]), op.f32x4Abs, get(one), op.f32x4Le]),
+          set(v[3]), set(v[2]), op.i16x8NarrowI32x4S, set(v[1]),
+          get(v[2]), get(v[3]), op.i16x8NarrowI32x4S,
+          set(v[0]), get(v[1]), get(v[0]), op.i8x16NarrowI16x8S, op.i8x16Abs,
+          op.v128Store(0),
+          ...bump(x, 64), ...bump(y, 64), ...bump(pass, 16),
+        ],
+      ),
+    ],
+  };
+}
+
 function signNibbles(): FuncDef {
   const [out, latent, nVec] = range(3);
   const L = new Locals(3);
@@ -718,6 +757,7 @@ export const KERNEL_SIGNATURES = {
   signSumsDW: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   blockNibbles: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   addWindows: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  signForward: ['i32', 'i32', 'i32', 'i32'],
   signNibbles: ['i32', 'i32', 'i32'],
   signs: ['i32', 'i32', 'i32', 'i32', 'i32'],
   packSigns: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
@@ -742,6 +782,7 @@ export interface KernelExports {
     dx: number, P: number, nPad: number, nImg: number, oh: number, ow: number, inSize: number, rowStride: number, C: number,
     jList: number, offs: number, nj: number,
   ): void;
+  signForward(y: number, pass: number, x: number, n: number): void;
   signNibbles(out: number, latent: number, nVec: number): void;
   signs(bin: number, latent: number, rows: number, width: number, colSum: number): void;
   packSigns(bits: number, latent: number, rows: number, width: number, cols: number, words: number): void;
@@ -767,6 +808,7 @@ export function kernelModule(): WebAssembly.Module {
       signSumsDW,
       blockNibbles,
       addWindows,
+      signForward,
       signNibbles,
       signs,
       packSigns,
