@@ -222,6 +222,40 @@ describe('binary convolution', () => {
 });
 
 describe('batch norm', () => {
+  it('the training forward in kernels (input in the arena) gives the bits of the JavaScript loops, on 1 and 2 threads', async () => {
+    const rng = new Rng(44);
+    for (const [n, pixels, F] of [[3, 5, 4], [7, 9, 12], [20, 30, 32], [9, 11, 40], [50, 100, 64]]) {
+      const values = randomArray(rng, n * pixels * F, -20, 20);
+      const gamma = randomArray(rng, F, -2, 2);
+      const beta = randomArray(rng, F);
+      const dy = randomArray(rng, n * pixels * F);
+      const runs: Float32Array[][] = [];
+      for (const threads of [0, 1, 2]) {
+        const arena = new Arena();
+        const pool = threads === 0 ? KernelPool.single(arena) : await KernelPool.create(arena, threads);
+        try {
+          const spy = vi.spyOn(pool, 'bnApply');
+          const layer = new BatchNormLayer({ arena, pool, maxBatch: n }, { kind: 'batchnorm', name: 'bn', features: F, eps: 1e-4, momentum: 0.1 }, [1, pixels, F]);
+          layer.gamma.a.set(gamma);
+          layer.beta.a.set(beta);
+          // threads 0: a plain array, so the JavaScript loops; else an arena block
+          let x: Float32Array = values.slice();
+          if (threads > 0) {
+            x = arena.f32(values.length).a;
+            x.set(values);
+          }
+          const y = layer.forward(x, n, TRAIN).slice();
+          expect(spy).toHaveBeenCalledTimes(threads === 0 ? 0 : 1);
+          runs.push([y, layer.runningMean.slice(), layer.runningVar.slice(), layer.backward(dy, n, true)!.slice(), layer.gammaGrad.a.slice()]);
+        } finally {
+          await pool.close();
+        }
+      }
+      for (const run of runs.slice(1)) {
+        for (let k = 0; k < run.length; k++) expect(Buffer.from(run[k].buffer).equals(Buffer.from(runs[0][k].buffer)), `F ${F}, output ${k}`).toBe(true);
+      }
+    }
+  });
   it('training-mode backward matches finite differences w.r.t. input, gamma and beta', () => {
     const rng = new Rng(31);
     const n = 4;

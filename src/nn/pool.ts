@@ -375,6 +375,39 @@ export class KernelPool {
     this.dispatch('signForward', parts);
   }
 
+  /**
+   * Batch-norm sums over rows (see kernels.ts): acc[f] += x or (x - mean)^2 per feature f,
+   * F a multiple of 4; threads split the features.
+   */
+  bnSums(squares: boolean, acc: number, x: number, rows: number, F: number, mean: number): void {
+    const name = squares ? 'bnSumSquares' : 'bnSum';
+    const groups = F >> 2;
+    if (this.threads === 1 || rows * F < MIN_PARALLEL_WORK * 4 || groups < this.threads) {
+      this.k[name](acc, x, rows, F, 0, F, mean);
+      return;
+    }
+    // Whole 16-feature groups per thread where possible (the kernel's wide step).
+    const b = this.ranges(groups, (k) => k).map((g, i, all) => (i === 0 || i === all.length - 1 ? g * 4 : Math.min(F, Math.round(g / 4) * 16)));
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) if (b[p + 1] > b[p]) parts.push([acc, x, rows, F, b[p], b[p + 1], mean]);
+    this.dispatch(name, parts);
+  }
+
+  /** Batch norm's normalisation in training (see kernels.ts); threads split the rows. */
+  bnApply(y: number, xhat: number, x: number, rows: number, F: number, mean: number, inv: number, g: number, b: number): void {
+    if (this.threads === 1 || rows * F < MIN_PARALLEL_WORK * 4 || rows < this.threads) {
+      this.k.bnApply(y, xhat, x, rows, F, mean, inv, g, b);
+      return;
+    }
+    const r = this.ranges(rows, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < r.length; p++) {
+      const at = r[p] * F * 4;
+      parts.push([y + at, xhat + at, x + at, r[p + 1] - r[p], F, mean, inv, g, b]);
+    }
+    this.dispatch('bnApply', parts);
+  }
+
   /** out[k] = sign bits of latent[4k..4k+3] (see kernels.ts). One thread. */
   signNibbles(out: number, latent: number, nVec: number): void {
     this.k.signNibbles(out, latent, nVec);

@@ -53,6 +53,14 @@
  *     y[i] = x[i] >= 0 ? 1 : -1, pass[i] (a byte) = -1 <= x[i] <= 1 ? 1 : 0, for i < n
  *     rounded up to a multiple of 16 (the sign activation and its straight-through mask;
  *     compare-and-select, no branches to mispredict on random signs)
+ *   bnSum(acc, x, rows, F, f0, f1, mean)      acc[f] += x[r*F + f]
+ *   bnSumSquares(acc, x, rows, F, f0, f1, mean) acc[f] += (x[r*F + f] - mean[f])^2
+ *     for f0 <= f < f1, rows r in order; acc and mean float64, x float32, F, f0, f1
+ *     multiples of 4 (batch-norm statistics: the float64 operations, in the order, of
+ *     the JavaScript loops they replace, so the same bits)
+ *   bnApply(y, xhat, x, rows, F, mean, inv, g, b)
+ *     h = (x[r*F + f] - mean[f]) * inv[f] (float64); xhat = f32(h); y = f32(g[f] * h + b[f])
+ *     (batch norm in training, as BatchNormLayer computes it in JavaScript)
  *   signNibbles(out, latent, nVec)
  *     out[k] (a byte) = bit i set where latent[4k + i] < 0, for k < nVec (the sign bits of
  *     each 4 weights of a row, indices into a signedSums table)
@@ -601,6 +609,85 @@ function signForward(): FuncDef {
   };
 }
 
+/** bnSum / bnSumSquares: 16 features (8 float64 pairs) per pass over the rows, then 4 at a time. */
+function bnSums(name: string, squares: boolean): FuncDef {
+  const [acc, x, rows, F, f0, f1, mean] = range(7);
+  const L = new Locals(7);
+  const [f, p, r] = L.many(I32, 3);
+  const a = L.many(V128, 8);
+  const m = L.many(V128, 8);
+  const v = L.add(V128);
+  const group = (n: number): Code[] => [
+    ...range(n).flatMap((q) => [get(acc), get(f), i32(1), op.i32Shl, op.i32Add, op.v128Load(16 * q), set(a[q])]),
+    ...(squares ? range(n).flatMap((q) => [get(mean), get(f), i32(1), op.i32Shl, op.i32Add, op.v128Load(16 * q), set(m[q])]) : []),
+    get(x), get(f), op.i32Add, set(p),
+    get(rows), set(r),
+    ...whileLoop(
+      [get(r)],
+      [
+        ...range(n).flatMap((q) => [
+          get(p), op.v128Load64Zero(8 * q), op.f64x2PromoteLowF32x4,
+          ...(squares ? [get(m[q]), op.f64x2Sub, set(v), get(v), get(v), op.f64x2Mul] : []),
+          set(v), get(a[q]), get(v), op.f64x2Add, set(a[q]),
+        ]),
+        ...addTo(p, F),
+        get(r), i32(1), op.i32Sub, set(r),
+      ],
+    ),
+    ...range(n).flatMap((q) => [get(acc), get(f), i32(1), op.i32Shl, op.i32Add, get(a[q]), op.v128Store(16 * q)]),
+  ];
+  return {
+    name,
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      // f counts bytes of float32 (features * 4); float64 offsets are twice that.
+      ...toBytes(F), ...toBytes(f0), ...toBytes(f1),
+      get(f0), set(f),
+      ...whileLoop(fits(f, 64, f1), [...group(8), ...bump(f, 64)]),
+      ...whileLoop([get(f), get(f1), op.i32LtU], [...group(2), ...bump(f, 16)]),
+    ],
+  };
+}
+
+function bnApply(): FuncDef {
+  const [y, xhat, x, rows, F, mean, inv, g, b] = range(9);
+  const L = new Locals(9);
+  const [f, d] = L.many(I32, 2);
+  const h = L.add(V128);
+  return {
+    name: 'bnApply',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(F),
+      ...whileLoop(
+        [get(rows)],
+        [
+          i32(0), set(f),
+          ...whileLoop(
+            [get(f), get(F), op.i32LtU],
+            [
+              get(f), i32(1), op.i32Shl, set(d),
+              get(x), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4,
+              get(mean), get(d), op.i32Add, op.v128Load(0), op.f64x2Sub,
+              get(inv), get(d), op.i32Add, op.v128Load(0), op.f64x2Mul, set(h),
+              get(xhat), get(f), op.i32Add, get(h), op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0),
+              get(y), get(f), op.i32Add,
+              get(g), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4, get(h), op.f64x2Mul,
+              get(b), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4, op.f64x2Add,
+              op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0),
+              ...bump(f, 8),
+            ],
+          ),
+          ...addTo(x, F), ...addTo(xhat, F), ...addTo(y, F),
+          get(rows), i32(1), op.i32Sub, set(rows),
+        ],
+      ),
+    ],
+  };
+}
+
 function signNibbles(): FuncDef {
   const [out, latent, nVec] = range(3);
   const L = new Locals(3);
@@ -758,6 +845,9 @@ export const KERNEL_SIGNATURES = {
   blockNibbles: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   addWindows: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   signForward: ['i32', 'i32', 'i32', 'i32'],
+  bnSum: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  bnSumSquares: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  bnApply: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   signNibbles: ['i32', 'i32', 'i32'],
   signs: ['i32', 'i32', 'i32', 'i32', 'i32'],
   packSigns: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
@@ -783,6 +873,9 @@ export interface KernelExports {
     jList: number, offs: number, nj: number,
   ): void;
   signForward(y: number, pass: number, x: number, n: number): void;
+  bnSum(acc: number, x: number, rows: number, F: number, f0: number, f1: number, mean: number): void;
+  bnSumSquares(acc: number, x: number, rows: number, F: number, f0: number, f1: number, mean: number): void;
+  bnApply(y: number, xhat: number, x: number, rows: number, F: number, mean: number, inv: number, g: number, b: number): void;
   signNibbles(out: number, latent: number, nVec: number): void;
   signs(bin: number, latent: number, rows: number, width: number, colSum: number): void;
   packSigns(bits: number, latent: number, rows: number, width: number, cols: number, words: number): void;
@@ -809,6 +902,9 @@ export function kernelModule(): WebAssembly.Module {
       blockNibbles,
       addWindows,
       signForward,
+      bnSum: () => bnSums('bnSum', false),
+      bnSumSquares: () => bnSums('bnSumSquares', true),
+      bnApply,
       signNibbles,
       signs,
       packSigns,
