@@ -11,6 +11,7 @@ import { Layer, type ForwardContext, type LayerEnv, type NeedInput } from './lay
 export class SignLayer extends Layer {
   private readonly y: F32Block;
   private readonly dx: Float32Array;
+  private readonly dxBits: Int32Array;
   /** 1 where |x| <= 1 in the last training forward. */
   private readonly pass: { ptr: number; a: Uint8Array };
   private readonly arena: Arena;
@@ -28,6 +29,7 @@ export class SignLayer extends Layer {
     const padded = Math.ceil(size / 16) * 16;
     this.y = env.arena.f32(padded);
     this.dx = new Float32Array(size);
+    this.dxBits = new Int32Array(this.dx.buffer);
     this.pass = env.arena.u8(padded);
     this.arena = env.arena;
     this.pool = env.pool;
@@ -56,7 +58,10 @@ export class SignLayer extends Layer {
     const total = n * this.inSize;
     const dx = this.dx;
     const pass = this.pass.a;
-    for (let i = 0; i < total; i++) dx[i] = pass[i] ? dy[i] : 0;
+    // dx = pass ? dy : +0 on the bits, without a branch to mispredict.
+    const dyBits = new Int32Array(dy.buffer, dy.byteOffset, total);
+    const dxBits = this.dxBits;
+    for (let i = 0; i < total; i++) dxBits[i] = dyBits[i] & -pass[i];
     return dx.subarray(0, total);
   }
 
