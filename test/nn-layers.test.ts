@@ -222,7 +222,7 @@ describe('binary convolution', () => {
 });
 
 describe('batch norm', () => {
-  it('the training forward in kernels (input in the arena) gives the bits of the JavaScript loops, on 1 and 2 threads', async () => {
+  it('training forward and backward in kernels (inputs in the arena) give the bits of the JavaScript loops, on 1 and 2 threads', async () => {
     const rng = new Rng(44);
     for (const [n, pixels, F] of [[3, 5, 4], [7, 9, 12], [20, 30, 32], [9, 11, 40], [50, 100, 64]]) {
       const values = randomArray(rng, n * pixels * F, -20, 20);
@@ -235,18 +235,24 @@ describe('batch norm', () => {
         const pool = threads === 0 ? KernelPool.single(arena) : await KernelPool.create(arena, threads);
         try {
           const spy = vi.spyOn(pool, 'bnApply');
+          const spyBack = vi.spyOn(pool, 'bnBackApply');
           const layer = new BatchNormLayer({ arena, pool, maxBatch: n }, { kind: 'batchnorm', name: 'bn', features: F, eps: 1e-4, momentum: 0.1 }, [1, pixels, F]);
           layer.gamma.a.set(gamma);
           layer.beta.a.set(beta);
           // threads 0: a plain array, so the JavaScript loops; else an arena block
           let x: Float32Array = values.slice();
+          let g: Float32Array = dy;
           if (threads > 0) {
             x = arena.f32(values.length).a;
             x.set(values);
+            g = arena.f32(dy.length).a;
+            g.set(dy);
           }
           const y = layer.forward(x, n, TRAIN).slice();
           expect(spy).toHaveBeenCalledTimes(threads === 0 ? 0 : 1);
-          runs.push([y, layer.runningMean.slice(), layer.runningVar.slice(), layer.backward(dy, n, true)!.slice(), layer.gammaGrad.a.slice()]);
+          const dx = layer.backward(g, n, true)!.slice();
+          expect(spyBack).toHaveBeenCalledTimes(threads === 0 ? 0 : 1);
+          runs.push([y, layer.runningMean.slice(), layer.runningVar.slice(), dx, layer.gammaGrad.a.slice(), layer.betaGrad.a.slice()]);
         } finally {
           await pool.close();
         }

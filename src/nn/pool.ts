@@ -408,6 +408,34 @@ export class KernelPool {
     this.dispatch('bnApply', parts);
   }
 
+  /** Batch norm's backward sums (see kernels.ts); threads split the features (groups of 8). */
+  bnBackSums(acc: number, dy: number, xhat: number, rows: number, F: number): void {
+    const groups = F >> 2;
+    if (this.threads === 1 || rows * F < MIN_PARALLEL_WORK * 4 || groups < this.threads) {
+      this.k.bnBackSums(acc, dy, xhat, rows, F, 0, F);
+      return;
+    }
+    const b = this.ranges(groups, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) parts.push([acc, dy, xhat, rows, F, b[p] * 4, b[p + 1] * 4]);
+    this.dispatch('bnBackSums', parts);
+  }
+
+  /** Batch norm's input gradient (see kernels.ts); threads split the rows. */
+  bnBackApply(dx: number, dy: number, xhat: number, rows: number, F: number, m1: number, m2: number, k: number): void {
+    if (this.threads === 1 || rows * F < MIN_PARALLEL_WORK * 4 || rows < this.threads) {
+      this.k.bnBackApply(dx, dy, xhat, rows, F, m1, m2, k);
+      return;
+    }
+    const r = this.ranges(rows, (q) => q);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < r.length; p++) {
+      const at = r[p] * F * 4;
+      parts.push([dx + at, dy + at, xhat + at, r[p + 1] - r[p], F, m1, m2, k]);
+    }
+    this.dispatch('bnBackApply', parts);
+  }
+
   /** out[k] = sign bits of latent[4k..4k+3] (see kernels.ts). One thread. */
   signNibbles(out: number, latent: number, nVec: number): void {
     this.k.signNibbles(out, latent, nVec);

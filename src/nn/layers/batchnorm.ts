@@ -22,7 +22,15 @@ export class BatchNormLayer extends Layer {
   private readonly xhat: F32Block;
   private readonly invStd: Float64Array;
   /** float64 mean, sums and 1/sigma for the kernels (in the arena). */
-  private readonly stats: { ptr: number; mean: Float64Array; sum: Float64Array; inv: Float64Array };
+  private readonly stats: {
+    ptr: number;
+    mean: Float64Array;
+    sum: Float64Array;
+    inv: Float64Array;
+    sumDy: Float64Array;
+    sumDyXhat: Float64Array;
+    k: Float64Array;
+  };
   private readonly arena: Arena;
   private readonly pool: KernelPool;
   private readonly y: Float32Array;
@@ -48,14 +56,14 @@ export class BatchNormLayer extends Layer {
     const size = env.maxBatch * this.inSize;
     this.xhat = env.arena.f32(size);
     this.invStd = new Float64Array(F);
-    const block = env.arena.f32(6 * F);
+    const block = env.arena.f32(12 * F);
     const f64 = (k: number): Float64Array => new Float64Array(block.a.buffer, block.ptr + 8 * F * k, F);
-    this.stats = { ptr: block.ptr, mean: f64(0), sum: f64(1), inv: f64(2) };
+    this.stats = { ptr: block.ptr, mean: f64(0), sum: f64(1), inv: f64(2), sumDy: f64(3), sumDyXhat: f64(4), k: f64(5) };
     this.arena = env.arena;
     this.pool = env.pool;
     // In the arena: the sign layer after it runs a kernel on it.
     this.y = env.arena.f32(size).a;
-    this.dx = new Float32Array(size);
+    this.dx = env.arena.f32(size).a;
   }
 
   forward(x: Float32Array, n: number, ctx: ForwardContext): Float32Array {
@@ -123,6 +131,30 @@ export class BatchNormLayer extends Layer {
     return this.y.subarray(0, total);
   }
 
+  /** backward in kernels (dy an arena block, F a multiple of 4): the loops' operations and order, so the same bits. */
+  private backwardKernels(dy: number, n: number, need: NeedInput): Float32Array | null {
+    const F = this.spec.features;
+    const total = n * this.inSize;
+    const rows = total / F;
+    const { ptr, sumDy, sumDyXhat, k } = this.stats;
+    sumDy.fill(0);
+    sumDyXhat.fill(0);
+    this.pool.bnBackSums(ptr + 24 * F, dy, this.xhat.ptr, rows, F);
+    for (let f = 0; f < F; f++) {
+      this.betaGrad.a[f] = sumDy[f];
+      this.gammaGrad.a[f] = sumDyXhat[f];
+    }
+    if (need === false) return null;
+    const g = this.gamma.a;
+    for (let f = 0; f < F; f++) {
+      k[f] = g[f] * this.invStd[f];
+      sumDy[f] /= rows;
+      sumDyXhat[f] /= rows;
+    }
+    this.pool.bnBackApply(this.dx.byteOffset, dy, this.xhat.ptr, rows, F, ptr + 24 * F, ptr + 32 * F, ptr + 40 * F);
+    return this.dx.subarray(0, total);
+  }
+
   /** variance /= count; 1/sigma; the running statistics. */
   private update(mean: Float64Array, variance: Float64Array, count: number): void {
     const m = this.spec.momentum;
@@ -140,6 +172,8 @@ export class BatchNormLayer extends Layer {
     const total = n * this.inSize;
     const count = total / F;
     const xhat = this.xhat.a;
+    const at = F % 4 === 0 ? this.arena.lineStart(dy) : null;
+    if (at !== null) return this.backwardKernels(at, n, need);
     const sumDy = new Float64Array(F);
     const sumDyXhat = new Float64Array(F);
     for (let i = 0; i < total; i += F) {

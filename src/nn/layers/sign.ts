@@ -28,8 +28,9 @@ export class SignLayer extends Layer {
     // In the arena, whole groups of 16 (the kernel's step).
     const padded = Math.ceil(size / 16) * 16;
     this.y = env.arena.f32(padded);
-    this.dx = new Float32Array(size);
-    this.dxBits = new Int32Array(this.dx.buffer);
+    // In the arena: batch norm's backward below runs kernels on it.
+    this.dx = env.arena.f32(size).a;
+    this.dxBits = new Int32Array(this.dx.buffer, this.dx.byteOffset, size);
     this.pass = env.arena.u8(padded);
     this.arena = env.arena;
     this.pool = env.pool;

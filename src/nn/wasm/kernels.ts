@@ -61,6 +61,11 @@
  *   bnApply(y, xhat, x, rows, F, mean, inv, g, b)
  *     h = (x[r*F + f] - mean[f]) * inv[f] (float64); xhat = f32(h); y = f32(g[f] * h + b[f])
  *     (batch norm in training, as BatchNormLayer computes it in JavaScript)
+ *   bnBackSums(acc, dy, xhat, rows, F, f0, f1)
+ *     acc[f] += dy[r*F + f]; acc[F + f] += dy[r*F + f] * xhat[r*F + f] (float64)
+ *   bnBackApply(dx, dy, xhat, rows, F, m1, m2, k)
+ *     dx = f32(k[f] * ((dy - m1[f]) - xhat * m2[f])) (float64)
+ *     (batch norm's backward, as BatchNormLayer computes it in JavaScript)
  *   signNibbles(out, latent, nVec)
  *     out[k] (a byte) = bit i set where latent[4k + i] < 0, for k < nVec (the sign bits of
  *     each 4 weights of a row, indices into a signedSums table)
@@ -688,6 +693,90 @@ function bnApply(): FuncDef {
   };
 }
 
+function bnBackSums(): FuncDef {
+  const [acc, dy, xhat, rows, F, f0, f1] = range(7);
+  const L = new Locals(7);
+  const [f, p, q, r, accF] = L.many(I32, 5);
+  const a = L.many(V128, 4);
+  const c = L.many(V128, 4);
+  const v = L.add(V128);
+  const group = (n: number): Code[] => [
+    ...range(n).flatMap((k) => [
+      get(acc), get(f), i32(1), op.i32Shl, op.i32Add, op.v128Load(16 * k), set(a[k]),
+      get(accF), get(f), i32(1), op.i32Shl, op.i32Add, op.v128Load(16 * k), set(c[k]),
+    ]),
+    get(dy), get(f), op.i32Add, set(p),
+    get(xhat), get(f), op.i32Add, set(q),
+    get(rows), set(r),
+    ...whileLoop(
+      [get(r)],
+      [
+        ...range(n).flatMap((k) => [
+          get(p), op.v128Load64Zero(8 * k), op.f64x2PromoteLowF32x4, set(v),
+          get(a[k]), get(v), op.f64x2Add, set(a[k]),
+          get(c[k]), get(v), get(q), op.v128Load64Zero(8 * k), op.f64x2PromoteLowF32x4, op.f64x2Mul, op.f64x2Add, set(c[k]),
+        ]),
+        ...addTo(p, F), ...addTo(q, F),
+        get(r), i32(1), op.i32Sub, set(r),
+      ],
+    ),
+    ...range(n).flatMap((k) => [
+      get(acc), get(f), i32(1), op.i32Shl, op.i32Add, get(a[k]), op.v128Store(16 * k),
+      get(accF), get(f), i32(1), op.i32Shl, op.i32Add, get(c[k]), op.v128Store(16 * k),
+    ]),
+  ];
+  return {
+    name: 'bnBackSums',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(F), ...toBytes(f0), ...toBytes(f1),
+      // the second sums start F float64 (2F float32 bytes) later
+      get(acc), get(F), i32(1), op.i32Shl, op.i32Add, set(accF),
+      get(f0), set(f),
+      ...whileLoop(fits(f, 32, f1), [...group(4), ...bump(f, 32)]),
+      ...whileLoop([get(f), get(f1), op.i32LtU], [...group(2), ...bump(f, 16)]),
+    ],
+  };
+}
+
+function bnBackApply(): FuncDef {
+  const [dx, dy, xhat, rows, F, m1, m2, k] = range(8);
+  const L = new Locals(8);
+  const [f, d] = L.many(I32, 2);
+  return {
+    name: 'bnBackApply',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(F),
+      ...whileLoop(
+        [get(rows)],
+        [
+          i32(0), set(f),
+          ...whileLoop(
+            [get(f), get(F), op.i32LtU],
+            [
+              get(f), i32(1), op.i32Shl, set(d),
+              get(dx), get(f), op.i32Add,
+              get(k), get(d), op.i32Add, op.v128Load(0),
+              get(dy), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4,
+              get(m1), get(d), op.i32Add, op.v128Load(0), op.f64x2Sub,
+              get(xhat), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4,
+              get(m2), get(d), op.i32Add, op.v128Load(0), op.f64x2Mul,
+              op.f64x2Sub, op.f64x2Mul,
+              op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0),
+              ...bump(f, 8),
+            ],
+          ),
+          ...addTo(dx, F), ...addTo(dy, F), ...addTo(xhat, F),
+          get(rows), i32(1), op.i32Sub, set(rows),
+        ],
+      ),
+    ],
+  };
+}
+
 function signNibbles(): FuncDef {
   const [out, latent, nVec] = range(3);
   const L = new Locals(3);
@@ -848,6 +937,8 @@ export const KERNEL_SIGNATURES = {
   bnSum: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   bnSumSquares: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   bnApply: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  bnBackSums: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  bnBackApply: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   signNibbles: ['i32', 'i32', 'i32'],
   signs: ['i32', 'i32', 'i32', 'i32', 'i32'],
   packSigns: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
@@ -876,6 +967,8 @@ export interface KernelExports {
   bnSum(acc: number, x: number, rows: number, F: number, f0: number, f1: number, mean: number): void;
   bnSumSquares(acc: number, x: number, rows: number, F: number, f0: number, f1: number, mean: number): void;
   bnApply(y: number, xhat: number, x: number, rows: number, F: number, mean: number, inv: number, g: number, b: number): void;
+  bnBackSums(acc: number, dy: number, xhat: number, rows: number, F: number, f0: number, f1: number): void;
+  bnBackApply(dx: number, dy: number, xhat: number, rows: number, F: number, m1: number, m2: number, k: number): void;
   signNibbles(out: number, latent: number, nVec: number): void;
   signs(bin: number, latent: number, rows: number, width: number, colSum: number): void;
   packSigns(bits: number, latent: number, rows: number, width: number, cols: number, words: number): void;
@@ -905,6 +998,8 @@ export function kernelModule(): WebAssembly.Module {
       bnSum: () => bnSums('bnSum', false),
       bnSumSquares: () => bnSums('bnSumSquares', true),
       bnApply,
+      bnBackSums,
+      bnBackApply,
       signNibbles,
       signs,
       packSigns,
