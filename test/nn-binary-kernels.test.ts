@@ -4,9 +4,10 @@
  * products of +-1 vectors are integers, so all of them must agree exactly.
  */
 import { describe, expect, it } from 'vitest';
-import type { DenseSpec } from '../src/graph/types.js';
+import type { Conv2dSpec, DenseSpec } from '../src/graph/types.js';
 import { Arena } from '../src/nn/arena.js';
 import { BinaryWeights } from '../src/nn/layers/binary-weights.js';
+import { ConvLayer } from '../src/nn/layers/conv.js';
 import { DenseLayer } from '../src/nn/layers/dense.js';
 import type { KernelChoice, LayerEnv } from '../src/nn/layers/layer.js';
 import { packedRowBytes, packedRowWords, packSignRows } from '../src/nn/layers/packed.js';
@@ -223,6 +224,139 @@ describe('packed binary kernels', () => {
       expect(sameValues(dxDropB, dxRefT)).toBe(true);
       expect(close(dxB, dxF, 1e-5)).toBe(true);
       expect(close(dxDropB, dxDropF, 1e-5)).toBe(true);
+    }
+  });
+});
+
+/** [images, height, width, channels, kernel, out channels] */
+const CONV_SHAPES: [number, number, number, number, number, number][] = [
+  [3, 4, 4, 1, 2, 1], // one channel: bit-by-bit windows
+  [5, 5, 6, 3, 3, 5], // R = 12, outputs off 4
+  [7, 5, 5, 32, 3, 10], // one word per pixel, R = 9 (blocks of 4 images)
+  [9, 4, 4, 32, 3, 32], // weight gradient one tile wide: threads split its rows
+  [6, 6, 6, 64, 3, 64], // two words per pixel, two tiles
+  [4, 7, 5, 40, 3, 33], // 40 channels: windows not word-aligned, R = 15
+  [8, 10, 10, 32, 3, 32], // large enough for every kernel to split over 2 threads
+];
+
+interface ConvRun {
+  y: Float32Array;
+  dx: Float32Array;
+  /** J x O */
+  dw: Float32Array;
+  packedCalls: number;
+}
+
+async function runConv(
+  kernels: KernelChoice,
+  threads: number,
+  shape: (typeof CONV_SHAPES)[number],
+  lat: Float32Array,
+  inputs: Float32Array[],
+  dy: Float32Array,
+  blockBytes?: number,
+): Promise<ConvRun[]> {
+  const [n, H, W, C, K, O] = shape;
+  const J = K * K * C;
+  const arena = new Arena();
+  const pool = await KernelPool.create(arena, threads);
+  try {
+    const env: LayerEnv = { arena, pool, maxBatch: n, kernels };
+    const spec: Conv2dSpec = { kind: 'conv2d', name: 'conv', inChannels: C, outChannels: O, kernel: K, padding: 0, bias: false };
+    const layer = new ConvLayer(env, spec, [H, W, C], { packedBlockBytes: blockBytes });
+    for (let j = 0; j < J; j++) for (let o = 0; o < O; o++) layer.w.latent.a[j * layer.w.width + o] = lat[o * J + j];
+    layer.invalidate();
+    let packedCalls = 0;
+    const binDense = pool.binDense.bind(pool);
+    pool.binDense = (...a: Parameters<KernelPool['binDense']>): void => {
+      packedCalls++;
+      binDense(...a);
+    };
+    const out: ConvRun[] = [];
+    for (const x of inputs) {
+      packedCalls = 0;
+      const y = layer.forward(x, n, { training: true, rng: null }).slice();
+      const dx = layer.backward(dy, n, true)!.slice();
+      const dw = new Float32Array(J * O);
+      for (let j = 0; j < J; j++) for (let o = 0; o < O; o++) dw[j * O + o] = layer.w.grad.a[j * layer.w.width + o];
+      out.push({ y, dx, dw, packedCalls });
+    }
+    return out;
+  } finally {
+    await pool.close();
+  }
+}
+
+describe('packed convolution', () => {
+  it('binary and float kernels: the same outputs on +-1 inputs, gradients equal to float32 rounding and exactly the signed-sum order, for any block size and thread count', async () => {
+    const rng = new Rng(14);
+    for (const shape of CONV_SHAPES) {
+      const [n, H, W, C, K, O] = shape;
+      const oh = H - K + 1;
+      const ow = W - K + 1;
+      const R = oh * ow;
+      const J = K * K * C;
+      const inSize = H * W * C;
+      const x = signs(rng, n * inSize);
+      const lat = latent(rng, O * J);
+      const dy = new Float32Array(n * R * O).map(() => rng.uniform(-1, 1));
+      // Not all +-1 (a 0 here and there): the float kernels apply.
+      const xOther = x.map((v) => (rng.uniform(0, 1) < 0.1 ? 0 : v));
+
+      // References: the windows as rows (im2col), W's signs, and the signed-sum orders.
+      const xWin = new Float32Array(n * R * J);
+      for (let b = 0, m = 0; b < n; b++) {
+        for (let oy = 0; oy < oh; oy++) {
+          for (let ox = 0; ox < ow; ox++, m++) {
+            for (let kh = 0, j = 0; kh < K; kh++) {
+              for (let kw = 0; kw < K; kw++) for (let c = 0; c < C; c++, j++) xWin[m * J + j] = x[b * inSize + ((oy + kh) * W + ox + kw) * C + c];
+            }
+          }
+        }
+      }
+      const wSign = lat.map((v) => (v >= 0 ? 1 : -1));
+      const yRef = new Float32Array(n * R * O);
+      for (let m = 0; m < n * R; m++) {
+        for (let o = 0; o < O; o++) {
+          let s = 0;
+          for (let j = 0; j < J; j++) s += xWin[m * J + j] * wSign[o * J + j];
+          yRef[m * O + o] = s;
+        }
+      }
+      const dwRef = signedSumProduct(xWin, dy, n * R, J, O);
+      const dyT = new Float32Array(O * n * R);
+      for (let m = 0; m < n * R; m++) for (let o = 0; o < O; o++) dyT[o * n * R + m] = dy[m * O + o];
+      const pRef = signedSumProduct(wSign, dyT, O, J, n * R); // J x windows
+      // col2im: each input value gets its windows' terms in (kh, kw) order.
+      const dxRef = new Float32Array(n * inSize);
+      for (let kh = 0, j = 0; kh < K; kh++) {
+        for (let kw = 0; kw < K; kw++) {
+          for (let c = 0; c < C; c++, j++) {
+            for (let b = 0, m = 0; b < n; b++) {
+              for (let oy = 0; oy < oh; oy++) {
+                for (let ox = 0; ox < ow; ox++) dxRef[b * inSize + ((oy + kh) * W + ox + kw) * C + c] += pRef[j * n * R + b * R + oy * ow + ox];
+              }
+            }
+          }
+        }
+      }
+
+      const [flt, fltOther] = await runConv('float', 1, shape, lat, [x, xOther], dy);
+      expect(flt.packedCalls).toBe(0);
+      expect(sameValues(flt.y, yRef)).toBe(true);
+      for (const [threads, blockBytes] of [[1, undefined], [2, undefined], [1, 1], [2, 1]] as const) {
+        const [bin, binOther] = await runConv('binary', threads, shape, lat, [x, xOther], dy, blockBytes);
+        const what = `shape ${shape.join('x')}, ${threads} thread(s), block bytes ${blockBytes ?? 'default'}`;
+        expect(bin.packedCalls, what).toBeGreaterThan(0);
+        expect(sameValues(bin.y, yRef), what).toBe(true);
+        expect(sameValues(bin.dw, dwRef), what).toBe(true);
+        expect(sameValues(bin.dx, dxRef), what).toBe(true);
+        expect(close(bin.dw, flt.dw, 1e-5), what).toBe(true);
+        expect(close(bin.dx, flt.dx, 1e-5), what).toBe(true);
+        // Other inputs run the float kernels: the float layer's bytes.
+        expect(binOther.packedCalls, what).toBe(0);
+        for (const k of ['y', 'dx', 'dw'] as const) expect(sameValues(binOther[k], fltOther[k]), `${what}: ${k}`).toBe(true);
+      }
     }
   });
 });

@@ -3,7 +3,7 @@
  * finite differences of its own forward, the straight-through estimator, batch-norm
  * statistics, Adam, clipping, the Glorot scale and the learning-rate schedule.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Conv2dSpec, DenseSpec, Tensor } from '../src/graph/types.js';
 import { Adam } from '../src/nn/adam.js';
 import { Arena } from '../src/nn/arena.js';
@@ -222,6 +222,46 @@ describe('binary convolution', () => {
 });
 
 describe('batch norm', () => {
+  it('training forward and backward in kernels (inputs in the arena) give the bits of the JavaScript loops, on 1 and 2 threads', async () => {
+    const rng = new Rng(44);
+    for (const [n, pixels, F] of [[3, 5, 4], [7, 9, 12], [20, 30, 32], [9, 11, 40], [50, 100, 64]]) {
+      const values = randomArray(rng, n * pixels * F, -20, 20);
+      const gamma = randomArray(rng, F, -2, 2);
+      const beta = randomArray(rng, F);
+      const dy = randomArray(rng, n * pixels * F);
+      const runs: Float32Array[][] = [];
+      for (const threads of [0, 1, 2]) {
+        const arena = new Arena();
+        const pool = threads === 0 ? KernelPool.single(arena) : await KernelPool.create(arena, threads);
+        try {
+          const spy = vi.spyOn(pool, 'bnApply');
+          const spyBack = vi.spyOn(pool, 'bnBackApply');
+          const layer = new BatchNormLayer({ arena, pool, maxBatch: n }, { kind: 'batchnorm', name: 'bn', features: F, eps: 1e-4, momentum: 0.1 }, [1, pixels, F]);
+          layer.gamma.a.set(gamma);
+          layer.beta.a.set(beta);
+          // threads 0: a plain array, so the JavaScript loops; else an arena block
+          let x: Float32Array = values.slice();
+          let g: Float32Array = dy;
+          if (threads > 0) {
+            x = arena.f32(values.length).a;
+            x.set(values);
+            g = arena.f32(dy.length).a;
+            g.set(dy);
+          }
+          const y = layer.forward(x, n, TRAIN).slice();
+          expect(spy).toHaveBeenCalledTimes(threads === 0 ? 0 : 1);
+          const dx = layer.backward(g, n, true)!.slice();
+          expect(spyBack).toHaveBeenCalledTimes(threads === 0 ? 0 : 1);
+          runs.push([y, layer.runningMean.slice(), layer.runningVar.slice(), dx, layer.gammaGrad.a.slice(), layer.betaGrad.a.slice()]);
+        } finally {
+          await pool.close();
+        }
+      }
+      for (const run of runs.slice(1)) {
+        for (let k = 0; k < run.length; k++) expect(Buffer.from(run[k].buffer).equals(Buffer.from(runs[0][k].buffer)), `F ${F}, output ${k}`).toBe(true);
+      }
+    }
+  });
   it('training-mode backward matches finite differences w.r.t. input, gamma and beta', () => {
     const rng = new Rng(31);
     const n = 4;
@@ -279,6 +319,36 @@ describe('sign with the straight-through estimator', () => {
     const dx = layer.backward(dy, 1, true)!;
     expect(Array.from(dx)).toEqual([0, 0, 3, 4, 5, 6, 7, 8, 0, 0]);
     expect(Array.from(layer.passMask()!.subarray(0, x.length))).toEqual([0, 0, 1, 1, 1, 1, 1, 1, 0, 0]);
+  });
+
+  it('the kernel (input in the arena) gives the JavaScript loop outputs and mask, on 1 and 2 threads', async () => {
+    const rng = new Rng(43);
+    const n = 37;
+    const size = 1000; // n * size: not a multiple of 16, and enough for 2 threads
+    const special = [0, -0, 1, -1, 1.0000001, -1.0000001, NaN, Infinity, -Infinity];
+    const values = new Float32Array(n * size).map(() => (rng.uniform(0, 1) < 0.2 ? special[Math.floor(rng.uniform(0, special.length))] : rng.uniform(-3, 3)));
+    const expected = (e: LayerEnv, x: Float32Array): [Float32Array, Uint8Array] => {
+      const layer = new SignLayer(e, { kind: 'sign', name: 's' }, [1, 1, size]);
+      return [layer.forward(x, n, TRAIN).slice(), layer.passMask()!.slice(0, n * size)];
+    };
+    const [yJs, passJs] = expected(env(n), values.slice());
+    for (const threads of [1, 2]) {
+      const arena = new Arena();
+      const pool = await KernelPool.create(arena, threads);
+      try {
+        const e: LayerEnv = { arena, pool, maxBatch: n };
+        const x = arena.f32(n * size);
+        x.a.set(values);
+        expect(arena.lineStart(x.a)).toBe(x.ptr);
+        const spy = vi.spyOn(pool, 'signForward');
+        const [y, pass] = expected(e, x.a);
+        expect(spy).toHaveBeenCalledTimes(1);
+        expect(Buffer.from(y.buffer).equals(Buffer.from(yJs.buffer))).toBe(true);
+        expect(Buffer.from(pass).equals(Buffer.from(passJs))).toBe(true);
+      } finally {
+        await pool.close();
+      }
+    }
   });
 });
 

@@ -24,6 +24,8 @@ export interface I32Block {
 export class Arena {
   readonly memory: WebAssembly.Memory;
   private top = ALIGN; // keep offset 0 unused so a 0 pointer is never valid data
+  /** The memory's buffer objects views were made on (a grow gives a new one). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(initialBytes = 1 << 20) {
     const pages = Math.max(1, Math.ceil(initialBytes / WASM_PAGE));
@@ -45,16 +47,37 @@ export class Arena {
     return ptr;
   }
 
+  private buffer(): ArrayBufferLike {
+    const b = this.memory.buffer;
+    this.buffers.add(b);
+    return b;
+  }
+
   /** Zero-filled float32 block of n elements. */
   f32(n: number): F32Block {
     const ptr = this.reserve(n * 4);
-    return { ptr, a: new Float32Array(this.memory.buffer, ptr, n) };
+    return { ptr, a: new Float32Array(this.buffer(), ptr, n) };
   }
 
   /** Zero-filled int32 block of n elements. */
   i32(n: number): I32Block {
     const ptr = this.reserve(n * 4);
-    return { ptr, a: new Int32Array(this.memory.buffer, ptr, n) };
+    return { ptr, a: new Int32Array(this.buffer(), ptr, n) };
+  }
+
+  /** Zero-filled block of n bytes. */
+  u8(n: number): { ptr: number; a: Uint8Array } {
+    const ptr = this.reserve(n);
+    return { ptr, a: new Uint8Array(this.buffer(), ptr, n) };
+  }
+
+  /**
+   * The byte offset of a view into this arena that starts a 64-byte line (a block, or a
+   * subarray from a block's start), else null: such a view may be read up to the end
+   * of its line by the kernels, which stays inside its block.
+   */
+  lineStart(a: Float32Array): number | null {
+    return this.buffers.has(a.buffer) && a.byteOffset % ALIGN === 0 ? a.byteOffset : null;
   }
 
   /** Bytes handed out so far. */

@@ -296,27 +296,144 @@ export class KernelPool {
   }
 
   /**
-   * out[j,:] = sum_b T[b*16 + idx[j*nb + b], :] for j < rows; threads split the columns on
-   * tiles. The blocks go in chunks whose rows of the table (16 per block, one register
+   * out[j,:] = sum_b T[b*16 + idx[j*nb + b], :] for j < rows (added to out's values with
+   * `accumulate`); threads split the columns on tiles, or the rows j when the columns are
+   * one tile. The blocks go in chunks whose rows of the table (16 per block, one register
    * tile wide) fit in ~128 KiB: the table is read at random rows.
    */
-  signSumsDW(out: number, T: number, idx: number, nb: number, rows: number, width: number): void {
+  signSumsDW(out: number, T: number, idx: number, nb: number, rows: number, width: number, accumulate = false): void {
     const tiles = Math.ceil(width / TILE_FLOATS);
     const chunk = Math.max(1, Math.floor((128 * 1024) / (16 * TILE_FLOATS * 4)));
     for (let b0 = 0; b0 < nb; b0 += chunk) {
       const b1 = Math.min(nb, b0 + chunk);
-      const acc = b0 > 0 ? 1 : 0;
-      if (this.threads === 1 || (b1 - b0) * rows * width < MIN_PARALLEL_WORK || tiles < 2) {
+      const acc = accumulate || b0 > 0 ? 1 : 0;
+      if (this.threads === 1 || (b1 - b0) * rows * width < MIN_PARALLEL_WORK || (tiles < 2 && rows < this.threads)) {
         this.k.signSumsDW(out, T, idx, nb, b0, b1, rows, width, 0, width, acc);
         continue;
       }
-      const b = this.ranges(tiles, (k) => k);
       const parts: number[][] = [];
-      for (let p = 0; p + 1 < b.length; p++) {
-        parts.push([out, T, idx, nb, b0, b1, rows, width, b[p] * TILE_FLOATS, Math.min(width, b[p + 1] * TILE_FLOATS), acc]);
+      if (tiles >= 2) {
+        const b = this.ranges(tiles, (k) => k);
+        for (let p = 0; p + 1 < b.length; p++) {
+          parts.push([out, T, idx, nb, b0, b1, rows, width, b[p] * TILE_FLOATS, Math.min(width, b[p + 1] * TILE_FLOATS), acc]);
+        }
+      } else {
+        const b = this.ranges(rows, (k) => k);
+        for (let p = 0; p + 1 < b.length; p++) {
+          parts.push([out + b[p] * width * 4, T, idx + b[p] * nb, nb, b0, b1, b[p + 1] - b[p], width, 0, width, acc]);
+        }
       }
       this.dispatch('signSumsDW', parts);
     }
+  }
+
+  /** idx[j*nb + b] = sign bits of column j of rows 4b..4b+3 of X, j < bits (see kernels.ts); threads split j by words. */
+  blockNibbles(idx: number, X: number, nb: number, rowBytes: number, bits: number): void {
+    const words = Math.ceil(bits / 32);
+    if (this.threads === 1 || nb * bits * 4 < MIN_PARALLEL_WORK || words < this.threads) {
+      this.k.blockNibbles(idx, X, nb, rowBytes, 0, bits);
+      return;
+    }
+    const b = this.ranges(words, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) parts.push([idx, X, nb, rowBytes, b[p] * 32, Math.min(bits, b[p + 1] * 32)]);
+    this.dispatch('blockNibbles', parts);
+  }
+
+  /**
+   * col2im (see kernels.ts): jList holds the window columns grouped by input channel,
+   * `perChannel` consecutive entries per channel; threads split the channels, so each dx
+   * value is written by one thread and gets its terms in list order.
+   */
+  addWindows(
+    dx: number, P: number, nPad: number, nImg: number, oh: number, ow: number, inSize: number, rowStride: number, C: number,
+    jList: number, offs: number, perChannel: number,
+  ): void {
+    const nj = C * perChannel;
+    if (this.threads === 1 || nImg * oh * ow * nj < MIN_PARALLEL_WORK || C < this.threads) {
+      this.k.addWindows(dx, P, nPad, nImg, oh, ow, inSize, rowStride, C, jList, offs, nj);
+      return;
+    }
+    const b = this.ranges(C, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) {
+      parts.push([dx, P, nPad, nImg, oh, ow, inSize, rowStride, C, jList + b[p] * perChannel * 4, offs, (b[p + 1] - b[p]) * perChannel]);
+    }
+    this.dispatch('addWindows', parts);
+  }
+
+  /** The sign activation and its mask for n values (see kernels.ts); threads split groups of 16. */
+  signForward(y: number, pass: number, x: number, n: number): void {
+    const groups = Math.ceil(n / 16);
+    if (this.threads === 1 || n < MIN_PARALLEL_WORK * 4) {
+      this.k.signForward(y, pass, x, n);
+      return;
+    }
+    const b = this.ranges(groups, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) parts.push([y + b[p] * 64, pass + b[p] * 16, x + b[p] * 64, (b[p + 1] - b[p]) * 16]);
+    this.dispatch('signForward', parts);
+  }
+
+  /**
+   * Batch-norm sums over rows (see kernels.ts): acc[f] += x or (x - mean)^2 per feature f,
+   * F a multiple of 4; threads split the features.
+   */
+  bnSums(squares: boolean, acc: number, x: number, rows: number, F: number, mean: number): void {
+    const name = squares ? 'bnSumSquares' : 'bnSum';
+    const groups = F >> 2;
+    if (this.threads === 1 || rows * F < MIN_PARALLEL_WORK * 4 || groups < this.threads) {
+      this.k[name](acc, x, rows, F, 0, F, mean);
+      return;
+    }
+    // Whole 16-feature groups per thread where possible (the kernel's wide step).
+    const b = this.ranges(groups, (k) => k).map((g, i, all) => (i === 0 || i === all.length - 1 ? g * 4 : Math.min(F, Math.round(g / 4) * 16)));
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) if (b[p + 1] > b[p]) parts.push([acc, x, rows, F, b[p], b[p + 1], mean]);
+    this.dispatch(name, parts);
+  }
+
+  /** Batch norm's normalisation in training (see kernels.ts); threads split the rows. */
+  bnApply(y: number, xhat: number, x: number, rows: number, F: number, mean: number, inv: number, g: number, b: number): void {
+    if (this.threads === 1 || rows * F < MIN_PARALLEL_WORK * 4 || rows < this.threads) {
+      this.k.bnApply(y, xhat, x, rows, F, mean, inv, g, b);
+      return;
+    }
+    const r = this.ranges(rows, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < r.length; p++) {
+      const at = r[p] * F * 4;
+      parts.push([y + at, xhat + at, x + at, r[p + 1] - r[p], F, mean, inv, g, b]);
+    }
+    this.dispatch('bnApply', parts);
+  }
+
+  /** Batch norm's backward sums (see kernels.ts); threads split the features (groups of 8). */
+  bnBackSums(acc: number, dy: number, xhat: number, rows: number, F: number): void {
+    const groups = F >> 2;
+    if (this.threads === 1 || rows * F < MIN_PARALLEL_WORK * 4 || groups < this.threads) {
+      this.k.bnBackSums(acc, dy, xhat, rows, F, 0, F);
+      return;
+    }
+    const b = this.ranges(groups, (k) => k);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < b.length; p++) parts.push([acc, dy, xhat, rows, F, b[p] * 4, b[p + 1] * 4]);
+    this.dispatch('bnBackSums', parts);
+  }
+
+  /** Batch norm's input gradient (see kernels.ts); threads split the rows. */
+  bnBackApply(dx: number, dy: number, xhat: number, rows: number, F: number, m1: number, m2: number, k: number): void {
+    if (this.threads === 1 || rows * F < MIN_PARALLEL_WORK * 4 || rows < this.threads) {
+      this.k.bnBackApply(dx, dy, xhat, rows, F, m1, m2, k);
+      return;
+    }
+    const r = this.ranges(rows, (q) => q);
+    const parts: number[][] = [];
+    for (let p = 0; p + 1 < r.length; p++) {
+      const at = r[p] * F * 4;
+      parts.push([dx + at, dy + at, xhat + at, r[p + 1] - r[p], F, m1, m2, k]);
+    }
+    this.dispatch('bnBackApply', parts);
   }
 
   /** out[k] = sign bits of latent[4k..4k+3] (see kernels.ts). One thread. */

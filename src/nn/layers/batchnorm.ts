@@ -8,7 +8,8 @@
  * Evaluation: the same with the running statistics. Sums are in float64.
  */
 import type { BatchNormSpec, Shape3, Tensor } from '../../graph/types.js';
-import { pad4, type F32Block } from '../arena.js';
+import { pad4, type Arena, type F32Block } from '../arena.js';
+import type { KernelPool } from '../pool.js';
 import { Layer, tensorOf, type ForwardContext, type LayerEnv, type NeedInput, type Param } from './layer.js';
 
 export class BatchNormLayer extends Layer {
@@ -18,8 +19,20 @@ export class BatchNormLayer extends Layer {
   readonly betaGrad: F32Block;
   readonly runningMean: Float32Array;
   readonly runningVar: Float32Array;
-  private readonly xhat: Float32Array;
+  private readonly xhat: F32Block;
   private readonly invStd: Float64Array;
+  /** float64 mean, sums and 1/sigma for the kernels (in the arena). */
+  private readonly stats: {
+    ptr: number;
+    mean: Float64Array;
+    sum: Float64Array;
+    inv: Float64Array;
+    sumDy: Float64Array;
+    sumDyXhat: Float64Array;
+    k: Float64Array;
+  };
+  private readonly arena: Arena;
+  private readonly pool: KernelPool;
   private readonly y: Float32Array;
   private readonly dx: Float32Array;
 
@@ -41,10 +54,16 @@ export class BatchNormLayer extends Layer {
     this.runningMean = new Float32Array(F);
     this.runningVar = new Float32Array(F).fill(1);
     const size = env.maxBatch * this.inSize;
-    this.xhat = new Float32Array(size);
+    this.xhat = env.arena.f32(size);
     this.invStd = new Float64Array(F);
-    this.y = new Float32Array(size);
-    this.dx = new Float32Array(size);
+    const block = env.arena.f32(12 * F);
+    const f64 = (k: number): Float64Array => new Float64Array(block.a.buffer, block.ptr + 8 * F * k, F);
+    this.stats = { ptr: block.ptr, mean: f64(0), sum: f64(1), inv: f64(2), sumDy: f64(3), sumDyXhat: f64(4), k: f64(5) };
+    this.arena = env.arena;
+    this.pool = env.pool;
+    // In the arena: the sign layer after it runs a kernel on it.
+    this.y = env.arena.f32(size).a;
+    this.dx = env.arena.f32(size).a;
   }
 
   forward(x: Float32Array, n: number, ctx: ForwardContext): Float32Array {
@@ -63,6 +82,8 @@ export class BatchNormLayer extends Layer {
       }
       return y.subarray(0, total);
     }
+    const at = F % 4 === 0 ? this.arena.lineStart(x) : null;
+    if (at !== null) return this.forwardKernels(at, n);
     const mean = new Float64Array(F);
     for (let i = 0; i < total; i += F) for (let f = 0; f < F; f++) mean[f] += x[i + f];
     for (let f = 0; f < F; f++) mean[f] /= count;
@@ -73,17 +94,12 @@ export class BatchNormLayer extends Layer {
         variance[f] += d * d;
       }
     }
-    const m = this.spec.momentum;
-    for (let f = 0; f < F; f++) {
-      variance[f] /= count;
-      this.invStd[f] = 1 / Math.sqrt(variance[f] + this.spec.eps);
-      this.runningMean[f] = (1 - m) * this.runningMean[f] + m * mean[f];
-      this.runningVar[f] = (1 - m) * this.runningVar[f] + m * variance[f];
-    }
-    const xhat = this.xhat;
+    this.update(mean, variance, count);
+    const invStd = this.invStd;
+    const xhat = this.xhat.a;
     for (let i = 0; i < total; i += F) {
       for (let f = 0; f < F; f++) {
-        const h = (x[i + f] - mean[f]) * this.invStd[f];
+        const h = (x[i + f] - mean[f]) * invStd[f];
         xhat[i + f] = h;
         y[i + f] = g[f] * h + b[f];
       }
@@ -91,12 +107,73 @@ export class BatchNormLayer extends Layer {
     return y.subarray(0, total);
   }
 
+  /**
+   * The training forward in kernels (x an arena block, F a multiple of 4): the same
+   * float64 operations in the same order as the loops above, so the same bits.
+   */
+  private forwardKernels(at: number, n: number): Float32Array {
+    const F = this.spec.features;
+    const total = n * this.inSize;
+    const rows = total / F;
+    const { ptr, mean, sum, inv } = this.stats;
+    const meanPtr = ptr;
+    const sumPtr = ptr + 8 * F;
+    sum.fill(0);
+    this.pool.bnSums(false, sumPtr, at, rows, F, 0);
+    for (let f = 0; f < F; f++) mean[f] = sum[f] / rows;
+    sum.fill(0);
+    this.pool.bnSums(true, sumPtr, at, rows, F, meanPtr);
+    const variance = Float64Array.from(sum);
+    this.update(mean, variance, rows);
+    inv.set(this.invStd);
+    const yPtr = this.y.byteOffset;
+    this.pool.bnApply(yPtr, this.xhat.ptr, at, rows, F, meanPtr, ptr + 16 * F, this.gamma.ptr, this.beta.ptr);
+    return this.y.subarray(0, total);
+  }
+
+  /** backward in kernels (dy an arena block, F a multiple of 4): the loops' operations and order, so the same bits. */
+  private backwardKernels(dy: number, n: number, need: NeedInput): Float32Array | null {
+    const F = this.spec.features;
+    const total = n * this.inSize;
+    const rows = total / F;
+    const { ptr, sumDy, sumDyXhat, k } = this.stats;
+    sumDy.fill(0);
+    sumDyXhat.fill(0);
+    this.pool.bnBackSums(ptr + 24 * F, dy, this.xhat.ptr, rows, F);
+    for (let f = 0; f < F; f++) {
+      this.betaGrad.a[f] = sumDy[f];
+      this.gammaGrad.a[f] = sumDyXhat[f];
+    }
+    if (need === false) return null;
+    const g = this.gamma.a;
+    for (let f = 0; f < F; f++) {
+      k[f] = g[f] * this.invStd[f];
+      sumDy[f] /= rows;
+      sumDyXhat[f] /= rows;
+    }
+    this.pool.bnBackApply(this.dx.byteOffset, dy, this.xhat.ptr, rows, F, ptr + 24 * F, ptr + 32 * F, ptr + 40 * F);
+    return this.dx.subarray(0, total);
+  }
+
+  /** variance /= count; 1/sigma; the running statistics. */
+  private update(mean: Float64Array, variance: Float64Array, count: number): void {
+    const m = this.spec.momentum;
+    for (let f = 0; f < this.spec.features; f++) {
+      variance[f] /= count;
+      this.invStd[f] = 1 / Math.sqrt(variance[f] + this.spec.eps);
+      this.runningMean[f] = (1 - m) * this.runningMean[f] + m * mean[f];
+      this.runningVar[f] = (1 - m) * this.runningVar[f] + m * variance[f];
+    }
+  }
+
   /** dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)), over the batch. */
   backward(dy: Float32Array, n: number, need: NeedInput): Float32Array | null {
     const F = this.spec.features;
     const total = n * this.inSize;
     const count = total / F;
-    const xhat = this.xhat;
+    const xhat = this.xhat.a;
+    const at = F % 4 === 0 ? this.arena.lineStart(dy) : null;
+    if (at !== null) return this.backwardKernels(at, n, need);
     const sumDy = new Float64Array(F);
     const sumDyXhat = new Float64Array(F);
     for (let i = 0; i < total; i += F) {

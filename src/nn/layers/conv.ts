@@ -6,11 +6,13 @@
  * (kh, kw, c) in the weight tensor's order), so it reuses the dense machinery: windows
  * go straight into the sparse row/column lists (no im2col copy), a block of images at a
  * time to bound memory. The input gradient is computed per window and scattered back
- * (col2im).
+ * (col2im). A convolution whose input is all +-1 (after a sign or max-pool) takes the
+ * packed binary kernels instead (conv-packed.ts).
  */
 import type { Conv2dSpec, Shape3, Tensor } from '../../graph/types.js';
 import { pad4, type F32Block, type I32Block } from '../arena.js';
 import { BinaryWeights, columnTotals, padRows, unpadRows } from './binary-weights.js';
+import { PackedConv } from './conv-packed.js';
 import type { MatrixOptions } from './dense.js';
 import { Layer, type ForwardContext, type LayerEnv, type NeedInput, type Param, type PixelAffine } from './layer.js';
 import { backgroundValue } from './sparse.js';
@@ -36,6 +38,10 @@ export class ConvLayer extends Layer {
   private readonly gPad: F32Block;
   private readonly dPatch: F32Block;
   private readonly dx: F32Block;
+  /** The packed binary kernels (null: float kernels only, as with a bias or kernels 'float'). */
+  private readonly packed: PackedConv | null;
+  /** Images of the last training forward that ran packed (0: it ran on floats). */
+  private packedN = 0;
   private lastX: Float32Array | null = null;
   private lastC = 0;
 
@@ -69,10 +75,13 @@ export class ConvLayer extends Layer {
     for (let kh = 0, j = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) for (let ci = 0; ci < c; ci++) this.colOffset[j++] = (kh * wd + kw) * c + ci;
     this.yPad = arena.f32(B * this.R * width);
     this.y = width === O ? this.yPad.a : new Float32Array(B * this.R * O);
-    this.gPad = arena.f32(B * this.R * width);
+    // Whole blocks of 4 rows: the signed-sum tables read rows up to a multiple of 4.
+    this.gPad = arena.f32(pad4(B * this.R) * width);
     this.dPatch = arena.f32(this.block * this.R * pad4(this.J));
     this.w.withTransposed(env);
     this.dx = arena.f32(B * this.inSize);
+    const packed = (env.kernels ?? 'binary') === 'binary' && this.w.binarize && !spec.bias;
+    this.packed = packed ? new PackedConv(env, inShape, this.outShape, k, this.w, opts.packedBlockBytes) : null;
   }
 
   /** Input offset of the top-left value of window r (output pixel r) of image b. */
@@ -86,11 +95,36 @@ export class ConvLayer extends Layer {
 
   /** See DenseLayer.forward for `affine`. */
   forward(x: Float32Array, n: number, ctx: ForwardContext, affine?: PixelAffine): Float32Array {
-    const { w, R, J } = this;
+    const { w, R } = this;
     const O = this.spec.outChannels;
     const width = w.width;
     w.refresh();
     const c = backgroundValue(x, n * this.inSize);
+    const packed = !affine && this.packed !== null && this.packed.pack(x, n);
+    this.packedN = packed && ctx.training ? n : 0;
+    if (packed) this.packed!.forward(this.yPad.ptr, n);
+    else this.floatForward(x, n, c, !affine);
+    if (affine) {
+      const acc = this.yPad.a;
+      const s = w.colSum;
+      const bias = w.bias?.a;
+      for (let r = 0; r < n * R; r++) {
+        for (let o = 0; o < O; o++) {
+          this.y[r * O + o] = affine.scale * acc[r * width + o] + affine.offset * s[o] + (bias ? bias[o] : 0);
+        }
+      }
+    } else if (width !== O) {
+      unpadRows(this.yPad.a, this.y, n * R, O, width);
+    }
+    this.lastX = ctx.training ? x : null;
+    this.lastC = c;
+    return this.y.subarray(0, n * this.outSize);
+  }
+
+  /** yPad = the windows of x (listed around the background value c) times bin (+ bias). */
+  private floatForward(x: Float32Array, n: number, c: number, withBias: boolean): void {
+    const { w, R, J } = this;
+    const width = w.width;
     const rowPtr = this.rowPtr.a;
     const idx = this.idx.a;
     const val = this.val.a;
@@ -114,24 +148,9 @@ export class ConvLayer extends Layer {
           rowPtr[++row] = nnz;
         }
       }
-      w.initRows(this.yPad.a, b0 * R * width, row, c, !affine);
+      w.initRows(this.yPad.a, b0 * R * width, row, c, withBias);
       this.env.pool.gather(this.yPad.ptr + b0 * R * width * 4, this.rowPtr.ptr, this.idx.ptr, this.val.ptr, row, w.bin.ptr, width);
     }
-    if (affine) {
-      const acc = this.yPad.a;
-      const s = w.colSum;
-      const bias = w.bias?.a;
-      for (let r = 0; r < n * R; r++) {
-        for (let o = 0; o < O; o++) {
-          this.y[r * O + o] = affine.scale * acc[r * width + o] + affine.offset * s[o] + (bias ? bias[o] : 0);
-        }
-      }
-    } else if (width !== O) {
-      unpadRows(this.yPad.a, this.y, n * R, O, width);
-    }
-    this.lastX = ctx.training ? x : null;
-    this.lastC = c;
-    return this.y.subarray(0, n * this.outSize);
   }
 
   backward(dy: Float32Array, n: number, need: NeedInput): Float32Array | null {
@@ -144,6 +163,14 @@ export class ConvLayer extends Layer {
     const { pool } = this.env;
     const rows = n * R;
     padRows(dy, this.gPad.a, rows, O, width);
+    if (this.packedN === n) {
+      // +-1 input, no bias (conv-packed.ts).
+      this.gPad.a.fill(0, rows * width, pad4(rows) * width);
+      this.packed!.weightGrad(this.gPad.ptr, n);
+      if (need === false) return null;
+      this.packed!.inputGrad(this.gPad.a, n, this.dx.a, this.dx.ptr);
+      return this.dx.a.subarray(0, n * this.inSize);
+    }
     const gSum = columnTotals(this.gPad.a, rows, O, width);
 
     const dw = w.grad.a;

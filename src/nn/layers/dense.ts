@@ -18,6 +18,11 @@ import { backgroundValue, columnsCsr, maskColumns } from './sparse.js';
 export interface MatrixOptions {
   /** Test mode: use the latent weights in the forward pass instead of their sign. */
   binarize?: boolean;
+  /**
+   * Convolutions: bytes of backward buffers per block of images in the packed kernels
+   * (default 8 MiB, conv-packed.ts); tests set it small to cross block boundaries.
+   */
+  packedBlockBytes?: number;
 }
 
 export class DenseLayer extends Layer {

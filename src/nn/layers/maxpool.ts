@@ -10,6 +10,7 @@ import { Layer, type ForwardContext, type LayerEnv, type NeedInput } from './lay
 export class MaxPoolLayer extends Layer {
   private readonly y: Float32Array;
   private readonly dx: Float32Array;
+  private readonly dxBits: Int32Array;
   private lastX: Float32Array | null = null;
 
   constructor(
@@ -25,6 +26,7 @@ export class MaxPoolLayer extends Layer {
     super(spec.name, inShape, [Math.floor(h / s), Math.floor(w / s), c]);
     this.y = new Float32Array(env.maxBatch * this.outSize);
     this.dx = new Float32Array(env.maxBatch * this.inSize);
+    this.dxBits = new Int32Array(this.dx.buffer);
   }
 
   forward(x: Float32Array, n: number, ctx: ForwardContext): Float32Array {
@@ -62,8 +64,10 @@ export class MaxPoolLayer extends Layer {
     const [oh, ow] = this.outShape;
     const s = this.spec.size;
     const y = this.y;
-    const dx = this.dx;
-    dx.fill(0, 0, n * this.inSize);
+    // Values outside every window (odd remainders) get no gradient.
+    this.dx.fill(0, 0, n * this.inSize);
+    const dxBits = this.dxBits;
+    const dyBits = new Int32Array(dy.buffer, dy.byteOffset, n * this.outSize);
     for (let b = 0; b < n; b++) {
       const xb = b * this.inSize;
       const yb = b * this.outSize;
@@ -74,13 +78,14 @@ export class MaxPoolLayer extends Layer {
             for (let a = 0; a < s; a++) {
               for (let bb = 0; bb < s; bb++) {
                 const i = xb + ((r * s + a) * w + (q * s + bb)) * c + ci;
-                if (x[i] === y[o]) dx[i] = dy[o];
+                // dx[i] = x[i] === y[o] ? dy[o] : +0 on the bits, without a branch
+                dxBits[i] = dyBits[o] & -(x[i] === y[o]);
               }
             }
           }
         }
       }
     }
-    return dx.subarray(0, n * this.inSize);
+    return this.dx.subarray(0, n * this.inSize);
   }
 }

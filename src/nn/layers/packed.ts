@@ -20,7 +20,14 @@ export function packedRowWords(bits: number): number {
  * value is neither (an input after dropout, say): the caller then uses the float kernels.
  */
 export function packSignRows(x: Float32Array, n: number, cols: number, out: Int32Array): boolean {
-  const words = packedRowWords(cols);
+  return packSignWords(x, n, cols, out, packedRowWords(cols));
+}
+
+/**
+ * packSignRows with rows of `words` int32 words (at least ceil(cols / 32); bits past
+ * `cols` are 0), e.g. the channels of each pixel of an image in ceil(C / 32) words.
+ */
+export function packSignWords(x: Float32Array, n: number, cols: number, out: Int32Array, words: number): boolean {
   for (let r = 0; r < n; r++) {
     const src = r * cols;
     const dst = r * words;

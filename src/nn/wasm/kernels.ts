@@ -39,6 +39,33 @@
  *     (the weight gradient of a binary layer with +-1 inputs, X^T G: with idx the 4 sign
  *     bits of x[4b..4b+3][j], each block of 4 examples costs one add instead of four
  *     multiply-adds -- the "four Russians" table of signed sums)
+ *   blockNibbles(idx, X, nb, rowBytes, j0, j1)
+ *     idx[j*nb + b] (a byte) = bit i set where bit j of row 4b + i of X is set (value
+ *     -1), for b < nb, j0 <= j < j1 (X: packed +-1 rows of rowBytes bytes, as binDense's)
+ *     (the sign bits of 4 convolution windows per input j, for signSumsDW: the windows
+ *     are the "examples" of a convolution's weight gradient)
+ *   addWindows(dx, P, nPad, nImg, oh, ow, inSize, rowStride, C, jList, offs, nj)
+ *     for e < nj, j = jList[e], windows m = (b, oy, ox) in order (b < nImg, oy < oh,
+ *     ox < ow): dx[b*inSize + oy*rowStride + ox*C + offs[j]] += P[j*nPad + m]
+ *     (col2im: window gradients, one row per window column j, added back onto the
+ *     input; each dx value gets its terms in jList order)
+ *   signForward(y, pass, x, n)
+ *     y[i] = x[i] >= 0 ? 1 : -1, pass[i] (a byte) = -1 <= x[i] <= 1 ? 1 : 0, for i < n
+ *     rounded up to a multiple of 16 (the sign activation and its straight-through mask;
+ *     compare-and-select, no branches to mispredict on random signs)
+ *   bnSum(acc, x, rows, F, f0, f1, mean)      acc[f] += x[r*F + f]
+ *   bnSumSquares(acc, x, rows, F, f0, f1, mean) acc[f] += (x[r*F + f] - mean[f])^2
+ *     for f0 <= f < f1, rows r in order; acc and mean float64, x float32, F, f0, f1
+ *     multiples of 4 (batch-norm statistics: the float64 operations, in the order, of
+ *     the JavaScript loops they replace, so the same bits)
+ *   bnApply(y, xhat, x, rows, F, mean, inv, g, b)
+ *     h = (x[r*F + f] - mean[f]) * inv[f] (float64); xhat = f32(h); y = f32(g[f] * h + b[f])
+ *     (batch norm in training, as BatchNormLayer computes it in JavaScript)
+ *   bnBackSums(acc, dy, xhat, rows, F, f0, f1)
+ *     acc[f] += dy[r*F + f]; acc[F + f] += dy[r*F + f] * xhat[r*F + f] (float64)
+ *   bnBackApply(dx, dy, xhat, rows, F, m1, m2, k)
+ *     dx = f32(k[f] * ((dy - m1[f]) - xhat * m2[f])) (float64)
+ *     (batch norm's backward, as BatchNormLayer computes it in JavaScript)
  *   signNibbles(out, latent, nVec)
  *     out[k] (a byte) = bit i set where latent[4k + i] < 0, for k < nVec (the sign bits of
  *     each 4 weights of a row, indices into a signedSums table)
@@ -454,6 +481,302 @@ function signSumsDW(): FuncDef {
   };
 }
 
+function blockNibbles(): FuncDef {
+  const [idx, X, nb, rowBytes, j0, j1] = range(6);
+  const L = new Locals(6);
+  const [b, j, jEnd, p, row, w] = L.many(I32, 6);
+  const v = L.add(V128);
+  return {
+    name: 'blockNibbles',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      i32(0), set(b),
+      get(X), set(row),
+      ...whileLoop(
+        [get(b), get(nb), op.i32LtU],
+        [
+          get(j0), set(j),
+          ...whileLoop(
+            [get(j), get(j1), op.i32LtU],
+            [
+              // v = word j/32 of the 4 rows
+              get(row), get(j), i32(5), op.i32ShrU, i32(2), op.i32Shl, op.i32Add, set(w),
+              op.v128Zero,
+              ...range(4).flatMap((i) => [get(w), ...(i ? [get(rowBytes), i32(i), op.i32Mul, op.i32Add] : []), op.i32Load(0), op.i32x4ReplaceLane(i)]),
+              set(v),
+              // to the end of that word or j1
+              get(j), i32(32), op.i32Add, i32(-32), op.i32And, set(jEnd),
+              get(jEnd), get(j1), get(jEnd), get(j1), op.i32LtU, op.select, set(jEnd),
+              get(idx), get(j), get(nb), op.i32Mul, op.i32Add, get(b), op.i32Add, set(p),
+              ...whileLoop(
+                [get(j), get(jEnd), op.i32LtU],
+                [
+                  // bit j & 31 of each lane moved to the lane's top bit
+                  get(p), get(v), i32(31), get(j), i32(31), op.i32And, op.i32Sub, op.i32x4Shl, op.i32x4Bitmask, op.i32Store8(0),
+                  ...addTo(p, nb),
+                  ...bump(j, 1),
+                ],
+              ),
+            ],
+          ),
+          get(row), get(rowBytes), i32(2), op.i32Shl, op.i32Add, set(row),
+          ...bump(b, 1),
+        ],
+      ),
+    ],
+  };
+}
+
+function addWindows(): FuncDef {
+  const [dx, P, nPad, nImg, oh, ow, inSize, rowStride, C, jList, offs, nj] = range(12);
+  const L = new Locals(12);
+  const [e, j, src, dst0, b, oy, ox, dst, rowDst] = L.many(I32, 9);
+  return {
+    name: 'addWindows',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(nPad), ...toBytes(inSize), ...toBytes(rowStride), ...toBytes(C),
+      i32(0), set(e),
+      ...whileLoop(
+        [get(e), get(nj), op.i32LtU],
+        [
+          ...loadAt(jList, e, op.i32Load(0)), set(j),
+          get(P), get(j), get(nPad), op.i32Mul, op.i32Add, set(src),
+          get(dx), ...loadAt(offs, j, op.i32Load(0)), i32(2), op.i32Shl, op.i32Add, set(dst0),
+          i32(0), set(b),
+          ...whileLoop(
+            [get(b), get(nImg), op.i32LtU],
+            [
+              get(dst0), get(b), get(inSize), op.i32Mul, op.i32Add, set(rowDst),
+              i32(0), set(oy),
+              ...whileLoop(
+                [get(oy), get(oh), op.i32LtU],
+                [
+                  get(rowDst), set(dst),
+                  get(ow), set(ox),
+                  ...whileLoop(
+                    [get(ox)],
+                    [
+                      get(dst), get(dst), op.f32Load(0), get(src), op.f32Load(0), op.f32Add, op.f32Store(0),
+                      ...addTo(dst, C),
+                      ...bump(src, 4),
+                      get(ox), i32(1), op.i32Sub, set(ox),
+                    ],
+                  ),
+                  ...addTo(rowDst, rowStride),
+                  ...bump(oy, 1),
+                ],
+              ),
+              ...bump(b, 1),
+            ],
+          ),
+          ...bump(e, 1),
+        ],
+      ),
+    ],
+  };
+}
+
+function signForward(): FuncDef {
+  const [y, pass, x, n] = range(4);
+  const L = new Locals(4);
+  const end = L.add(I32);
+  const [one, minus] = L.many(V128, 2);
+  const v = L.many(V128, 4);
+  return {
+    name: 'signForward',
+    params: [I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      op.f32(1), op.f32x4Splat, set(one),
+      op.f32(-1), op.f32x4Splat, set(minus),
+      get(x), get(n), i32(15), op.i32Add, i32(-16), op.i32And, i32(2), op.i32Shl, op.i32Add, set(end),
+      ...whileLoop(
+        [get(x), get(end), op.i32LtU],
+        [
+          ...range(4).flatMap((q) => [
+            get(x), op.v128Load(16 * q), set(v[q]),
+            get(y), get(one), get(minus), get(v[q]), op.v128Zero, op.f32x4Ge, op.v128Bitselect, op.v128Store(16 * q),
+          ]),
+          // |x| <= 1 as lane masks (-1), narrowed to 16 bytes, made 1
+          get(pass),
+          ...range(4).flatMap((q) => [get(v[q]), op.f32x4Abs, get(one), op.f32x4Le]),
+          set(v[3]), set(v[2]), op.i16x8NarrowI32x4S, set(v[1]),
+          get(v[2]), get(v[3]), op.i16x8NarrowI32x4S,
+          set(v[0]), get(v[1]), get(v[0]), op.i8x16NarrowI16x8S, op.i8x16Abs,
+          op.v128Store(0),
+          ...bump(x, 64), ...bump(y, 64), ...bump(pass, 16),
+        ],
+      ),
+    ],
+  };
+}
+
+/** bnSum / bnSumSquares: 16 features (8 float64 pairs) per pass over the rows, then 4 at a time. */
+function bnSums(name: string, squares: boolean): FuncDef {
+  const [acc, x, rows, F, f0, f1, mean] = range(7);
+  const L = new Locals(7);
+  const [f, p, r] = L.many(I32, 3);
+  const a = L.many(V128, 8);
+  const m = L.many(V128, 8);
+  const v = L.add(V128);
+  const group = (n: number): Code[] => [
+    ...range(n).flatMap((q) => [get(acc), get(f), i32(1), op.i32Shl, op.i32Add, op.v128Load(16 * q), set(a[q])]),
+    ...(squares ? range(n).flatMap((q) => [get(mean), get(f), i32(1), op.i32Shl, op.i32Add, op.v128Load(16 * q), set(m[q])]) : []),
+    get(x), get(f), op.i32Add, set(p),
+    get(rows), set(r),
+    ...whileLoop(
+      [get(r)],
+      [
+        ...range(n).flatMap((q) => [
+          get(p), op.v128Load64Zero(8 * q), op.f64x2PromoteLowF32x4,
+          ...(squares ? [get(m[q]), op.f64x2Sub, set(v), get(v), get(v), op.f64x2Mul] : []),
+          set(v), get(a[q]), get(v), op.f64x2Add, set(a[q]),
+        ]),
+        ...addTo(p, F),
+        get(r), i32(1), op.i32Sub, set(r),
+      ],
+    ),
+    ...range(n).flatMap((q) => [get(acc), get(f), i32(1), op.i32Shl, op.i32Add, get(a[q]), op.v128Store(16 * q)]),
+  ];
+  return {
+    name,
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      // f counts bytes of float32 (features * 4); float64 offsets are twice that.
+      ...toBytes(F), ...toBytes(f0), ...toBytes(f1),
+      get(f0), set(f),
+      ...whileLoop(fits(f, 64, f1), [...group(8), ...bump(f, 64)]),
+      ...whileLoop([get(f), get(f1), op.i32LtU], [...group(2), ...bump(f, 16)]),
+    ],
+  };
+}
+
+function bnApply(): FuncDef {
+  const [y, xhat, x, rows, F, mean, inv, g, b] = range(9);
+  const L = new Locals(9);
+  const [f, d] = L.many(I32, 2);
+  const h = L.add(V128);
+  return {
+    name: 'bnApply',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(F),
+      ...whileLoop(
+        [get(rows)],
+        [
+          i32(0), set(f),
+          ...whileLoop(
+            [get(f), get(F), op.i32LtU],
+            [
+              get(f), i32(1), op.i32Shl, set(d),
+              get(x), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4,
+              get(mean), get(d), op.i32Add, op.v128Load(0), op.f64x2Sub,
+              get(inv), get(d), op.i32Add, op.v128Load(0), op.f64x2Mul, set(h),
+              get(xhat), get(f), op.i32Add, get(h), op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0),
+              get(y), get(f), op.i32Add,
+              get(g), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4, get(h), op.f64x2Mul,
+              get(b), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4, op.f64x2Add,
+              op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0),
+              ...bump(f, 8),
+            ],
+          ),
+          ...addTo(x, F), ...addTo(xhat, F), ...addTo(y, F),
+          get(rows), i32(1), op.i32Sub, set(rows),
+        ],
+      ),
+    ],
+  };
+}
+
+function bnBackSums(): FuncDef {
+  const [acc, dy, xhat, rows, F, f0, f1] = range(7);
+  const L = new Locals(7);
+  const [f, p, q, r, accF] = L.many(I32, 5);
+  const a = L.many(V128, 4);
+  const c = L.many(V128, 4);
+  const v = L.add(V128);
+  const group = (n: number): Code[] => [
+    ...range(n).flatMap((k) => [
+      get(acc), get(f), i32(1), op.i32Shl, op.i32Add, op.v128Load(16 * k), set(a[k]),
+      get(accF), get(f), i32(1), op.i32Shl, op.i32Add, op.v128Load(16 * k), set(c[k]),
+    ]),
+    get(dy), get(f), op.i32Add, set(p),
+    get(xhat), get(f), op.i32Add, set(q),
+    get(rows), set(r),
+    ...whileLoop(
+      [get(r)],
+      [
+        ...range(n).flatMap((k) => [
+          get(p), op.v128Load64Zero(8 * k), op.f64x2PromoteLowF32x4, set(v),
+          get(a[k]), get(v), op.f64x2Add, set(a[k]),
+          get(c[k]), get(v), get(q), op.v128Load64Zero(8 * k), op.f64x2PromoteLowF32x4, op.f64x2Mul, op.f64x2Add, set(c[k]),
+        ]),
+        ...addTo(p, F), ...addTo(q, F),
+        get(r), i32(1), op.i32Sub, set(r),
+      ],
+    ),
+    ...range(n).flatMap((k) => [
+      get(acc), get(f), i32(1), op.i32Shl, op.i32Add, get(a[k]), op.v128Store(16 * k),
+      get(accF), get(f), i32(1), op.i32Shl, op.i32Add, get(c[k]), op.v128Store(16 * k),
+    ]),
+  ];
+  return {
+    name: 'bnBackSums',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(F), ...toBytes(f0), ...toBytes(f1),
+      // the second sums start F float64 (2F float32 bytes) later
+      get(acc), get(F), i32(1), op.i32Shl, op.i32Add, set(accF),
+      get(f0), set(f),
+      ...whileLoop(fits(f, 32, f1), [...group(4), ...bump(f, 32)]),
+      ...whileLoop([get(f), get(f1), op.i32LtU], [...group(2), ...bump(f, 16)]),
+    ],
+  };
+}
+
+function bnBackApply(): FuncDef {
+  const [dx, dy, xhat, rows, F, m1, m2, k] = range(8);
+  const L = new Locals(8);
+  const [f, d] = L.many(I32, 2);
+  return {
+    name: 'bnBackApply',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: L.list(),
+    body: [
+      ...toBytes(F),
+      ...whileLoop(
+        [get(rows)],
+        [
+          i32(0), set(f),
+          ...whileLoop(
+            [get(f), get(F), op.i32LtU],
+            [
+              get(f), i32(1), op.i32Shl, set(d),
+              get(dx), get(f), op.i32Add,
+              get(k), get(d), op.i32Add, op.v128Load(0),
+              get(dy), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4,
+              get(m1), get(d), op.i32Add, op.v128Load(0), op.f64x2Sub,
+              get(xhat), get(f), op.i32Add, op.v128Load64Zero(0), op.f64x2PromoteLowF32x4,
+              get(m2), get(d), op.i32Add, op.v128Load(0), op.f64x2Mul,
+              op.f64x2Sub, op.f64x2Mul,
+              op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0),
+              ...bump(f, 8),
+            ],
+          ),
+          ...addTo(dx, F), ...addTo(dy, F), ...addTo(xhat, F),
+          get(rows), i32(1), op.i32Sub, set(rows),
+        ],
+      ),
+    ],
+  };
+}
+
 function signNibbles(): FuncDef {
   const [out, latent, nVec] = range(3);
   const L = new Locals(3);
@@ -608,6 +931,14 @@ export const KERNEL_SIGNATURES = {
   binDense: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   signedSums: ['i32', 'i32', 'i32', 'i32'],
   signSumsDW: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  blockNibbles: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  addWindows: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  signForward: ['i32', 'i32', 'i32', 'i32'],
+  bnSum: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  bnSumSquares: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  bnApply: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  bnBackSums: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  bnBackApply: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
   signNibbles: ['i32', 'i32', 'i32'],
   signs: ['i32', 'i32', 'i32', 'i32', 'i32'],
   packSigns: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
@@ -627,6 +958,17 @@ export interface KernelExports {
   signSumsDW(
     out: number, T: number, idx: number, nb: number, b0: number, b1: number, rows: number, width: number, o0: number, o1: number, accumulate: number,
   ): void;
+  blockNibbles(idx: number, X: number, nb: number, rowBytes: number, j0: number, j1: number): void;
+  addWindows(
+    dx: number, P: number, nPad: number, nImg: number, oh: number, ow: number, inSize: number, rowStride: number, C: number,
+    jList: number, offs: number, nj: number,
+  ): void;
+  signForward(y: number, pass: number, x: number, n: number): void;
+  bnSum(acc: number, x: number, rows: number, F: number, f0: number, f1: number, mean: number): void;
+  bnSumSquares(acc: number, x: number, rows: number, F: number, f0: number, f1: number, mean: number): void;
+  bnApply(y: number, xhat: number, x: number, rows: number, F: number, mean: number, inv: number, g: number, b: number): void;
+  bnBackSums(acc: number, dy: number, xhat: number, rows: number, F: number, f0: number, f1: number): void;
+  bnBackApply(dx: number, dy: number, xhat: number, rows: number, F: number, m1: number, m2: number, k: number): void;
   signNibbles(out: number, latent: number, nVec: number): void;
   signs(bin: number, latent: number, rows: number, width: number, colSum: number): void;
   packSigns(bits: number, latent: number, rows: number, width: number, cols: number, words: number): void;
@@ -650,6 +992,14 @@ export function kernelModule(): WebAssembly.Module {
       binDense,
       signedSums,
       signSumsDW,
+      blockNibbles,
+      addWindows,
+      signForward,
+      bnSum: () => bnSums('bnSum', false),
+      bnSumSquares: () => bnSums('bnSumSquares', true),
+      bnApply,
+      bnBackSums,
+      bnBackApply,
       signNibbles,
       signs,
       packSigns,
