@@ -171,7 +171,7 @@ function markdown(results: ScriptResult[], run: RunInfo, quick: boolean, m: Retu
       ? `- Run: started ${run.started}, **incomplete**: ${run.steps.done} of ${run.steps.planned} scripts ran (the page was written after each), commit ${run.commit}${quick ? ', BENCH=quick (smaller workloads)' : ''}.`
       : `- Run: started ${run.started}, finished ${run.finished}, commit ${run.commit}${quick ? ', BENCH=quick (smaller workloads)' : ''}.`,
     `- Wall time ${minutes(run.wallSeconds)}${run.finished === null ? ' so far' : ''}; CPU time of the scripts and their peers ${minutes(run.cpuSeconds)}.`,
-    `- Load average (1 / 5 / 15 min) at the start ${load(run.loadStart)}, at the end ${load(run.loadEnd)}; the machine may be shared.`,
+    `- Load average (1 / 5 / 15 min) at the start ${load(run.loadStart)}, ${run.finished === null ? "at the last script's end" : "at the end"} ${load(run.loadEnd)}; the machine may be shared.`,
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.platform}, Node ${m.node}.`,
     '',
     'Each figure is the median of its runs; where it has a peer, the two (or three) ran alternately',
