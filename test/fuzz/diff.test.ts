@@ -21,6 +21,7 @@ const FIRST_GROUP = 4096 + 64 * BLOCK;
 
 defineDiffSuite({
   title: `differential fuzz${FULL ? '' : ' (slice; BNNC_FUZZ=full for 512 cases)'}: fold -> compile -> Verilator`,
+  net: 'mlp',
   seeds: seedsOfGroups(Array.from({ length: GROUPS }, (_, k) => FIRST_GROUP + k)),
   minCases: FULL ? 500 : 8,
   reportFile: FULL ? path.resolve('bench/out/diff.json') : undefined,
