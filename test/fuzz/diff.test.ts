@@ -10,6 +10,7 @@
  * BNNC_DIFF_SEED=<seed> npx vitest run test/diff
  */
 import path from 'node:path';
+import { convGroup } from '../diff/conv-cases.js';
 import { defineDiffSuite, seedsOfGroups } from '../diff/driver.js';
 
 const FULL = process.env.BNNC_FUZZ === 'full';
@@ -28,3 +29,16 @@ defineDiffSuite({
   // 64 new structures per block: keep their builds out of the shared cache.
   privateCache: FULL,
 });
+
+/** ConvNet structures of the full ranges (test/diff/conv-cases.ts); BNNC_FUZZ_SEED moves them too. */
+const CONV_GROUPS = 40;
+if (FULL) {
+  defineDiffSuite({
+    title: `differential fuzz: random ConvNets (${CONV_GROUPS * 8} cases), fold -> compile -> Verilator`,
+    net: 'conv',
+    seeds: seedsOfGroups(Array.from({ length: CONV_GROUPS }, (_, k) => convGroup(64 * BLOCK + k, 'full'))),
+    minCases: 300,
+    reportFile: path.resolve('bench/out/diff-conv.json'),
+    privateCache: true,
+  });
+}
