@@ -75,13 +75,13 @@ interface ConvRange {
   maxCycles: number;
   /** PE x SIMD lanes of all stages together. */
   maxLanes: number;
-  /** Synapse operations per frame of the conv layers (vectors x MH x MW); channels are halved until below. */
+  /** Lane-cycles per frame of all matrix layers (vectors x MH x MW, x 8 bit-serial); channels are halved until below. */
   maxWork: number;
 }
 
 const RANGES: Record<ConvRangeName, ConvRange> = {
-  small: { sides: [5, 12], maxChannels: 12, maxConvs: 3, maxDense: 24, maxCycles: 1500, maxLanes: 160, maxWork: 150_000 },
-  full: { sides: [5, 32], maxChannels: 70, maxConvs: 4, maxDense: 70, maxCycles: 12_000, maxLanes: 640, maxWork: 6_000_000 },
+  small: { sides: [5, 12], maxChannels: 12, maxConvs: 3, maxDense: 24, maxCycles: 1500, maxLanes: 160, maxWork: 200_000 },
+  full: { sides: [5, 32], maxChannels: 70, maxConvs: 4, maxDense: 70, maxCycles: 4000, maxLanes: 400, maxWork: 1_200_000 },
 };
 
 /** Everything the Verilog of a ConvNet case depends on. */
@@ -236,8 +236,11 @@ export function makeConvStructure(group: number): ConvStructure {
   const scoresKernel = wantConvScores && h === w && h <= 5 ? h : undefined;
   const dense = scoresKernel === undefined ? Array.from({ length: pick(rng, [0, 0, 1, 1, 2]) }, () => 1 + rng.int(r.maxDense)) : [];
   const classes = Math.max(source === 'float' ? 2 : 1, pick(rng, [1, 2, 3, 5, 7, 10, 11, 13]));
-  // Halve the widest convolution until the conv stack's work fits the range.
-  const work = (): number => geometry({ input: [height, width, inC], convs, dense, classes, scoresKernel }).dims.reduce((a, d) => a + d.vectors * d.rows * d.cols, 0);
+  const bitSerial = rngFor(group, 'bit-serial').next() < 0.3;
+  // Halve the widest convolution until the network's work (lane-cycles per frame, a
+  // bit-serial first layer's 8 bit planes included) fits the range.
+  const work = (): number =>
+    geometry({ input: [height, width, inC], convs, dense, classes, scoresKernel }).dims.reduce((a, d, k) => a + d.vectors * d.rows * d.cols * (k === 0 && bitSerial ? 8 : 1), 0);
   while (work() > r.maxWork) {
     let widest = -1;
     convs.forEach((it, k) => {
@@ -250,7 +253,6 @@ export function makeConvStructure(group: number): ConvStructure {
   const input: Shape3 = [height, width, inC];
   const { dims, poolPixels } = geometry({ input, convs, dense, classes, scoresKernel });
   const pipeline = rngFor(group, 'pipeline').int(3) as PipelineLevel;
-  const bitSerial = rngFor(group, 'bit-serial').next() < 0.3;
   const minCycles = Math.max(height * width, ...poolPixels, ...dims.map((d, k) => d.vectors * (k === 0 && bitSerial ? 8 : 1)));
   const folding = randomConvFolding(rngFor(group, 'folding'), dims, minCycles, bitSerial, r);
   const lastCols = dims[dims.length - 1].cols;
@@ -368,7 +370,7 @@ export function makeConvCase(seed: number): DiffCase {
   }
   const npix = structure.input[0] * structure.input[1] * structure.input[2];
   // Enough frames for the verifier to see the steady state (it measures the II over the second half).
-  const n = 12 + rng.int(5);
+  const n = 10 + rng.int(4);
   const images = randomCaseImages(rng.fork(), npix, n);
   const traffic = rng.next() < 0.35;
   const gaps = traffic ? rng.uniform(0, 0.5) : 0;
