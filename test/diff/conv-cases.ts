@@ -81,7 +81,7 @@ interface ConvRange {
 
 const RANGES: Record<ConvRangeName, ConvRange> = {
   small: { sides: [5, 12], maxChannels: 12, maxConvs: 3, maxDense: 24, maxCycles: 1500, maxLanes: 160, maxWork: 200_000 },
-  full: { sides: [5, 32], maxChannels: 70, maxConvs: 4, maxDense: 70, maxCycles: 4000, maxLanes: 400, maxWork: 1_200_000 },
+  full: { sides: [5, 32], maxChannels: 70, maxConvs: 4, maxDense: 70, maxCycles: 2500, maxLanes: 320, maxWork: 700_000 },
 };
 
 /** Everything the Verilog of a ConvNet case depends on. */
@@ -370,7 +370,7 @@ export function makeConvCase(seed: number): DiffCase {
   }
   const npix = structure.input[0] * structure.input[1] * structure.input[2];
   // Enough frames for the verifier to see the steady state (it measures the II over the second half).
-  const n = 10 + rng.int(4);
+  const n = 8 + rng.int(3);
   const images = randomCaseImages(rng.fork(), npix, n);
   const traffic = rng.next() < 0.35;
   const gaps = traffic ? rng.uniform(0, 0.5) : 0;

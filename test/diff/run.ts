@@ -202,7 +202,7 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
       quickBuild: true,
       locate: opts.locate ?? 1,
       // A ConvNet's steady state comes within a few frames (src/hw/timing.ts simulates 6).
-      timingFrames: c.structure.net === 'conv' ? 10 : undefined,
+      timingFrames: c.structure.net === 'conv' ? 8 : undefined,
     });
     for (const line of r.failures) fail(`verify: ${line}`);
     // docs/hardware.md's reset promises, counted by the harness (also among the failures).

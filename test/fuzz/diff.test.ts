@@ -31,7 +31,7 @@ defineDiffSuite({
 });
 
 /** ConvNet structures of the full ranges (test/diff/conv-cases.ts); BNNC_FUZZ_SEED moves them too. */
-const CONV_GROUPS = 40;
+const CONV_GROUPS = 38;
 if (FULL) {
   defineDiffSuite({
     title: `differential fuzz: random ConvNets (${CONV_GROUPS * 8} cases), fold -> compile -> Verilator`,
