@@ -11,6 +11,9 @@
  * not the .mem ROM images); a float model whose fold lands on another multiplier width
  * simply makes a second build.
  *
+ * Groups from 2^28 on (seeds from 2^31) are ConvNets, drawn by ./conv-cases.ts; the
+ * groups below are MLPs, drawn here.
+ *
  * Two sources of networks:
  * - 'float': a random float Model (src/graph/types.ts), saved and loaded as .bnn bytes
  *   and folded by foldModel, so the fold meets gamma = 0, gamma < 0, zero latent weights

@@ -2,9 +2,10 @@
  * Running one differential case through the whole flow and listing every way it
  * departs from the references:
  *
- * 1. float model -> integer model (float cases): every hidden layer's bits equal the
- *    float model's signs (src/nn/eval.ts) on every image, and every integer score is the
- *    float score times 2^fracBits within the rounding of mul and add;
+ * 1. float model -> integer model (float cases): every hidden layer's bits (each sign's
+ *    and each pool's map) equal the float model's (src/nn/eval.ts) on every image, and
+ *    every integer score is the float score times 2^fracBits within the rounding of mul
+ *    and add;
  * 2. the folded model passes the contract's checks; the fast engine (inferIntBatch)
  *    equals the readable reference (inferInt);
  * 3. the plan's cycle figures equal the cycle model re-derived here from docs/hardware.md
@@ -12,7 +13,10 @@
  *    the pipeline cycles being 0, 1, 3 at --pipeline 0, 1, 2, plus 0, 2, 3 in the scores
  *    stage;
  *    NF*SF*8 for a bit-serial first layer),
- *    and the folding is what was asked for;
+ *    and the folding is what was asked for. A ConvNet's figures come from the cycle
+ *    simulation of src/hw/timing.ts, with no closed form to re-derive: there the plan's
+ *    II must be at least the slowest stage's work per frame, and step 4 holds the RTL to
+ *    the plan exactly;
  * 4. emitDesign -> verifyRtl (Verilator): no failure, every class and score equal to the
  *    integer model, every frame out exactly once, and the measured II and latency equal
  *    the figures of step 3. The images are labelled with inferInt's classes, so the RTL's
