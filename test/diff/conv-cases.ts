@@ -7,7 +7,8 @@
  * Groups from CONV_GROUP (2^28, seeds from 2^31) on are ConvNets: below CONV_GROUP +
  * CONV_FULL the draw is bounded for make test (maps 5..12, up to 12 channels, small
  * cycle and lane budgets), from CONV_GROUP + CONV_FULL on it takes the full ranges of
- * make fuzz (maps 5..32, up to 70 channels). A structure is a conv stack on 8-bit
+ * make fuzz (maps 5..32, up to 70 channels), and two adjacent groups (2k, 2k + 1) share
+ * one structure: 16 variants per build. A structure is a conv stack on 8-bit
  * pixels (1, 2 or 3 channels; kernels 1..5, odd and even maps, pools of 2 and 3 that
  * drop remainders, conv directly after conv), then either one or several dense layers
  * after the flatten, or a scores convolution whose kernel covers the last map (a 1x1
@@ -58,9 +59,25 @@ export function isConvGroup(group: number): boolean {
   return group >= CONV_GROUP;
 }
 
-/** The i-th ConvNet group of the bounded (make test) or the full (make fuzz) draw. */
+/**
+ * The first group of the i-th ConvNet structure of the bounded (make test) or the full
+ * (make fuzz) draw. A full-range structure spans two groups, 16 variants on one
+ * Verilator build (builds of the larger designs cost more than their cases).
+ */
 export function convGroup(i: number, range: ConvRangeName): number {
-  return CONV_GROUP + (range === 'full' ? CONV_FULL : 0) + i;
+  return range === 'full' ? CONV_GROUP + CONV_FULL + 2 * i : CONV_GROUP + i;
+}
+
+/** The groups of the i-th structure (convGroup). */
+export function convGroups(i: number, range: ConvRangeName): number[] {
+  const g = convGroup(i, range);
+  return range === 'full' ? [g, g + 1] : [g];
+}
+
+/** The group that draws group g's structure: the first of its pair in the full range. */
+function structureGroup(group: number): number {
+  const j = group - CONV_GROUP;
+  return j >= CONV_FULL ? group - ((j - CONV_FULL) & 1) : group;
 }
 
 export type ConvRangeName = 'small' | 'full';
@@ -81,7 +98,7 @@ interface ConvRange {
 
 const RANGES: Record<ConvRangeName, ConvRange> = {
   small: { sides: [5, 12], maxChannels: 12, maxConvs: 3, maxDense: 24, maxCycles: 1500, maxLanes: 160, maxWork: 200_000 },
-  full: { sides: [5, 32], maxChannels: 70, maxConvs: 4, maxDense: 70, maxCycles: 2500, maxLanes: 320, maxWork: 700_000 },
+  full: { sides: [5, 32], maxChannels: 70, maxConvs: 4, maxDense: 70, maxCycles: 2000, maxLanes: 320, maxWork: 600_000 },
 };
 
 /** Everything the Verilog of a ConvNet case depends on. */
@@ -206,8 +223,9 @@ function randomConvFolding(rng: Rng, dims: MatrixDims[], minCycles: number, bitS
 }
 
 /** The structure of ConvNet group g. */
-export function makeConvStructure(group: number): ConvStructure {
-  if (!isConvGroup(group)) throw new Error(`group ${group} is an MLP group (makeStructure)`);
+export function makeConvStructure(ofGroup: number): ConvStructure {
+  if (!isConvGroup(ofGroup)) throw new Error(`group ${ofGroup} is an MLP group (makeStructure)`);
+  const group = structureGroup(ofGroup);
   const range: ConvRangeName = group - CONV_GROUP >= CONV_FULL ? 'full' : 'small';
   const r = RANGES[range];
   const rng = rngFor(group, 'conv structure');
@@ -236,7 +254,9 @@ export function makeConvStructure(group: number): ConvStructure {
   const scoresKernel = wantConvScores && h === w && h <= 5 ? h : undefined;
   const dense = scoresKernel === undefined ? Array.from({ length: pick(rng, [0, 0, 1, 1, 2]) }, () => 1 + rng.int(r.maxDense)) : [];
   const classes = Math.max(source === 'float' ? 2 : 1, pick(rng, [1, 2, 3, 5, 7, 10, 11, 13]));
-  const bitSerial = rngFor(group, 'bit-serial').next() < 0.3;
+  // Bit-serial only where the first convolution's 8 cycles per output pixel fit the budget.
+  const firstVectors = (height - (convs[0] as { kernel: number }).kernel + 1) * (width - (convs[0] as { kernel: number }).kernel + 1);
+  const bitSerial = rngFor(group, 'bit-serial').next() < 0.3 && 8 * firstVectors <= r.maxCycles;
   // Halve the widest convolution until the network's work (lane-cycles per frame, a
   // bit-serial first layer's 8 bit planes included) fits the range.
   const work = (): number =>

@@ -10,7 +10,7 @@
  * BNNC_DIFF_SEED=<seed> npx vitest run test/diff
  */
 import path from 'node:path';
-import { convGroup } from '../diff/conv-cases.js';
+import { convGroups } from '../diff/conv-cases.js';
 import { defineDiffSuite, seedsOfGroups } from '../diff/driver.js';
 
 const FULL = process.env.BNNC_FUZZ === 'full';
@@ -30,13 +30,13 @@ defineDiffSuite({
   privateCache: FULL,
 });
 
-/** ConvNet structures of the full ranges (test/diff/conv-cases.ts); BNNC_FUZZ_SEED moves them too. */
-const CONV_GROUPS = 38;
+/** ConvNet structures of the full ranges, 16 cases each (test/diff/conv-cases.ts); BNNC_FUZZ_SEED moves them too. */
+const CONV_STRUCTURES = 19;
 if (FULL) {
   defineDiffSuite({
-    title: `differential fuzz: random ConvNets (${CONV_GROUPS * 8} cases), fold -> compile -> Verilator`,
+    title: `differential fuzz: random ConvNets (${CONV_STRUCTURES * 16} cases), fold -> compile -> Verilator`,
     net: 'conv',
-    seeds: seedsOfGroups(Array.from({ length: CONV_GROUPS }, (_, k) => convGroup(64 * BLOCK + k, 'full'))),
+    seeds: seedsOfGroups(Array.from({ length: CONV_STRUCTURES }, (_, k) => convGroups(32 * BLOCK + k, 'full')).flat()),
     minCases: 300,
     reportFile: path.resolve('bench/out/diff-conv.json'),
     privateCache: true,
