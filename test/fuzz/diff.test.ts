@@ -1,13 +1,16 @@
 /**
  * Random differential testing of the whole flow, full count (make fuzz: BNNC_FUZZ=full):
- * 512 cases, 64 structures of eight value sets each, through fold, plan, emit and
- * Verilator against the integer model with the cycle model checked (test/diff/run.ts).
- * The count is printed at the end and written to bench/out/diff.json. Without
- * BNNC_FUZZ=full (make test) it runs the first structure's eight cases only.
+ * 512 MLP cases, 64 structures of eight value sets each, and 304 ConvNet cases of the
+ * full ranges, 19 structures of sixteen value sets each (test/diff/conv-cases.ts),
+ * through fold, plan, emit and Verilator against the integer model with the cycle model
+ * checked (test/diff/run.ts). The counts are printed at the end and written to
+ * bench/out/diff.json and bench/out/diff-conv.json. Without BNNC_FUZZ=full (make test)
+ * it runs the first MLP structure's eight cases only (make test's ConvNet cases are
+ * test/diff/conv.test.ts's).
  *
- * The structures are other groups than make test's (test/diff/flow.test.ts);
- * BNNC_FUZZ_SEED=k moves to the k-th block of 64 groups. Replay one case:
- * BNNC_DIFF_SEED=<seed> npx vitest run test/diff
+ * The structures are other groups than make test's (test/diff/flow.test.ts,
+ * test/diff/conv.test.ts); BNNC_FUZZ_SEED=k moves to the k-th block of structures.
+ * Replay one case: BNNC_DIFF_SEED=<seed> npx vitest run test/diff
  */
 import path from 'node:path';
 import { convGroups } from '../diff/conv-cases.js';
