@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { planHardware } from '../../src/hw/plan.js';
+import { resultInputBeats } from '../../src/hw/result-beats.js';
 import { makeCase } from './cases.js';
 import { convGroup, makeConvStructure } from './conv-cases.js';
 import { defineDiffSuite, replaySeed, seedsOfGroups } from './driver.js';
@@ -48,6 +49,19 @@ describe.skipIf(replaySeed() !== undefined)('differential ConvNet cases', () => 
     expect(windows.some((w) => w.st.input === 'bits' && w.st.simd > 1 && w.feed.channels % w.st.simd !== 0)).toBe(true);
     expect(cases.filter((c) => c.gaps > 0 || c.backpressure > 0).length).toBeGreaterThan(5);
     expect(cases.filter((c) => c.resets > 0).length).toBeGreaterThan(3);
+  });
+
+  it('result beats: a ConvNet whose pool drops the last rows needs only the leading pixels; an MLP all its beats', () => {
+    // Group 34's 6x6 image, conv k2 -> 5x5, pool 3 -> 1x1 (rows and columns 3, 4 dropped):
+    // the result uses the image's 4x4 top-left pixels, the last at beat 3 * 6 + 4 = 22 of
+    // 36. Its results leave before their frames' last beats; the harness once counted
+    // them stale after a reset.
+    const c = makeCase(convGroup(34, 'small') * 8);
+    expect(c.summary).toContain('6x6x3 c11k2-p3-');
+    expect(resultInputBeats(c.folded, 36)).toBe(22);
+    // Without a dropping pool, the last pixel feeds the result.
+    expect(resultInputBeats(makeCase(convGroup(0, 'small') * 8).folded, 25)).toBe(25);
+    expect(resultInputBeats(makeCase(13).folded, 7)).toBe(7);
   });
 
   it('are pure functions of their seeds', () => {
