@@ -39,6 +39,8 @@ interface Case {
   seed: number;
   /** The first convolution bit-serial (8 bit planes per read). */
   bitSerial?: boolean;
+  /** The scores layer a convolution of this kernel (covering the last map) instead of a dense layer. */
+  scoresKernel?: number;
 }
 
 const perLayer = (layers: [number, number][]): FoldingSpec => ({ kind: 'perLayer', layers: layers.map(([pe, simd]) => ({ pe, simd })), source: 'test' });
@@ -47,7 +49,7 @@ const cases: Case[] = [
   { name: 'conv_pool_fc', input: [8, 8, 1], layers: [{ conv: 4, kernel: 3 }, { pool: 2 }, { dense: 6 }], classes: 3, folding: perLayer([[2, 3], [3, 5], [2, 4]]), seed: 1 },
   { name: 'conv_conv_odd', input: [7, 9, 3], layers: [{ conv: 5, kernel: 3 }, { conv: 7, kernel: 2 }, { pool: 3 }, { dense: 5 }], classes: 4, folding: perLayer([[5, 27], [3, 7], [1, 6], [4, 5]]), seed: 2 },
   { name: 'k1_fully_folded', input: [5, 5, 2], layers: [{ conv: 3, kernel: 1 }, { pool: 2 }, { dense: 4 }, { dense: 5 }], classes: 3, folding: { kind: 'uniform', pe: 1, simd: 1 }, seed: 3 },
-  { name: 'conv_only_1x1_scores', input: [6, 6, 1], layers: [{ conv: 3, kernel: 3 }, { pool: 2 }], classes: 4, folding: { kind: 'uniform', pe: 4, simd: 100 }, seed: 4 },
+  { name: 'conv_only_1x1_scores', input: [6, 6, 1], layers: [{ conv: 3, kernel: 3 }, { pool: 2 }], classes: 4, folding: { kind: 'uniform', pe: 4, simd: 100 }, seed: 4, scoresKernel: 2 },
   { name: 'target_balanced', input: [10, 10, 1], layers: [{ conv: 6, kernel: 3 }, { conv: 6, kernel: 3 }, { pool: 2 }, { dense: 8 }], classes: 5, folding: { kind: 'target', targetCycles: 400 }, seed: 5 },
   { name: 'serial_conv_conv', input: [6, 7, 3], layers: [{ conv: 4, kernel: 3 }, { conv: 3, kernel: 2 }, { dense: 4 }], classes: 3, folding: perLayer([[3, 10], [2, 5], [2, 7], [3, 2]]), seed: 7, bitSerial: true },
   // A column queue (bnnc_swu's QUEUE_W) in the second sliding-window unit, behind its
@@ -60,7 +62,8 @@ const cases: Case[] = [
 ];
 
 function build(c: Case): Built {
-  const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name });
+  const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name, scoresKernel: c.scoresKernel });
+  if (c.scoresKernel !== undefined) expect(f.layers.map((l) => l.kind)).toEqual(['conv', 'maxpool', 'conv']);
   const plan = planHardware(f, c.folding, { pipeline: (c.seed % 3) as PipelineLevel, bitSerial: c.bitSerial });
   // A fresh directory per build: compile refuses to replace a directory holding the
   // bench's own files (tb.v), which its manifest does not list.

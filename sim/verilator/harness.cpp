@@ -188,6 +188,7 @@ struct Options {
     uint32_t progressEvery = 0;         // results between progress lines (0 = auto)
     double resets = 0.0;                // chance per frame of a reset while it is in flight
     uint64_t maxCycles = 0;             // cycle budget (0 = none): give up after this many
+    uint64_t resultBeats = 0;           // beats of a frame its result depends on (0 = all)
 };
 
 void usage() {
@@ -195,6 +196,7 @@ void usage() {
                  "usage: harness --vectors F --results F --in-pix N [--gaps P] [--backpressure P]\n"
                  "               [--seed S] [--reset-cycles N] [--stall-limit N] [--drain N]\n"
                  "               [--rand-reset 0|1|2] [--progress-every N] [--resets P] [--max-cycles N]\n"
+                 "               [--result-beats N]\n"
                  "               [--vcd F --trace-from A --trace-to B [--trace-depth D]]\n");
     std::exit(2);
 }
@@ -224,6 +226,7 @@ Options parseArgs(int argc, char** argv) {
         else if (a == "--progress-every") o.progressEvery = static_cast<uint32_t>(std::atoi(v));
         else if (a == "--resets") o.resets = std::atof(v);
         else if (a == "--max-cycles") o.maxCycles = std::strtoull(v, nullptr, 10);
+        else if (a == "--result-beats") o.resultBeats = std::strtoull(v, nullptr, 10);
         else usage();
     }
     if (o.vectors.empty() || o.results.empty() || o.inPix <= 0) usage();
@@ -420,8 +423,14 @@ int main(int argc, char** argv) {
         }
         if (outFire) {
             getPort(top->m_axis_tdata, outBuf.data());
-            // A result whose frame was not (re)sent whole since the last reset is stale.
-            if (out.size() < vec.count && lastIn[out.size()] < 0) ++staleResults;
+            // A result whose frame was not (re)sent since the last reset, as far as the
+            // result depends on it (all its beats, or --result-beats: a ConvNet whose pools
+            // drop the last rows), is stale. Frames are sent in order, so the beats of
+            // frame k accepted since the reset are nextBeat - k * beatsPerFrame.
+            const uint64_t need = opt.resultBeats > 0 ? std::min<uint64_t>(opt.resultBeats, beatsPerFrame) : beatsPerFrame;
+            if (out.size() < vec.count &&
+                static_cast<int64_t>(nextBeat) - static_cast<int64_t>(out.size() * beatsPerFrame) < static_cast<int64_t>(need))
+                ++staleResults;
             out.push_back(Beat{cycle, outBuf});
             const size_t k = out.size();
             if (k % progressEvery == 0 || k == vec.count) {

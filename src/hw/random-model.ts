@@ -59,6 +59,11 @@ export interface RandomNetSpec {
   seed: number;
   name?: string;
   tieProne?: boolean;
+  /**
+   * The scores layer a convolution of this kernel instead of a dense layer; the kernel
+   * must cover the whole map in front of it (one output position: a 1x1 scores map).
+   */
+  scoresKernel?: number;
 }
 
 /** One random matrix layer: weights, then thresholds or score parameters (in this order). */
@@ -99,11 +104,12 @@ function randomMatrixLayer(
 
 /**
  * A random folded network: convolutions (stride 1, no padding), pools after them, dense
- * layers, and a dense scores layer. Layer names: conv<k>, pool<k>, fc<k> (k from 1).
+ * layers, and a dense scores layer (or a scores convolution, spec.scoresKernel). Layer names: conv<k>, pool<k>, fc<k> (k from 1).
  */
 export function randomFoldedNet(spec: RandomNetSpec): FoldedModel {
   const rng = new Rng(spec.seed);
-  const items: RandomLayerSpec[] = [...spec.layers, { dense: spec.classes }];
+  const scores: RandomLayerSpec = spec.scoresKernel === undefined ? { dense: spec.classes } : { conv: spec.classes, kernel: spec.scoresKernel };
+  const items: RandomLayerSpec[] = [...spec.layers, scores];
   const layers: FoldedModel['layers'] = [];
   let shape: Shape3 = spec.input;
   items.forEach((it, k) => {

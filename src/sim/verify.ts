@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, MismatchError } from '../errors.js';
 import { loadFolded } from '../int/serialize.js';
+import { resultInputBeats } from '../hw/result-beats.js';
 import type { FoldedModel } from '../int/types.js';
 import { checkVectorsFit, decodeVectors, encodeVectors, type VectorFile } from '../int/vectors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -277,6 +278,7 @@ export async function verifyRtl(o: VerifyOptions): Promise<VerifyReport> {
       gaps,
       backpressure: bp,
       resets,
+      resultBeats: resultInputBeats(f, Math.ceil(design.pixels / design.inPix)),
       maxCycles: budget,
       timeoutSeconds: wallClockLimit(budget),
       seed,

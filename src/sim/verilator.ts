@@ -42,6 +42,8 @@ export interface SimRunOptions {
   drain?: number;
   /** Chance per frame of a seeded reset while it is in flight (0..0.5; docs/verification.md). */
   resets?: number;
+  /** Beats of a frame its result depends on (src/hw/result-beats.ts); default all. A result before them counts as stale after a reset. */
+  resultBeats?: number;
   /** Cycle budget: the harness stops after this many cycles (results.budgetExceeded). */
   maxCycles?: number;
   /** Wall-clock limit in seconds: the simulation's process group is killed after it. */
@@ -81,6 +83,7 @@ function harnessArgs(o: SimRunOptions, resultsFile: string): string[] {
   if (o.resets !== undefined && o.resets > 0) args.push('--resets', String(o.resets));
   if (o.maxCycles !== undefined) args.push('--max-cycles', String(Math.ceil(o.maxCycles)));
   if (o.drain !== undefined) args.push('--drain', String(Math.ceil(o.drain)));
+  if (o.resultBeats !== undefined) args.push('--result-beats', String(o.resultBeats));
   if (o.vcd) {
     args.push(
       '--vcd',

@@ -11,6 +11,9 @@
  * not the .mem ROM images); a float model whose fold lands on another multiplier width
  * simply makes a second build.
  *
+ * Groups from 2^28 on (seeds from 2^31) are ConvNets, drawn by ./conv-cases.ts; the
+ * groups below are MLPs, drawn here.
+ *
  * Two sources of networks:
  * - 'float': a random float Model (src/graph/types.ts), saved and loaded as .bnn bytes
  *   and folded by foldModel, so the fold meets gamma = 0, gamma < 0, zero latent weights
@@ -20,7 +23,7 @@
  *   contract: thresholds at lo, lo + 1, hi, hi + 1, all-0 and all-1 weight rows, score
  *   multipliers of a chosen width and offsets up to the int32 limit, tie-prone scores.
  */
-import type { DenseSpec, LayerSpec, Model, ModelGraph, Shape3, Tensor } from '../../src/graph/types.js';
+import type { Conv2dSpec, DenseSpec, LayerSpec, Model, ModelGraph, Shape3, Tensor } from '../../src/graph/types.js';
 import { MODEL_FORMAT, MODEL_VERSION } from '../../src/graph/types.js';
 import { decodeModel, encodeModel } from '../../src/graph/io.js';
 import { layerTensors } from '../../src/graph/tensors.js';
@@ -34,6 +37,7 @@ import { MUL_LIMIT, SCORE_LIMIT } from '../../src/int/threshold.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../../src/int/types.js';
 import { wordsPerRow } from '../../src/int/types.js';
 import { Rng } from '../../src/util/rng.js';
+import { isConvGroup, makeConvCase, type ConvStructure } from './conv-cases.js';
 
 /** Variants per structure group (seed & 7). */
 export const VARIANTS = 8;
@@ -55,8 +59,9 @@ export interface PixelMap {
   offset: number;
 }
 
-/** Everything the Verilog of a case depends on. */
+/** Everything the Verilog of an MLP case depends on. */
 export interface Structure {
+  net: 'mlp';
   group: number;
   source: 'float' | 'folded';
   name: string;
@@ -83,7 +88,7 @@ export interface Structure {
 
 export interface DiffCase {
   seed: number;
-  structure: Structure;
+  structure: Structure | ConvStructure;
   /** The float model, for 'float' cases. */
   model: Model | null;
   folded: FoldedModel;
@@ -98,10 +103,10 @@ export interface DiffCase {
   summary: string;
 }
 
-const SIZES = [1, 2, 3, 5, 7, 8, 11, 13, 16, 17, 31, 32, 33, 37];
+export const SIZES = [1, 2, 3, 5, 7, 8, 11, 13, 16, 17, 31, 32, 33, 37];
 const CLASSES = [1, 2, 3, 5, 7, 10, 11, 13];
 /** Pixel maps: BinaryNet's 2p/255 - 1, dyadic ones (exact float sums), a negative scale (every comparison flips), scale 0 (constant first layer). */
-const PIXEL_MAPS: PixelMap[] = [
+export const PIXEL_MAPS: PixelMap[] = [
   { scale: 2 / 255, offset: -1 },
   { scale: 2 / 255, offset: -1 },
   { scale: 1 / 128, offset: -1 },
@@ -113,7 +118,7 @@ const PIXEL_MAPS: PixelMap[] = [
 /** Layer names: plain, and ones the Verilog sanitizer must rename (keywords, punctuation, case clashes). */
 const ODD_NAMES = ['reg', 'FC-1', 'fc 2', 'Fc2', 'module', 'dense.0', '_x', 'input'];
 
-function pick<T>(rng: Rng, a: readonly T[]): T {
+export function pick<T>(rng: Rng, a: readonly T[]): T {
   return a[rng.int(a.length)];
 }
 
@@ -179,12 +184,13 @@ function randomFolding(rng: Rng, s: Pick<Structure, 'input' | 'hidden' | 'classe
   return { folding, inPix };
 }
 
-function hex(n: number): string {
+export function hex(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The structure of group g. */
+/** The structure of MLP group g (see isConvGroup for the others). */
 export function makeStructure(group: number): Structure {
+  if (isConvGroup(group)) throw new Error(`group ${group} is a ConvNet group (makeConvStructure)`);
   const rng = rngFor(group, 'structure');
   const source = rng.next() < 0.6 ? 'float' : 'folded';
   const input = inputShape(rng);
@@ -205,11 +211,9 @@ export function makeStructure(group: number): Structure {
   const npix = input[0] * input[1] * input[2];
   const lastCols = depth === 0 ? npix : hidden[depth - 1];
   const accAbs = depth === 0 ? 255 * npix : lastCols;
-  // The widest multiplier whose whole range keeps |mul * acc| inside int32 (and |mul| < 2^20).
-  let widest = 2;
-  while (widest < signedBits(-(MUL_LIMIT - 1), MUL_LIMIT - 1) && 2 ** widest * accAbs <= SCORE_LIMIT - 1) widest++;
-  const mulWidth = rng.next() < 0.2 ? 'tie' : 2 + rng.int(widest - 1);
+  const mulWidth = rng.next() < 0.2 ? 'tie' : 2 + rng.int(widestMultiplier(accAbs) - 1);
   return {
+    net: 'mlp',
     group,
     source,
     name: `diff_${hex(group)}`,
@@ -228,6 +232,13 @@ export function makeStructure(group: number): Structure {
     pipeline: rngFor(group, 'pipeline').int(3) as PipelineLevel,
     bitSerial: folding.kind !== 'target' && rngFor(group, 'bit-serial').next() < 0.35,
   };
+}
+
+/** The widest multiplier whose whole range keeps |mul * acc| inside int32 (and |mul| < 2^20), for |acc| <= accAbs. */
+export function widestMultiplier(accAbs: number): number {
+  let widest = 2;
+  while (widest < signedBits(-(MUL_LIMIT - 1), MUL_LIMIT - 1) && 2 ** widest * accAbs <= SCORE_LIMIT - 1) widest++;
+  return widest;
 }
 
 // ---- float models ----------------------------------------------------------------
@@ -268,26 +279,35 @@ export function floatGraph(s: Structure): ModelGraph {
  * Score rows are sometimes copies of the previous row (equal scores: argmax ties).
  */
 export function randomFloatModel(s: Structure, rng: Rng): Model {
-  const graph = floatGraph(s);
+  return randomFloatValues(floatGraph(s), s.pixelMap, rng);
+}
+
+/** Inputs per output neuron of a dense or conv2d layer (a row of its weight tensor). */
+function fanIn(l: DenseSpec | Conv2dSpec): number {
+  return l.kind === 'dense' ? l.inFeatures : l.kernel * l.kernel * l.inChannels;
+}
+
+/** randomFloatModel's values for any graph of dense/conv2d -> batchnorm blocks (MLP or ConvNet). */
+export function randomFloatValues(graph: ModelGraph, pixelMap: PixelMap, rng: Rng): Model {
   const tensors = new Map<string, Tensor>();
-  const { scale, offset } = s.pixelMap;
+  const { scale, offset } = pixelMap;
   const xMax = Math.max(Math.abs(offset), Math.abs(255 * scale + offset));
-  let dense: DenseSpec | null = null;
+  let matrix: DenseSpec | Conv2dSpec | null = null;
   let first = true;
   for (const layer of graph.layers) {
     for (const t of layerTensors(layer)) tensors.set(t.name, { shape: t.shape, data: new Float32Array(t.shape.reduce((a, b) => a * b, 1)) });
-    if (layer.kind === 'dense') {
-      dense = layer;
+    if (layer.kind === 'dense' || layer.kind === 'conv2d') {
+      matrix = layer;
       const w = tensors.get(`${layer.name}.weight`)!.data;
       for (let i = 0; i < w.length; i++) w[i] = rng.next() < 0.05 ? 0 : rng.uniform(-1, 1);
       if (layer.bias) {
         const b = tensors.get(`${layer.name}.bias`)!.data;
-        for (let i = 0; i < b.length; i++) b[i] = rng.normal() * Math.sqrt(layer.inFeatures) * 0.3;
+        for (let i = 0; i < b.length; i++) b[i] = rng.normal() * Math.sqrt(fanIn(layer)) * 0.3;
       }
     }
-    if (layer.kind === 'batchnorm' && dense) {
-      const n = dense.inFeatures;
-      const last = dense.outFeatures === s.classes && graph.layers[graph.layers.length - 1] === layer;
+    if (layer.kind === 'batchnorm' && matrix) {
+      const n = fanIn(matrix);
+      const last = graph.layers[graph.layers.length - 1] === layer;
       const unit = first ? Math.max(xMax, 1e-3) : 1;
       const reach = n * unit; // |a| <= reach (+ bias)
       const spread = Math.sqrt(n) * unit;
@@ -304,8 +324,8 @@ export function randomFloatModel(s: Structure, rng: Rng): Model {
         variance[j] = rng.next() < 0.03 ? 0 : (spread * Math.exp(rng.uniform(Math.log(0.1), Math.log(2)))) ** 2;
       }
       if (last) {
-        const w = tensors.get(`${dense.name}.weight`)!.data;
-        const b = dense.bias ? tensors.get(`${dense.name}.bias`)!.data : null;
+        const w = tensors.get(`${matrix.name}.weight`)!.data;
+        const b = matrix.bias ? tensors.get(`${matrix.name}.bias`)!.data : null;
         for (let j = 1; j < layer.features; j++) {
           if (rng.next() >= 0.15) continue;
           w.copyWithin(j * n, (j - 1) * n, j * n);
@@ -317,7 +337,7 @@ export function randomFloatModel(s: Structure, rng: Rng): Model {
     }
   }
   // Through the file format and back: the flow starts from a .bnn file.
-  const model = decodeModel(encodeModel({ graph, tensors }), `diff case ${s.name}`);
+  const model = decodeModel(encodeModel({ graph, tensors }), `diff case ${graph.name}`);
   return model;
 }
 
@@ -333,19 +353,27 @@ export function randomExtremeFolded(s: Structure, rng: Rng): FoldedModel {
   f.layers.forEach((l, k) => {
     if (l.kind !== 'dense') throw new Error('randomFoldedMlp made a non-dense layer');
     l.name = s.layerNames[k];
-    extremeRows(l, rng);
-    if (l.output.kind === 'threshold') {
-      const lo = l.input === 'bits' ? 0 : -255 * l.cols;
-      const hi = l.input === 'bits' ? l.cols : 255 * l.cols;
-      const t = l.output.thresholds;
-      for (let r = 0; r < l.rows; r++) {
-        if (rng.next() < 0.2) t[r] = pick(rng, [lo, lo + 1, hi, hi + 1, Math.min(hi + 1, lo + 2)]);
-      }
-    } else if (s.mulWidth !== 'tie') {
-      setScores(l, s.mulWidth, rng);
-    }
+    extremeLayer(l, s.mulWidth, rng);
   });
   return f;
+}
+
+/**
+ * A matrix layer pushed to the ends of the contract: some all-0 and all-1 weight rows,
+ * thresholds at lo, lo + 1, hi, hi + 1, scores of multiplier width `mulWidth`.
+ */
+export function extremeLayer(l: FoldedMatrixLayer, mulWidth: number | 'tie', rng: Rng): void {
+  extremeRows(l, rng);
+  if (l.output.kind === 'threshold') {
+    const lo = l.input === 'bits' ? 0 : -255 * l.cols;
+    const hi = l.input === 'bits' ? l.cols : 255 * l.cols;
+    const t = l.output.thresholds;
+    for (let r = 0; r < l.rows; r++) {
+      if (rng.next() < 0.2) t[r] = pick(rng, [lo, lo + 1, hi, hi + 1, Math.min(hi + 1, lo + 2)]);
+    }
+  } else if (mulWidth !== 'tie') {
+    setScores(l, mulWidth, rng);
+  }
 }
 
 /** Some weight rows all 0 (every input -1) or all 1. */
@@ -407,7 +435,7 @@ export function randomCaseImages(rng: Rng, npix: number, n: number): Uint8Array 
   return out;
 }
 
-function describeFolding(s: Structure): string {
+export function describeFolding(s: Pick<Structure, 'folding' | 'inPix' | 'pipeline' | 'bitSerial'>): string {
   const f = s.folding;
   const fold =
     f.kind === 'uniform' ? `pe ${f.pe} simd ${f.simd}` : f.kind === 'target' ? `target ${f.targetCycles}` : `per-layer ${f.layers.map((l) => `${l.pe}x${l.simd}`).join(',')}`;
@@ -416,6 +444,7 @@ function describeFolding(s: Structure): string {
 }
 
 export function makeCase(seed: number): DiffCase {
+  if (isConvGroup(groupOf(seed))) return makeConvCase(seed);
   const structure = makeStructure(groupOf(seed));
   const rng = rngFor(seed, 'values');
   let model: Model | null = null;

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/util/atomic.js';
-import { makeCase, replayCommand, VARIANTS } from './cases.js';
+import { groupOf, makeCase, replayCommand, VARIANTS } from './cases.js';
+import { isConvGroup } from './conv-cases.js';
 import { runCase, type CaseOutcome } from './run.js';
 
 /** The one seed BNNC_DIFF_SEED asks for, or undefined. */
@@ -29,6 +30,8 @@ export function seedsOfGroups(groups: number[]): number[] {
 
 export interface DiffSuite {
   title: string;
+  /** MLP or ConvNet seeds (./cases.ts, ./conv-cases.ts): a replayed seed runs in the suite of its kind only. */
+  net: 'mlp' | 'conv';
   seeds: number[];
   /** Where to write the summary (JSON), if anywhere. */
   reportFile?: string;
@@ -71,32 +74,38 @@ export function summarize(title: string, outcomes: CaseOutcome[], seconds: numbe
 
 export function defineDiffSuite(suite: DiffSuite): void {
   const replay = replaySeed();
-  const seeds = replay === undefined ? suite.seeds : [replay];
+  const mine = (seed: number): boolean => isConvGroup(groupOf(seed)) === (suite.net === 'conv');
+  const seeds = replay === undefined ? suite.seeds : mine(replay) ? [replay] : [];
+  for (const seed of suite.seeds) if (!mine(seed)) throw new Error(`${suite.title}: seed ${seed} is not a ${suite.net} seed`);
+  // A replayed seed of the other kind: nothing of this suite runs (vitest fails an empty describe).
+  if (seeds.length === 0) return;
   const outcomes: CaseOutcome[] = [];
   let work = '';
   let cacheDir: string | undefined;
   let t0 = 0;
 
-  beforeAll(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-diff-'));
-    if (suite.privateCache) cacheDir = path.join(work, 'verilator-cache');
-    t0 = Date.now();
-  });
-
-  afterAll(() => {
-    const s = summarize(suite.title, outcomes, (Date.now() - t0) / 1000);
-    process.stdout.write(
-      `${s.title}: ${s.passed} of ${s.cases} cases passed (${s.frames} frames), ` +
-        `${s.builds} Verilator builds (${s.buildSeconds} s) and ${s.cachedBuilds} from the cache, ` +
-        `${s.seconds} s in all, ${s.secondsPerCase} s per case` +
-        (s.failedSeeds.length ? `; failed seeds: ${s.failedSeeds.join(' ')} (${s.replay})` : '') +
-        '\n',
-    );
-    if (suite.reportFile && replay === undefined) writeFileAtomic(suite.reportFile, JSON.stringify(s, null, 2) + '\n');
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  });
-
   describe(suite.title, () => {
+    // Inside the describe: a suite whose cases are all filtered out (vitest -t) neither runs
+    // its hooks nor writes its report.
+    beforeAll(() => {
+      work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-diff-'));
+      if (suite.privateCache) cacheDir = path.join(work, 'verilator-cache');
+      t0 = Date.now();
+    });
+
+    afterAll(() => {
+      const s = summarize(suite.title, outcomes, (Date.now() - t0) / 1000);
+      process.stdout.write(
+        `${s.title}: ${s.passed} of ${s.cases} cases passed (${s.frames} frames), ` +
+          `${s.builds} Verilator builds (${s.buildSeconds} s) and ${s.cachedBuilds} from the cache, ` +
+          `${s.seconds} s in all, ${s.secondsPerCase} s per case` +
+          (s.failedSeeds.length ? `; failed seeds: ${s.failedSeeds.join(' ')} (${s.replay})` : '') +
+          '\n',
+      );
+      if (suite.reportFile && replay === undefined) writeFileAtomic(suite.reportFile, JSON.stringify(s, null, 2) + '\n');
+      if (work) fs.rmSync(work, { recursive: true, force: true });
+    });
+
     for (const seed of seeds) {
       const c = makeCase(seed);
       it(`seed ${seed}: ${c.summary}`, async () => {

@@ -23,7 +23,7 @@ import { runCase } from './run.js';
 export const TEST_GROUPS = [0, 1, 6, 11, 16, 17, 21, 28, 34, 38];
 const SEEDS = seedsOfGroups(TEST_GROUPS);
 
-defineDiffSuite({ title: 'differential: random networks, fold -> compile -> Verilator', seeds: SEEDS, minCases: 50 });
+defineDiffSuite({ title: 'differential: random networks, fold -> compile -> Verilator', net: 'mlp', seeds: SEEDS, minCases: 50 });
 
 describe.skipIf(replaySeed() !== undefined)('differential cases', () => {
   it('cover both network sources, every folding kind, IN_PIX != SIMD, one-layer and deep networks, one pixel, traffic, every pipeline level', () => {
