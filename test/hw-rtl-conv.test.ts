@@ -11,7 +11,7 @@
  * - with random input gaps and output back-pressure, and with a reset in the middle of a
  *   frame, nothing is lost or duplicated and every result is still exact;
  * each case at the `--pipeline` level of its seed mod 3, one with a bit-serial first
- * convolution.
+ * convolution, one with a binarized input (--input-bits 1).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,6 +38,8 @@ interface Case {
   seed: number;
   /** The first convolution bit-serial (8 bit planes per read). */
   bitSerial?: boolean;
+  /** A binarized input (--input-bits 1): the beat's pixels become bits p >= T before the first sliding-window unit. */
+  inputThreshold?: number;
 }
 
 const perLayer = (layers: [number, number][]): FoldingSpec => ({ kind: 'perLayer', layers: layers.map(([pe, simd]) => ({ pe, simd })), source: 'test' });
@@ -49,11 +51,12 @@ const cases: Case[] = [
   { name: 'conv_only_1x1_scores', input: [6, 6, 1], layers: [{ conv: 3, kernel: 3 }, { pool: 2 }], classes: 4, folding: { kind: 'uniform', pe: 4, simd: 100 }, seed: 4 },
   { name: 'target_balanced', input: [10, 10, 1], layers: [{ conv: 6, kernel: 3 }, { conv: 6, kernel: 3 }, { pool: 2 }, { dense: 8 }], classes: 5, folding: { kind: 'target', targetCycles: 400 }, seed: 5 },
   { name: 'serial_conv_conv', input: [6, 7, 3], layers: [{ conv: 4, kernel: 3 }, { conv: 3, kernel: 2 }, { dense: 4 }], classes: 3, folding: perLayer([[3, 10], [2, 5], [2, 7], [3, 2]]), seed: 7, bitSerial: true },
+  { name: 'binary_in_rgb', input: [7, 8, 3], layers: [{ conv: 5, kernel: 3 }, { pool: 2 }, { dense: 4 }], classes: 3, folding: perLayer([[1, 9], [2, 5], [2, 4]]), seed: 8, inputThreshold: 200 },
   { name: 'k4_remainder_pool', input: [9, 8, 2], layers: [{ conv: 9, kernel: 4 }, { pool: 4 }, { dense: 3 }], classes: 2, folding: perLayer([[9, 32], [2, 9], [1, 3]]), seed: 6 },
 ];
 
 function build(c: Case): Built {
-  const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name });
+  const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name, inputThreshold: c.inputThreshold });
   const plan = planHardware(f, c.folding, { pipeline: (c.seed % 3) as PipelineLevel, bitSerial: c.bitSerial });
   // A fresh directory per build: compile refuses to replace a directory holding the
   // bench's own files (tb.v), which its manifest does not list.
