@@ -77,7 +77,7 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       })
       .option('bit-serial', {
         type: 'boolean',
-        describe: 'first layer bit-serial: each read of 8-bit pixels taken one bit plane per cycle with 1-bit lanes (8x its II, a fraction of its adders; also "bitSerial": true in a --fold file)',
+        describe: 'first layer bit-serial: each read of 8-bit pixels taken one bit plane per cycle with 1-bit lanes (8x its II, a fraction of its adders; also "bitSerial": true in a --fold file; not for a model trained with --input-bits 1, whose first layer already has 1-bit lanes)',
       })
       .option('top', { type: 'string', describe: 'top module name (default: the model name, sanitized)' })
       .option('rom-block-depth', { type: 'number', describe: `ROMs of at least this many words (and --rom-block-bits bits) go to block RAM, smaller ones to logic (default ${DEFAULT_ROM_RULE.minDepth})` })
