@@ -10,7 +10,9 @@
  *
  * Variants: p0 (unpipelined, parallel 8-bit first layer), p1 / p2 (`--pipeline 1|2`),
  * serial (bit-serial first layer: 8 bit planes per read, so its SIMD is 8 x FINN's 49 to
- * keep II 512). The network is random (randomFoldedMlp: random weights, thresholds and
+ * keep II 512), bin0 / bin1 / bin2 (`--input-bits 1`: the input binarized at p >= 128 as
+ * FINN's is, so the first layer is an XNOR-popcount layer on 1-bit lanes; unpipelined,
+ * `--pipeline 1`, `--pipeline 2`). The network is random (randomFoldedMlp: random weights, thresholds and
  * score parameters; resources do not depend on the values beyond the ROM contents).
  * Synthesis: `yosys -p 'read_verilog ...; synth_xilinx -flatten -top TOP; stat'` (Debian
  * Yosys; minutes per variant), run nice'd.
@@ -39,6 +41,8 @@ interface Variant {
   describe: string;
   pipeline: PipelineLevel;
   bitSerial: boolean;
+  /** --input-bits 1 (threshold 128, as FINN's BNN-PYNQ input). */
+  binaryInput?: boolean;
 }
 
 const FINN_FOLDING = [
@@ -53,6 +57,9 @@ const VARIANTS: Variant[] = [
   { name: 'p1', describe: '--pipeline 1', pipeline: 1, bitSerial: false },
   { name: 'p2', describe: '--pipeline 2', pipeline: 2, bitSerial: false },
   { name: 'serial', describe: 'bit-serial first layer (SIMD 392 = 8 x 49, 8 planes)', pipeline: 0, bitSerial: true },
+  { name: 'bin0', describe: '--input-bits 1 (binarized input, as FINN), no pipeline registers', pipeline: 0, bitSerial: false, binaryInput: true },
+  { name: 'bin1', describe: '--input-bits 1, --pipeline 1', pipeline: 1, bitSerial: false, binaryInput: true },
+  { name: 'bin2', describe: '--input-bits 1, --pipeline 2', pipeline: 2, bitSerial: false, binaryInput: true },
 ];
 
 export interface SynthFigures {
@@ -88,7 +95,14 @@ export function parseXilinxStat(log: string): Omit<SynthFigures, 'variant' | 'de
 }
 
 function measure(v: Variant, work: string): SynthFigures {
-  const f = randomFoldedMlp({ input: [28, 28, 1], hidden: [1024, 1024, 1024], classes: 10, seed: 12, name: 'lfc' });
+  const f = randomFoldedMlp({
+    input: [28, 28, 1],
+    hidden: [1024, 1024, 1024],
+    classes: 10,
+    seed: 12,
+    name: 'lfc',
+    inputThreshold: v.binaryInput ? 128 : undefined,
+  });
   const layers = FINN_FOLDING.map((l, k) => (k === 0 && v.bitSerial ? { pe: l.pe, simd: 8 * l.simd } : l));
   const plan = planHardware(f, { kind: 'perLayer', layers, source: 'bench' }, { pipeline: v.pipeline, bitSerial: v.bitSerial });
   const dir = path.join(work, v.name);

@@ -149,6 +149,41 @@ describe('model file round trip', () => {
   });
 });
 
+describe('a binarized input (format version 2)', () => {
+  const binary = (): Model => {
+    const m = tinyMlp();
+    const { height, width, channels } = m.graph.input;
+    m.graph.input = { height, width, channels, bits: 1, threshold: 128 };
+    m.graph.version = 2;
+    return m;
+  };
+
+  it('round trips as version "2"; an 8-bit model stays version "1"', () => {
+    const m = binary();
+    const bytes = encodeModel(m);
+    expect(split(bytes).header.__metadata__.version).toBe('2');
+    expect(JSON.parse(split(bytes).header.__metadata__.graph).input).toEqual({ ...m.graph.input });
+    expect(Object.keys(m.graph.input)).toEqual(["height", "width", "channels", "bits", "threshold"]);
+    expectSameModel(m, decodeModel(bytes, 'b.bnn'));
+    expect(split(encodeModel(tinyMlp())).header.__metadata__.version).toBe('1');
+  });
+
+  it('rejects bits in a version 1 file, a bad threshold or bits, and a pixel map beside bits', () => {
+    const good = encodeModel(binary());
+    const v1 = split(good);
+    v1.header.__metadata__.version = '1';
+    const g = JSON.parse(v1.header.__metadata__.graph);
+    g.version = 1;
+    v1.header.__metadata__.graph = JSON.stringify(g);
+    expect(rejectField(join(v1.header, v1.data))).toBe('version');
+    expect(rejectField(withGraph(good, (x) => (x.input.threshold = 0)))).toBe('input.threshold');
+    expect(rejectField(withGraph(good, (x) => (x.input.threshold = 256)))).toBe('input.threshold');
+    expect(rejectField(withGraph(good, (x) => (x.input.bits = 8)))).toBe('input.bits');
+    expect(rejectField(withGraph(good, (x) => (x.input.pixelScale = 1)))).toBe('input.pixelScale');
+    expect(rejectField(withGraph(good, (x) => delete x.input.threshold))).toBe('input.threshold');
+  });
+});
+
 describe('corrupt model files are rejected naming the field', () => {
   const good = encodeModel(tinyMlp());
 
@@ -179,7 +214,8 @@ describe('corrupt model files are rejected naming the field', () => {
       return join(header, data);
     };
     expect(rejectField(edit((m) => (m.format = 'pt')))).toBe('__metadata__.format');
-    expect(rejectField(edit((m) => (m.version = '2')))).toBe('__metadata__.version');
+    expect(rejectField(edit((m) => (m.version = '2')))).toBe('__metadata__.version'); // the graph says 1
+    expect(rejectField(edit((m) => (m.version = '3')))).toBe('__metadata__.version');
     expect(rejectField(edit((m) => delete m.graph))).toBe('__metadata__.graph');
     expect(rejectField(edit((m) => (m.author = 'me')))).toBe('__metadata__.author');
   });

@@ -62,7 +62,7 @@ describe('validateGraph', () => {
   it('checks the top-level fields', () => {
     expect(fieldOf(() => validateGraph(null, 'm.bnn'))).toBe('graph');
     expect(rejects(mlpGraph(), (g) => (g.format = 'onnx'))).toBe('format');
-    expect(rejects(mlpGraph(), (g) => (g.version = 2))).toBe('version');
+    expect(rejects(mlpGraph(), (g) => (g.version = 3))).toBe('version');
     expect(rejects(mlpGraph(), (g) => (g.version = '1'))).toBe('version');
     expect(rejects(mlpGraph(), (g) => delete g.arch)).toBe('arch');
     expect(rejects(mlpGraph(), (g) => (g.extra = 1))).toBe('extra');

@@ -12,7 +12,7 @@
  * - with random input gaps and output back-pressure, and with a reset in the middle of a
  *   frame, nothing is lost or duplicated and every result is still exact;
  * each case at the `--pipeline` level of its seed mod 3, one with a bit-serial first
- * convolution.
+ * convolution, one with a binarized input (--input-bits 1).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,6 +41,8 @@ interface Case {
   bitSerial?: boolean;
   /** The scores layer a convolution of this kernel (covering the last map) instead of a dense layer. */
   scoresKernel?: number;
+  /** A binarized input (--input-bits 1): the beat's pixels become bits p >= T before the first sliding-window unit. */
+  inputThreshold?: number;
 }
 
 const perLayer = (layers: [number, number][]): FoldingSpec => ({ kind: 'perLayer', layers: layers.map(([pe, simd]) => ({ pe, simd })), source: 'test' });
@@ -58,11 +60,12 @@ const cases: Case[] = [
   { name: 'queue_second', input: [12, 12, 2], layers: [{ conv: 4, kernel: 3 }, { conv: 5, kernel: 3 }, { dense: 6 }], classes: 3, folding: perLayer([[4, 9], [5, 9], [6, 64], [3, 6]]), seed: 8 },
   // Three window banks: a 4x4 conv at 2 cycles a window (with two, 1 idle cycle a row).
   { name: 'banks_k4', input: [16, 10, 1], layers: [{ conv: 1, kernel: 4 }, { pool: 2 }, { conv: 8, kernel: 2 }, { conv: 2, kernel: 2 }, { dense: 6 }], classes: 2, folding: { kind: 'target', targetCycles: 225 }, seed: 510 },
+  { name: 'binary_in_rgb', input: [7, 8, 3], layers: [{ conv: 5, kernel: 3 }, { pool: 2 }, { dense: 4 }], classes: 3, folding: perLayer([[1, 9], [2, 5], [2, 4]]), seed: 8, inputThreshold: 200 },
   { name: 'k4_remainder_pool', input: [9, 8, 2], layers: [{ conv: 9, kernel: 4 }, { pool: 4 }, { dense: 3 }], classes: 2, folding: perLayer([[9, 32], [2, 9], [1, 3]]), seed: 6 },
 ];
 
 function build(c: Case): Built {
-  const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name, scoresKernel: c.scoresKernel });
+  const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name, scoresKernel: c.scoresKernel, inputThreshold: c.inputThreshold });
   if (c.scoresKernel !== undefined) expect(f.layers.map((l) => l.kind)).toEqual(['conv', 'maxpool', 'conv']);
   const plan = planHardware(f, c.folding, { pipeline: (c.seed % 3) as PipelineLevel, bitSerial: c.bitSerial });
   // A fresh directory per build: compile refuses to replace a directory holding the

@@ -3,7 +3,7 @@
  * with every sign of gamma, thresholds placed exactly on integers or beyond the
  * accumulator range, biases, conv + pool stacks. All randomness from src/util/rng.ts.
  */
-import { MODEL_FORMAT, MODEL_VERSION } from '../src/graph/types.js';
+import { MODEL_FORMAT, MODEL_VERSION, MODEL_VERSION_BINARY_INPUT } from '../src/graph/types.js';
 import type { LayerSpec, Model, Tensor } from '../src/graph/types.js';
 import type { Rng } from '../src/util/rng.js';
 
@@ -27,6 +27,8 @@ export interface NetSpec {
   input: [number, number, number];
   pixelScale?: number;
   pixelOffset?: number;
+  /** A binarized input (model format 2): pixel p is +1 when p >= inputThreshold. */
+  inputThreshold?: number;
   blocks: BlockSpec[];
   bn?: BnStyle;
 }
@@ -85,12 +87,14 @@ export function buildNet(rng: Rng, spec: NetSpec): Model {
     const beta = new Float32Array(rows);
     const mean = new Float32Array(rows);
     const variance = new Float32Array(rows);
+    // The first layer takes pixels through the pixel map, unless the input is binarized.
+    const pix = first && spec.inputThreshold === undefined;
     for (let r = 0; r < rows; r++) {
       let sumW = 0;
       for (let i = 0; i < cols; i++) sumW += weight[r * cols + i] >= 0 ? 1 : -1;
       // The pre-activation is a(v) = alpha v + c0 (see src/int/threshold.ts).
-      const alpha = first ? pixelScale : 2;
-      const c0 = (first ? pixelOffset * sumW : -cols) + (bias ? bias[r] : 0);
+      const alpha = pix ? pixelScale : 2;
+      const c0 = (pix ? pixelOffset * sumW : -cols) + (bias ? bias[r] : 0);
       const spread = Math.sqrt(cols) + 1;
       const u = rng.next();
       if (style === 'random' || last) {
@@ -101,14 +105,14 @@ export function buildNet(rng: Rng, spec: NetSpec): Model {
       } else if (style === 'beyond') {
         gamma[r] = u < 0.5 ? 1 : -1;
         beta[r] = rng.normal();
-        const far = first ? 300 * cols * Math.abs(pixelScale) + Math.abs(pixelOffset) * cols : 3 * cols;
+        const far = pix ? 300 * cols * Math.abs(pixelScale) + Math.abs(pixelOffset) * cols : 3 * cols;
         mean[r] = (rng.next() < 0.5 ? -1 : 1) * (far + 10);
         variance[r] = 1;
       } else {
         // Pick the integer t where the decision flips (v range: bits 0..N, pixels +-255N,
         // drawn near the middle so that random inputs reach it), then solve for mean.
-        const vRange = first ? 255 * cols : cols;
-        const t = first ? Math.round(rng.normal() * Math.sqrt(cols) * 60) : Math.round(cols / 2 + rng.normal() * Math.sqrt(cols) / 2);
+        const vRange = pix ? 255 * cols : cols;
+        const t = pix ? Math.round(rng.normal() * Math.sqrt(cols) * 60) : Math.round(cols / 2 + rng.normal() * Math.sqrt(cols) / 2);
         const tClamped = Math.max(-vRange, Math.min(vRange, t));
         if (style === 'exact') {
           // Dyadic: gamma = +-2^k, sigma = 2^j (var = 4^j, eps = 0), beta = m/4, so
@@ -149,10 +153,13 @@ export function buildNet(rng: Rng, spec: NetSpec): Model {
   return {
     graph: {
       format: MODEL_FORMAT,
-      version: MODEL_VERSION,
+      version: spec.inputThreshold === undefined ? MODEL_VERSION : MODEL_VERSION_BINARY_INPUT,
       name: spec.name ?? 'rand',
       arch: 'custom',
-      input: { height: spec.input[0], width: spec.input[1], channels: spec.input[2], pixelScale, pixelOffset },
+      input:
+        spec.inputThreshold === undefined
+          ? { height: spec.input[0], width: spec.input[1], channels: spec.input[2], pixelScale, pixelOffset }
+          : { height: spec.input[0], width: spec.input[1], channels: spec.input[2], bits: 1, threshold: spec.inputThreshold },
       classes,
       layers,
     },

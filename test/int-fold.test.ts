@@ -108,6 +108,44 @@ describe('folded model agrees with evalFloat', () => {
   }
 });
 
+/** Binarized inputs (--input-bits 1): thresholds 128 (FINN's), the ends 1 and 255, and 77. */
+const binaryNets: [string, NetSpec][] = [
+  ['dense 25-33-65-7 with bias', nets['dense 25-33-65-7 with bias']],
+  ['one pixel, hidden 1', nets['one pixel, hidden 1']],
+  ['conv-pool-conv-dense', nets['conv-pool-conv-dense']],
+  ['rgb conv-pool-conv-dense', nets['rgb conv-pool-conv-dense']],
+  ['single dense scores layer', nets['single dense scores layer']],
+  ['dense 32-31-1-2', nets['dense 32-31-1-2']],
+];
+
+describe('a binarized input: folded model agrees with evalFloat', () => {
+  const thresholds = [128, 1, 255, 77];
+  for (const [name, spec] of binaryNets) {
+    for (const style of ['random', 'near', 'beyond', 'exact'] as BnStyle[]) {
+      it(`${name}, ${style} batch norms`, () => {
+        thresholds.forEach((t, k) => checkAgreement({ ...spec, inputThreshold: t }, style, 6151 * (k + 1) + name.length, 60));
+      });
+    }
+  }
+
+  it('the first layer reads the bits p >= T: it is a bits layer, and version 2 records T', () => {
+    const model = buildNet(new Rng(5), { ...nets['dense 3-13-64-2'], inputThreshold: 128 });
+    const f = foldModel(model, 'test');
+    expect(f.version).toBe(2);
+    expect(f.inputThreshold).toBe(128);
+    const l0 = f.layers[0] as FoldedMatrixLayer;
+    expect(l0.input).toBe('bits');
+    // Pixels 127 and 128 sit on either side of the threshold: 127 is -1 (bit 0), 128 is +1.
+    const below = inferInt(f, Uint8Array.from([127, 127, 127]), true).layerBits![0];
+    const above = inferInt(f, Uint8Array.from([128, 128, 128]), true).layerBits![0];
+    const allMinus = inferInt(f, Uint8Array.from([0, 0, 0]), true).layerBits![0];
+    const allPlus = inferInt(f, Uint8Array.from([255, 255, 255]), true).layerBits![0];
+    expect(below).toEqual(allMinus);
+    expect(above).toEqual(allPlus);
+    expect(equalWords(allMinus, allPlus)).toBe(false);
+  });
+});
+
 describe('fold structure', () => {
   it('inverts exactly the rows with negative gamma * alpha and keeps padding bits 0', () => {
     const rng = new Rng(5);

@@ -68,6 +68,24 @@ describe('.bnnf round trip', () => {
     });
   }
 
+  for (const [name, spec] of [['conv', CONV_NET], ['dense', DENSE_NET]] as const) {
+    it(`${name} with a binarized input: version 2 with inputThreshold round trips`, () => {
+      const f = folded({ ...spec, inputThreshold: 77 }, 6);
+      expect(f.version).toBe(2);
+      const bytes = encodeFolded(f);
+      expect(decodeSafetensors(bytes, 'x').metadata.version).toBe('2');
+      const g = decodeFolded(bytes, 'mem');
+      expect(g).toEqual(f);
+      expect(Buffer.from(encodeFolded(g))).toEqual(Buffer.from(bytes));
+      const images = randomImages(new Rng(2), 20, f.input[0] * f.input[1] * f.input[2]);
+      expect(inferIntBatch(g, images, 20).scores).toEqual(inferIntBatch(f, images, 20).scores);
+      // inputThreshold outside 1..255, missing in version 2, or present in version 1
+      expectInputError(() => decodeFolded(tamper(bytes, (m) => (m.inputThreshold = 0)), 't'), /^inputThreshold$/);
+      expectInputError(() => decodeFolded(tamper(bytes, (m) => delete m.inputThreshold), 't'), /model\.inputThreshold/);
+      expectInputError(() => decodeFolded(tamper(bytes, (_m, _t, md) => (md.version = '1')), 't'), /model\.inputThreshold/);
+    });
+  }
+
   it('saveFolded / loadFolded through a file', () => {
     const f = folded(CONV_NET, 4);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-int-'));
@@ -98,7 +116,8 @@ describe('.bnnf corruption is rejected', () => {
 
   it('wrong format, version, unknown or missing fields', () => {
     expectInputError(() => decodeFolded(tamper(good, (_m, _t, md) => (md.format = 'bnnc-model')), 't'), /__metadata__\.format/);
-    expectInputError(() => decodeFolded(tamper(good, (_m, _t, md) => (md.version = '2')), 't'), /__metadata__\.version/);
+    expectInputError(() => decodeFolded(tamper(good, (_m, _t, md) => (md.version = '3')), 't'), /__metadata__\.version/);
+    expectInputError(() => decodeFolded(tamper(good, (_m, _t, md) => (md.version = '2')), 't'), /model\.inputThreshold/);
     expectInputError(() => decodeFolded(tamper(good, (m) => (m.extra = 1)), 't'), /model\.extra/);
     expectInputError(() => decodeFolded(tamper(good, (m) => delete m.classes), 't'), /model\.classes/);
     expectInputError(

@@ -63,6 +63,29 @@ describe('bnnc export -> import', () => {
     });
   }
 
+  for (const [name, make] of [['mlp', tinyMlp], ['cnn', tinyCnn]] as const) {
+    it(`${name} with a binarized input (thresholds 128, 1, 255): Add + BipolarQuant on the input, imported back as the same threshold`, () => {
+      for (const threshold of [128, 1, 255]) {
+        const m = make();
+        const { height, width, channels } = m.graph.input;
+        m.graph.input = { height, width, channels, bits: 1, threshold };
+        m.graph.version = 2;
+        const onnx = exportOnnx(m, OPTS);
+        expect(onnx.graph.node.slice(0, 2).map((n) => n.opType)).toEqual(['Add', 'BipolarQuant']);
+        const back = roundTrip(m);
+        expect(back.graph.input).toEqual(m.graph.input);
+        const a = folded(m);
+        const b = folded(back);
+        expect(b.inputThreshold).toBe(threshold);
+        sameIntegerModel(a, b);
+        // Pixels on both sides of the threshold: 0, T - 1, T, 255 among random ones.
+        const px = randomImages(m, 64, 6);
+        for (let i = 0; i < px.length; i += 7) px[i] = [0, threshold - 1, threshold, 255][(i / 7) % 4];
+        expect(Array.from(inferIntBatch(b, px, 64).scores)).toEqual(Array.from(inferIntBatch(a, px, 64).scores));
+      }
+    });
+  }
+
   it('is deterministic and a second round trip changes nothing', () => {
     const m = tinyCnn();
     const once = encodeOnnx(exportOnnx(m, OPTS));
@@ -126,7 +149,7 @@ describe('bnnc import refuses what it cannot represent exactly, in one line nami
     expect(refusal(m)).toMatch(/node "act1" \(Trunc\)/);
   });
 
-  it('non-binary weights, binarized input pixels, a non-affine input quantization', () => {
+  it('non-binary weights, a decreasing input binarization, a non-affine input quantization', () => {
     let m = mlpOnnx();
     const gemm = find(m, 'Gemm');
     gemm.input[1] = 'fc1.weight'; // the latent weights, not their BipolarQuant
@@ -137,7 +160,15 @@ describe('bnnc import refuses what it cannot represent exactly, in one line nami
     m.graph.node.splice(2, 0, { name: 'in_bin', opType: 'BipolarQuant', domain: QONNX_DOMAIN, input: ['pixels', 'one'], output: ['pixels_bin'], attribute: [] });
     for (const n of m.graph.node.slice(3)) n.input = n.input.map((i) => (i === 'pixels' ? 'pixels_bin' : i));
     expect(first.output[0]).toBe('pixels');
-    expect(refusal(m)).toMatch(/node "in_bin" \(BipolarQuant\).*binarized/);
+    // FINN's BNN-PYNQ input, sign(2p/255 - 1): a binarized input, p >= 128.
+    expect(importOnnxModel(decodeOnnx(encodeOnnx(m), 'b.onnx'), 'b.onnx', IMPORT).model.graph.input).toEqual({ height: 3, width: 4, channels: 1, bits: 1, threshold: 128 });
+    // The same after a negated map (1 - 2p/255): +1 for p <= 127, which no p >= T expresses.
+    const neg = find(m, 'Mul');
+    const gain = m.graph.initializer.find((t) => t.name === neg.input[1])!;
+    m.graph.initializer = m.graph.initializer.map((t) => (t === gain ? floatTensor(t.name, [], [-2]) : t));
+    const off = m.graph.initializer.find((t) => t.name === 'pixel_offset')!;
+    m.graph.initializer = m.graph.initializer.map((t) => (t === off ? floatTensor(t.name, [], [1]) : t));
+    expect(refusal(m)).toMatch(/node "in_bin" \(BipolarQuant\).*p >= T/);
     // FINN's bnn_pynq input: 2x - 1, then an 8-bit narrow signed Quant of scale 1/127.
     m = mlpOnnx();
     m.graph.node.splice(2, 0, { name: 'in_q', opType: 'Quant', domain: QONNX_DOMAIN, input: ['pixels', 'q_scale', 'zero', 'eight'], output: ['pixels_q'], attribute: [{ ...ints('narrow', []), type: AttrType.INT, i: 1, name: 'narrow' }] });

@@ -78,7 +78,7 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       })
       .option('bit-serial', {
         type: 'boolean',
-        describe: 'first layer bit-serial: each read of 8-bit pixels taken one bit plane per cycle with 1-bit lanes (8x its II, a fraction of its adders; also "bitSerial": true in a --fold file)',
+        describe: 'first layer bit-serial: each read of 8-bit pixels taken one bit plane per cycle with 1-bit lanes (8x its II, a fraction of its adders; also "bitSerial": true in a --fold file; not for a model trained with --input-bits 1, whose first layer already has 1-bit lanes)',
       })
       .option('top', { type: 'string', describe: 'top module name (default: the model name, sanitized)' })
       .option('board', {

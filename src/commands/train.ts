@@ -25,6 +25,12 @@ import { Progress } from '../util/progress.js';
 /** BinaryNet's input map: x = 2p/255 - 1 in [-1, 1]. */
 const PIXEL_SCALE = 2 / 255;
 const PIXEL_OFFSET = -1;
+/**
+ * --input-bits 1: pixel p is +1 when p >= 128, else -1. This is FINN's BNN-PYNQ input
+ * (Brevitas bnn_pynq: x = 2 * (p / 255) - 1, then a 1-bit QuantIdentity whose
+ * binary_sign maps x >= 0 to +1), i.e. p >= 127.5.
+ */
+const DEFAULT_INPUT_THRESHOLD = 128;
 
 interface TrainArgs extends DatasetArgs {
   arch: string;
@@ -39,6 +45,8 @@ interface TrainArgs extends DatasetArgs {
   limit?: number;
   'dropout-in'?: number;
   'dropout-hidden'?: number;
+  'input-bits': number;
+  'input-threshold': number;
   progress: boolean;
 }
 
@@ -78,6 +86,12 @@ const trainCommand: CommandModule<object, TrainArgs> = {
       })
       .option('dropout-in', { type: 'number', describe: 'input dropout (default 0.2 for MLPs, 0 for ConvNets)' })
       .option('dropout-hidden', { type: 'number', describe: 'dropout after hidden dense layers (default 0.5 for MLPs, 0 for ConvNets)' })
+      .option('input-bits', {
+        type: 'number',
+        default: 8,
+        describe: 'first-layer input: 8 (x = 2p/255 - 1) or 1 (binarized: p >= --input-threshold is +1, else -1, as FINN\'s BNN-PYNQ networks)',
+      })
+      .option('input-threshold', { type: 'number', default: DEFAULT_INPUT_THRESHOLD, describe: 'with --input-bits 1: the pixel value (1..255) from which a pixel is +1' })
       .option('progress', { type: 'boolean', default: true, describe: 'print progress to stderr' }) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
     positiveInt('--epochs', args.epochs);
@@ -85,6 +99,12 @@ const trainCommand: CommandModule<object, TrainArgs> = {
     positiveInt('--holdout', args.holdout);
     positiveInt('--threads', args.threads);
     positiveInt('--limit', args.limit);
+    if (args['input-bits'] !== 1 && args['input-bits'] !== 8) throw new InputError(CLI, '--input-bits', '1 or 8', String(args['input-bits']));
+    const thr = args['input-threshold'];
+    if (!(Number.isInteger(thr) && thr >= 1 && thr <= 255)) throw new InputError(CLI, '--input-threshold', 'an integer in 1..255', String(thr));
+    if (args['input-bits'] !== 1 && thr !== DEFAULT_INPUT_THRESHOLD) {
+      throw new InputError(CLI, '--input-threshold', 'only with --input-bits 1', String(thr));
+    }
     if (!Number.isInteger(args.seed) || args.seed < 0) throw new InputError(CLI, '--seed', 'a non-negative integer', String(args.seed));
     for (const [flag, v] of [['--lr-start', args['lr-start']], ['--lr-fin', args['lr-fin']]] as const) {
       if (!(v > 0 && Number.isFinite(v))) throw new InputError(CLI, flag, 'a positive number', String(v));
@@ -106,7 +126,11 @@ const trainCommand: CommandModule<object, TrainArgs> = {
     const trainSet = args.limit !== undefined && args.limit < split.train.n ? subset(split.train, 0, args.limit) : split.train;
     const valSet = split.holdout;
 
-    const input: InputSpec = { height: full.height, width: full.width, channels: full.channels, pixelScale: PIXEL_SCALE, pixelOffset: PIXEL_OFFSET };
+    const { height, width, channels } = full;
+    const input: InputSpec =
+      args['input-bits'] === 1
+        ? { height, width, channels, bits: 1, threshold: thr }
+        : { height, width, channels, pixelScale: PIXEL_SCALE, pixelOffset: PIXEL_OFFSET };
     const model = buildModel(args.arch, {
       input,
       classes: spec.classes,

@@ -56,6 +56,7 @@ export const MAX_LAYER_NAME = 24;
 function blocksFor(plan: HwPlan): string[] {
   const feeds = new Set(mvtuStages(plan).map((s) => s.feed.kind));
   const blocks = ['bnnc_rom.v'];
+  if (plan.input.threshold !== null) blocks.push('bnnc_binarize.v');
   if (feeds.has('image')) blocks.push('bnnc_pixel_input.v');
   if (feeds.has('vector')) blocks.push('bnnc_vec_buffer.v');
   if (feeds.has('flatten')) blocks.push('bnnc_flat_buffer.v');

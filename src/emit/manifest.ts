@@ -75,6 +75,11 @@ export interface Manifest {
     packing: string;
     /** 'none': a ConvNet's pixels stream into its first sliding-window unit. */
     imageBuffer: 'ram' | 'registers' | 'none';
+    /**
+     * A binarized input: the input stage turns each 8-bit pixel p into the bit
+     * p >= threshold (the wire still carries 8-bit pixels); null: 8-bit pixels throughout.
+     */
+    threshold: number | null;
   };
   output: {
     beatBits: number;
@@ -150,6 +155,7 @@ export function buildManifest(
       beatBits: 8 * plan.input.inPix,
       packing: `pixel i is in beat floor(i/${plan.input.inPix}) at bits [8*(i mod ${plan.input.inPix}) +: 8]; padding bytes of the last beat are ignored; s_axis_tlast is not used`,
       imageBuffer: plan.input.stream ? 'none' : plan.input.ram ? 'ram' : 'registers',
+      threshold: plan.input.threshold,
     },
     output: {
       beatBits: resultBits(plan.classes),

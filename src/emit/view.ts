@@ -141,6 +141,12 @@ export interface TopView {
   beats: number;
   beatW: number;
   inBits: number;
+  /** A binarized input: the input stage stores each pixel as the bit p >= inThresh. */
+  inBinary: boolean;
+  /** bnnc_binarize's THRESH (128, unused, for an 8-bit input). */
+  inThresh: number;
+  /** Bits per stored pixel (bnnc_pixel_input's IN_W): 8, or 1 binarized. */
+  inElemW: number;
   resultBits: number;
   classes: number;
   classW: number;
@@ -351,6 +357,9 @@ export function topView(plan: HwPlan, names: DesignNames, version: string): TopV
     beats: plan.input.beats,
     beatW: addrBits(plan.input.beats),
     inBits: 8 * plan.input.inPix,
+    inBinary: plan.input.threshold !== null,
+    inThresh: plan.input.threshold ?? 128,
+    inElemW: plan.input.bits,
     resultBits: resultBits(plan.classes),
     classes: plan.classes,
     classW,

@@ -1,6 +1,6 @@
 /**
  * The .bnn model file: a safetensors file whose `__metadata__` holds
- * { format: "bnnc-model", version: "1", graph: <ModelGraph as JSON> } and whose tensors
+ * { format: "bnnc-model", version: "1" (or "2" with a binarized input), graph: <ModelGraph as JSON> } and whose tensors
  * are the model's F32 tensors (see docs/model-format.md).
  *
  * Writing is deterministic, so the sha256 of the bytes (modelHash) identifies a model:
@@ -11,10 +11,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { describeValue, parseJsonStrict } from './json.js';
+import { describeValue, isPlainObject, parseJsonStrict } from './json.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { inferShapes, validateGraph, validateTensors } from './validate.js';
-import { MODEL_FORMAT, MODEL_VERSION, type Model, type ModelGraph, type Shape3, type Tensor } from './types.js';
+import { MODEL_FORMAT, MODEL_VERSION, MODEL_VERSION_BINARY_INPUT, type Model, type ModelGraph, type Shape3, type Tensor } from './types.js';
 
 /** Largest model file loadModel reads (1 GiB); far above any BinaryNet we build. */
 export const MAX_MODEL_BYTES = 2 ** 30;
@@ -27,7 +27,7 @@ export function encodeModel(model: Model): Uint8Array {
   const graph = validateGraph(model.graph, source);
   const normalized: Model = { graph, tensors: model.tensors };
   validateTensors(normalized, source);
-  const metadata = { format: MODEL_FORMAT, version: String(MODEL_VERSION), graph: JSON.stringify(graph) };
+  const metadata = { format: MODEL_FORMAT, version: String(graph.version), graph: JSON.stringify(graph) };
   return encodeSafetensors(model.tensors, metadata);
 }
 
@@ -42,16 +42,21 @@ export function decodeModel(bytes: Uint8Array, source: string): Model {
   if (metadata.format !== MODEL_FORMAT) {
     throw new InputError(source, '__metadata__.format', `"${MODEL_FORMAT}" (a bnnc model file)`, metadata.format === undefined ? 'missing' : describeValue(metadata.format));
   }
-  if (metadata.version !== String(MODEL_VERSION)) {
+  const known = [String(MODEL_VERSION), String(MODEL_VERSION_BINARY_INPUT)];
+  if (!known.includes(metadata.version)) {
     throw new InputError(
       source,
       '__metadata__.version',
-      `"${MODEL_VERSION}" (this bnnc reads model format version ${MODEL_VERSION})`,
+      `"${MODEL_VERSION}" or "${MODEL_VERSION_BINARY_INPUT}" (the model format versions this bnnc reads)`,
       metadata.version === undefined ? 'missing' : describeValue(metadata.version),
     );
   }
   if (metadata.graph === undefined) throw new InputError(source, '__metadata__.graph', 'the model graph as a JSON string', 'missing');
-  const graph = validateGraph(parseJsonStrict(metadata.graph, source, '__metadata__.graph'), source);
+  const rawGraph = parseJsonStrict(metadata.graph, source, '__metadata__.graph');
+  if (isPlainObject(rawGraph) && rawGraph.version !== undefined && String(rawGraph.version) !== metadata.version) {
+    throw new InputError(source, '__metadata__.version', `the graph's version ${describeValue(rawGraph.version)}`, describeValue(metadata.version));
+  }
+  const graph = validateGraph(rawGraph, source);
 
   const modelTensors = new Map<string, Tensor>();
   for (const [name, t] of tensors) {

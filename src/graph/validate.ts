@@ -13,12 +13,14 @@ import { expectedTensors } from './tensors.js';
 import {
   MODEL_FORMAT,
   MODEL_VERSION,
+  MODEL_VERSION_BINARY_INPUT,
   type InputSpec,
   type LayerKind,
   type LayerSpec,
   type Model,
   type ModelGraph,
   type Shape3,
+  versionForInput,
 } from './types.js';
 
 /** Limits that keep a hostile or corrupt file from asking for absurd allocations. */
@@ -47,6 +49,8 @@ const LAYER_FIELDS: Record<LayerKind, string[]> = {
 const LAYER_KINDS = Object.keys(LAYER_FIELDS) as LayerKind[];
 const GRAPH_FIELDS = ['format', 'version', 'name', 'arch', 'input', 'classes', 'layers'];
 const INPUT_FIELDS = ['height', 'width', 'channels', 'pixelScale', 'pixelOffset'];
+/** A binarized input (format version 2): bits 1 and a threshold instead of the pixel map. */
+const BINARY_INPUT_FIELDS = ['height', 'width', 'channels', 'bits', 'threshold'];
 
 function show(v: unknown): string {
   return v === undefined ? 'missing' : describeValue(v, 60);
@@ -106,7 +110,21 @@ class Fields {
   }
 }
 
-function checkInput(f: Fields, v: unknown): InputSpec {
+function checkInput(f: Fields, v: unknown, version: number): InputSpec {
+  if (isPlainObject(v) && 'bits' in v) {
+    if (version < MODEL_VERSION_BINARY_INPUT) {
+      f.fail('version', `${MODEL_VERSION_BINARY_INPUT} for a binarized input (input.bits)`, version);
+    }
+    const o = f.object(v, 'input', BINARY_INPUT_FIELDS, BINARY_INPUT_FIELDS);
+    if (o.bits !== 1) f.fail('input.bits', '1 (a binarized input; an 8-bit input has no bits field)', o.bits);
+    return {
+      height: f.int(o.height, 'input.height', 1, GRAPH_LIMITS.inputSide),
+      width: f.int(o.width, 'input.width', 1, GRAPH_LIMITS.inputSide),
+      channels: f.int(o.channels, 'input.channels', 1, GRAPH_LIMITS.inputChannels),
+      bits: 1,
+      threshold: f.int(o.threshold, 'input.threshold', 1, 255),
+    };
+  }
   const o = f.object(v, 'input', INPUT_FIELDS, INPUT_FIELDS);
   return {
     height: f.int(o.height, 'input.height', 1, GRAPH_LIMITS.inputSide),
@@ -245,12 +263,12 @@ export function validateGraph(obj: unknown, source: string): ModelGraph {
   const f: Fields = new Fields(source);
   const o = f.object(obj, '', [...GRAPH_FIELDS, 'meta'], GRAPH_FIELDS);
   if (o.format !== MODEL_FORMAT) f.fail('format', JSON.stringify(MODEL_FORMAT), o.format);
-  if (o.version !== MODEL_VERSION) {
-    f.fail('version', `${MODEL_VERSION} (this bnnc reads model format version ${MODEL_VERSION})`, o.version);
+  if (o.version !== MODEL_VERSION && o.version !== MODEL_VERSION_BINARY_INPUT) {
+    f.fail('version', `${MODEL_VERSION} or ${MODEL_VERSION_BINARY_INPUT} (the model format versions this bnnc reads)`, o.version);
   }
   const name = f.string(o.name, 'name', GRAPH_LIMITS.nameLength);
   const arch = f.string(o.arch, 'arch', GRAPH_LIMITS.nameLength);
-  const input = checkInput(f, o.input);
+  const input = checkInput(f, o.input, o.version);
   const classes = f.int(o.classes, 'classes', 2, 65535);
   if (!Array.isArray(o.layers) || o.layers.length < 1 || o.layers.length > GRAPH_LIMITS.layers) {
     const expected = `an array of 1..${GRAPH_LIMITS.layers} layers`;
@@ -264,7 +282,9 @@ export function validateGraph(obj: unknown, source: string): ModelGraph {
     if (prev !== undefined) f.fail(`layers[${i}].name`, `a name not used before (layers[${prev}] is ${JSON.stringify(l.name)})`, l.name);
     seen.set(l.name, i);
   });
-  const graph: ModelGraph = { format: MODEL_FORMAT, version: MODEL_VERSION, name, arch, input, classes, layers };
+  // Normalized to the lowest version that expresses the model, so an 8-bit model stays
+  // a version-1 file (byte for byte what earlier bnnc wrote and reads).
+  const graph: ModelGraph = { format: MODEL_FORMAT, version: versionForInput(input), name, arch, input, classes, layers };
   if (o.meta !== undefined) {
     if (!isPlainObject(o.meta)) f.fail('meta', 'an object', o.meta);
     // meta sits one level inside the graph object, whose JSON text parseJsonStrict limits to MAX_JSON_DEPTH.

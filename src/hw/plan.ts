@@ -13,7 +13,7 @@
 import { BnncError, InputError } from '../errors.js';
 import { describeValue } from '../graph/json.js';
 import type { FoldedLayer, FoldedMatrixLayer, FoldedModel } from '../int/types.js';
-import { wordsPerRow } from '../int/types.js';
+import { firstInput, wordsPerRow } from '../int/types.js';
 import { estimateArea, type AreaEstimate } from './area.js';
 import { networkCycles, PIPELINE_LEVELS, type PipelineLevel } from './cycles.js';
 import { cheapestFolding, type FoldingSpec, type LayerFolding } from './folding.js';
@@ -107,7 +107,7 @@ function checkLayers(f: FoldedModel): FoldedLayer[] {
       shape = l.outShape;
       return;
     }
-    const wantInput = k === 0 ? 'pixels' : 'bits';
+    const wantInput = k === 0 ? firstInput(f) : 'bits';
     if (l.input !== wantInput) throw new InputError(src, `${field}.input`, wantInput, l.input);
     if (!(Number.isSafeInteger(l.rows) && l.rows >= 1)) throw new InputError(src, `${field}.rows`, 'a positive integer', String(l.rows));
     if (l.kind === 'conv') {
@@ -335,6 +335,9 @@ export function unitModelsOf(plan: Pick<HwPlan, 'input' | 'stages'>): UnitModel[
 export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOptions = {}): HwPlan {
   const layers = checkLayers(f);
   const matrix = layers.filter((l): l is FoldedMatrixLayer => l.kind !== 'maxpool');
+  if (opts.bitSerial && f.inputThreshold !== undefined) {
+    throw new InputError('options', 'bitSerial', 'a model with an 8-bit input (the bit-serial datapath is for 8-bit pixels)', `a binarized input (threshold ${f.inputThreshold})`);
+  }
   const foldings = resolveFoldings(layers, matrix, folding, opts.bitSerial === true);
   const streaming = layers[0].kind === 'conv';
   const romRule = opts.romRule ?? DEFAULT_ROM_RULE;
@@ -359,13 +362,13 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
     if (opts.inPix !== undefined && opts.inPix !== ch) {
       throw new InputError('folding', 'inPix', `${ch} (a ConvNet takes one pixel, its ${ch} channel(s), per beat)`, String(opts.inPix));
     }
-    input = planStreamInput(npix, ch);
+    input = planStreamInput(npix, ch, f.inputThreshold ?? null);
   } else {
     const inPix = opts.inPix ?? first.simd;
     if (!(Number.isSafeInteger(inPix) && inPix >= 1 && inPix <= npix)) {
       throw new InputError('folding', 'inPix', `an integer in 1..${npix} (pixels per image)`, String(inPix));
     }
-    input = planImageInput(npix, inPix, first.simd, first.sf);
+    input = planImageInput(npix, inPix, first.simd, first.sf, f.inputThreshold ?? null);
   }
   if (folding.kind === 'target' && input.beats > folding.targetCycles) {
     throw new BnncError(

@@ -7,7 +7,7 @@
  */
 import type { Shape3 } from '../graph/types.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
-import { FOLDED_FORMAT, FOLDED_VERSION, wordsPerRow } from '../int/types.js';
+import { FOLDED_FORMAT, FOLDED_VERSION, FOLDED_VERSION_BINARY_INPUT, wordsPerRow } from '../int/types.js';
 import { Rng } from '../util/rng.js';
 
 export interface RandomMlpSpec {
@@ -19,6 +19,8 @@ export interface RandomMlpSpec {
   name?: string;
   /** Score multipliers 0 or 1 and no offsets, so that equal scores, and argmax ties, are common. */
   tieProne?: boolean;
+  /** A binarized input: pixel p is the bit p >= inputThreshold. */
+  inputThreshold?: number;
 }
 
 function randomWeights(rng: Rng, rows: number, cols: number): Uint32Array {
@@ -64,6 +66,8 @@ export interface RandomNetSpec {
    * must cover the whole map in front of it (one output position: a 1x1 scores map).
    */
   scoresKernel?: number;
+  /** A binarized input (the folded model's inputThreshold): the first layer takes bits. */
+  inputThreshold?: number;
 }
 
 /** One random matrix layer: weights, then thresholds or score parameters (in this order). */
@@ -114,7 +118,7 @@ export function randomFoldedNet(spec: RandomNetSpec): FoldedModel {
   let shape: Shape3 = spec.input;
   items.forEach((it, k) => {
     const last = k === items.length - 1;
-    const input = k === 0 ? 'pixels' : 'bits';
+    const input = k === 0 && spec.inputThreshold === undefined ? 'pixels' : 'bits';
     const [h, w, c] = shape;
     if ('pool' in it) {
       const outShape: Shape3 = [Math.floor(h / it.pool), Math.floor(w / it.pool), c];
@@ -132,10 +136,11 @@ export function randomFoldedNet(spec: RandomNetSpec): FoldedModel {
   });
   return {
     format: FOLDED_FORMAT,
-    version: FOLDED_VERSION,
+    version: spec.inputThreshold === undefined ? FOLDED_VERSION : FOLDED_VERSION_BINARY_INPUT,
     name: spec.name ?? `random_net_${spec.seed}`,
     sourceHash: (spec.seed >>> 0).toString(16).padStart(8, '0').repeat(8),
     input: spec.input,
+    ...(spec.inputThreshold === undefined ? {} : { inputThreshold: spec.inputThreshold }),
     classes: spec.classes,
     layers,
   };
@@ -150,6 +155,7 @@ export function randomFoldedMlp(spec: RandomMlpSpec): FoldedModel {
     seed: spec.seed,
     name: spec.name ?? `random_mlp_${spec.seed}`,
     tieProne: spec.tieProne,
+    inputThreshold: spec.inputThreshold,
   });
 }
 

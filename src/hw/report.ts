@@ -28,7 +28,7 @@ export function formatPlan(plan: HwPlan, clockMhz: number): string {
   const streaming = plan.stages.some((s) => s.kind === 'pool' || s.vectors > 1);
   const rows: string[][] = [['stage', 'layer', 'MW', 'MH', 'PE', 'SIMD', 'NF', 'SF', 'II', ...(streaming ? ['frame cycles'] : []), 'weight bits', 'param bits']];
   const inp = plan.input;
-  rows.push(['input', `${inp.npix} px, ${inp.inPix}/beat`, '-', '-', '-', '-', '-', '-', String(inp.ii), ...(streaming ? [String(inp.ii)] : []), '-', '-']);
+  rows.push(['input', `${inp.npix} px, ${inp.inPix}/beat${inp.threshold !== null ? `, binarized p >= ${inp.threshold}` : ''}`, '-', '-', '-', '-', '-', '-', String(inp.ii), ...(streaming ? [String(inp.ii)] : []), '-', '-']);
   for (const s of plan.stages) {
     if (s.kind === 'pool') {
       const [h, w, c] = s.inShape;

@@ -9,7 +9,7 @@ import { describeValue } from '../graph/json.js';
 import type { Shape3 } from '../graph/types.js';
 import { lastWordMask } from './bits.js';
 import { MAX_FRAC_BITS, MUL_LIMIT, SCORE_LIMIT, accRange } from './threshold.js';
-import { FOLDED_FORMAT, FOLDED_VERSION, type FoldedLayer, type FoldedModel, wordsPerRow } from './types.js';
+import { FOLDED_FORMAT, FOLDED_VERSION, FOLDED_VERSION_BINARY_INPUT, firstInput, type FoldedLayer, type FoldedModel, wordsPerRow } from './types.js';
 
 /** Largest activation (h * w * c values) accepted from a file: far above any BinaryNet. */
 export const MAX_ACTIVATION = 2 ** 26;
@@ -24,7 +24,14 @@ export function isShape3(v: unknown): v is Shape3 {
 /** Throws an InputError (source = where the model came from) unless f is a valid folded model. */
 export function checkFolded(f: FoldedModel, source: string): void {
   if (f.format !== FOLDED_FORMAT) throw new InputError(source, 'format', `"${FOLDED_FORMAT}"`, describeValue(f.format));
-  if (f.version !== FOLDED_VERSION) throw new InputError(source, 'version', String(FOLDED_VERSION), describeValue(f.version));
+  const t = f.inputThreshold;
+  if (t !== undefined && !(Number.isSafeInteger(t) && t >= 1 && t <= 255)) {
+    throw new InputError(source, 'inputThreshold', 'an integer in 1..255', describeValue(t));
+  }
+  const version = t === undefined ? FOLDED_VERSION : FOLDED_VERSION_BINARY_INPUT;
+  if (f.version !== version) {
+    throw new InputError(source, 'version', `${version} (${t === undefined ? 'an 8-bit input' : 'a binarized input, inputThreshold'})`, describeValue(f.version));
+  }
   if (typeof f.name !== 'string') throw new InputError(source, 'name', 'a string', typeof f.name);
   if (typeof f.sourceHash !== 'string') throw new InputError(source, 'sourceHash', 'a string', typeof f.sourceHash);
   if (!isShape3(f.input)) throw new InputError(source, 'input', `[h, w, c] positive integers, h*w*c <= ${MAX_ACTIVATION}`, describeValue(f.input));
@@ -54,7 +61,7 @@ export function checkFolded(f: FoldedModel, source: string): void {
       const expected: Shape3 = [Math.floor(h / l.size), Math.floor(w / l.size), c];
       if (!sameShape(l.outShape, expected)) throw new InputError(source, `${at}.outShape`, fmt(expected), fmt(l.outShape));
     } else if (l.kind === 'dense' || l.kind === 'conv') {
-      const expectInput = i === 0 ? 'pixels' : 'bits';
+      const expectInput = i === 0 ? firstInput(f) : 'bits';
       if (l.input !== expectInput) throw new InputError(source, `${at}.input`, `"${expectInput}"`, describeValue(l.input));
       if (!(Number.isSafeInteger(l.rows) && l.rows >= 1 && l.rows <= MAX_ACTIVATION)) {
         throw new InputError(source, `${at}.rows`, 'a positive integer', describeValue(l.rows));

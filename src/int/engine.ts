@@ -10,12 +10,14 @@
  *   at a time by WebAssembly SIMD (./wasm.ts, pixtab and pixrows): per image, each chunk
  *   of 4 pixels gets the table of its 16 signed sums; each row's 4 weight bits of that
  *   chunk index the table.
+ * - a binarized input (inputThreshold) is packed into bits (p >= T) per image first, and
+ *   the first layer is then a bits layer like the others.
  * - convolutions gather each window (k runs of k*C contiguous HWC values) into a scratch
  *   vector and run the dense kernel on it; max-pool ORs runs of C bits.
  */
 import { copyBits, orBits } from './bits.js';
 import type { FoldedMatrixLayer, FoldedModel, FoldedPoolLayer } from './types.js';
-import { wordsPerRow } from './types.js';
+import { binarizePixel, wordsPerRow } from './types.js';
 import { createIntKernels, type IntKernels } from './wasm.js';
 import { argmax } from '../util/argmax.js';
 
@@ -74,6 +76,8 @@ interface Plan {
   steps: Step[];
   /** The output bits of each step. */
   outputs: Region[];
+  /** Before the steps of each image (a binarized input: packs its pixel bits). */
+  prepare: Step | null;
   /** The last layer: writes the scores of the current image at out[outOff..]. */
   scores: (m: Machine, images: Uint8Array, pixOff: number, out: Int32Array, outOff: number) => void;
 }
@@ -97,6 +101,7 @@ export function inferIntBatch(f: FoldedModel, images: Uint8Array, n: number, kee
   const layerBits = keepLayers ? plan.outputs.map((o) => new Uint32Array(n * o.words)) : undefined;
   for (let img = 0; img < n; img++) {
     const off = img * pixels;
+    if (plan.prepare) plan.prepare(machine, images, off);
     for (let s = 0; s < steps.length; s++) {
       steps[s](machine, images, off);
       if (layerBits) {
@@ -124,6 +129,12 @@ function compile(f: FoldedModel): Plan {
   const builders: Builder<Step>[] = [];
   const outputs: Region[] = [];
   let input: Region | null = null; // the previous layer's output bits (null: pixels)
+  let prepare: Builder<Step> | null = null;
+  if (f.inputThreshold !== undefined) {
+    const region = layout.words(wordsPerRow(h * w * c));
+    prepare = binarizeStep(h * w * c, f.inputThreshold, region);
+    input = region;
+  }
   for (const layer of f.layers.slice(0, -1)) {
     if (layer.kind === 'maxpool') {
       const out = layout.words(wordsPerRow(layer.outShape[0] * layer.outShape[1] * layer.outShape[2]));
@@ -147,6 +158,7 @@ function compile(f: FoldedModel): Plan {
     classes: f.classes,
     machine: { kernels, mem, mem8: new Uint8Array(kernels.memory.buffer) },
     steps: builders.map((b) => b(mem)),
+    prepare: prepare ? prepare(mem) : null,
     outputs,
     scores: scoresBuilder(mem),
   };
@@ -242,6 +254,20 @@ function matrixKernel(layer: FoldedMatrixLayer, input: Region | null, layout: La
         return counts.word;
       };
     },
+  };
+}
+
+/** Pack an image's pixels into the bits p >= threshold (LSB first, padding bits 0). */
+function binarizeStep(npix: number, threshold: number, out: Region): Builder<Step> {
+  return () => (m, images, pixOff) => {
+    const mm = m.mem;
+    for (let k = 0; k < out.words; k++) {
+      let word = 0;
+      const base = pixOff + k * 32;
+      const end = Math.min(32, npix - k * 32);
+      for (let b = 0; b < end; b++) if (binarizePixel(images[base + b], threshold)) word |= 1 << b;
+      mm[out.word + k] = word;
+    }
   };
 }
 

@@ -16,6 +16,7 @@ import { foldScores, foldThreshold, type InputMap, type NeuronParams } from './t
 import {
   FOLDED_FORMAT,
   FOLDED_VERSION,
+  FOLDED_VERSION_BINARY_INPUT,
   type FoldedLayer,
   type FoldedMatrixLayer,
   type FoldedModel,
@@ -37,7 +38,10 @@ export function foldModel(model: Model, sourceHash: string): FoldedModel {
   const layers = g.layers;
   const out: FoldedLayer[] = [];
   let shape: Shape3 = [height, width, channels];
-  let input: 'pixels' | 'bits' = 'pixels';
+  // A binarized input makes the first layer an XNOR-popcount layer on the pixel bits:
+  // its +-1 dot product is 2acc - N exactly as for a hidden layer.
+  const binary = g.input.bits === 1 ? g.input.threshold : undefined;
+  let input: 'pixels' | 'bits' = binary === undefined ? 'pixels' : 'bits';
   // Flatten only ever feeds a dense layer here: the shapes of conv and pool depend on it.
   let flattened = false;
 
@@ -110,10 +114,11 @@ export function foldModel(model: Model, sourceHash: string): FoldedModel {
 
   return {
     format: FOLDED_FORMAT,
-    version: FOLDED_VERSION,
+    version: binary === undefined ? FOLDED_VERSION : FOLDED_VERSION_BINARY_INPUT,
     name: g.name,
     sourceHash,
     input: [height, width, channels],
+    ...(binary === undefined ? {} : { inputThreshold: binary }),
     classes: g.classes,
     layers: out,
   };
@@ -187,7 +192,7 @@ function foldMatrix(
   const weights = new Uint32Array(rows * wpr);
   const inputs: InputMap[] = [];
   const params: NeuronParams[] = [];
-  const { pixelScale, pixelOffset } = model.graph.input;
+  const spec = model.graph.input;
   for (let r = 0; r < rows; r++) {
     let ones = 0;
     for (let c = 0; c < cols; c++) {
@@ -197,11 +202,9 @@ function foldMatrix(
         ones++;
       }
     }
-    inputs.push(
-      input === 'bits'
-        ? { kind: 'bits', cols }
-        : { kind: 'pixels', cols, scale: pixelScale, offset: pixelOffset, sumW: 2 * ones - cols },
-    );
+    if (input === 'bits') inputs.push({ kind: 'bits', cols });
+    else if (spec.bits === 1) throw new Error(`${src}: pixels input under a binarized input`); // fold never makes one
+    else inputs.push({ kind: 'pixels', cols, scale: spec.pixelScale, offset: spec.pixelOffset, sumW: 2 * ones - cols });
     params.push({
       bias: bias ? bias[r] : 0,
       gamma: gamma[r],

@@ -7,7 +7,7 @@
  */
 import { getBit, setBit } from './bits.js';
 import type { FoldedMatrixLayer, FoldedModel, FoldedPoolLayer } from './types.js';
-import { wordsPerRow } from './types.js';
+import { binarizePixel, wordsPerRow } from './types.js';
 import { argmax } from '../util/argmax.js';
 
 export { inferIntBatch } from './engine.js';
@@ -28,7 +28,8 @@ export interface IntInferResult {
 export function inferInt(f: FoldedModel, pixels: Uint8Array, keepLayers = false): IntInferResult {
   const [h, w, c] = f.input;
   if (pixels.length !== h * w * c) throw new RangeError(`inferInt: expected ${h * w * c} pixels, got ${pixels.length}`);
-  let bits: Uint32Array | null = null;
+  // A binarized input: the first layer reads the pixel bits p >= inputThreshold.
+  let bits: Uint32Array | null = f.inputThreshold === undefined ? null : binarizeImage(pixels, f.inputThreshold);
   const layerBits: Uint32Array[] = [];
   let scores: Int32Array | null = null;
 
@@ -53,6 +54,13 @@ export function inferInt(f: FoldedModel, pixels: Uint8Array, keepLayers = false)
   }
   if (!scores) throw new Error(`folded model ${f.name}: no scores layer`);
   return { scores, prediction: argmax(scores), layerBits: keepLayers ? layerBits : undefined };
+}
+
+/** The packed bits (p >= threshold) of an image's pixels. */
+export function binarizeImage(pixels: Uint8Array, threshold: number): Uint32Array {
+  const out = new Uint32Array(wordsPerRow(pixels.length));
+  for (let i = 0; i < pixels.length; i++) if (binarizePixel(pixels[i], threshold)) setBit(out, i);
+  return out;
 }
 
 /**

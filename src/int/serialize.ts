@@ -1,14 +1,14 @@
 /**
  * The folded model on disk: a `.bnnf` file is a safetensors file (src/graph/safetensors.ts)
  *
- *   __metadata__: { "format": "bnnc-folded", "version": "1", "model": <JSON string> }
+ *   __metadata__: { "format": "bnnc-folded", "version": "1" | "2", "model": <JSON string> }
  *   layers.<i>.weights     U32 [rows, ceil(cols / 32)]   matrix layer i (see types.ts)
  *   layers.<i>.thresholds  I32 [rows]                    threshold layers
  *   layers.<i>.mul         I32 [rows]                    the scores layer
  *   layers.<i>.add         I32 [rows]
  *
- * "model" holds everything else, keys in this order: name, sourceHash, input, classes,
- * layers; each layer {kind, name, input, inShape, outShape, kernel, rows, cols, output:
+ * "model" holds everything else, keys in this order: name, sourceHash, input,
+ * [inputThreshold (version 2: a binarized input),] classes, layers; each layer {kind, name, input, inShape, outShape, kernel, rows, cols, output:
  * {kind} or {kind, fracBits}} for dense/conv, {kind, name, inShape, outShape, size} for
  * maxpool. Bytes are deterministic: equal models give equal files.
  * docs/integer-contract.md describes the format for other readers.
@@ -20,13 +20,15 @@ import { decodeSafetensors, describeShape, encodeSafetensors, type SafeTensor, t
 import type { Shape3 } from '../graph/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { checkFolded } from './check.js';
-import { FOLDED_FORMAT, FOLDED_VERSION, type FoldedLayer, type FoldedModel, wordsPerRow } from './types.js';
+import { FOLDED_FORMAT, FOLDED_VERSION, FOLDED_VERSION_BINARY_INPUT, type FoldedLayer, type FoldedModel, wordsPerRow } from './types.js';
 
 /** Largest .bnnf file loadFolded reads (1 GiB). */
 export const MAX_FOLDED_BYTES = 2 ** 30;
 
 const METADATA_FIELDS = ['format', 'version', 'model'];
 const MODEL_FIELDS = ['name', 'sourceHash', 'input', 'classes', 'layers'];
+/** Version 2: a binarized input. */
+const MODEL_FIELDS_BINARY_INPUT = ['name', 'sourceHash', 'input', 'inputThreshold', 'classes', 'layers'];
 const MATRIX_FIELDS = ['kind', 'name', 'input', 'inShape', 'outShape', 'kernel', 'rows', 'cols', 'output'];
 const POOL_FIELDS = ['kind', 'name', 'inShape', 'outShape', 'size'];
 
@@ -52,6 +54,7 @@ export function encodeFolded(f: FoldedModel): Uint8Array {
     name: f.name,
     sourceHash: f.sourceHash,
     input: f.input,
+    ...(f.inputThreshold === undefined ? {} : { inputThreshold: f.inputThreshold }),
     classes: f.classes,
     layers: f.layers.map(describeLayer),
   };
@@ -66,7 +69,7 @@ export function encodeFolded(f: FoldedModel): Uint8Array {
       tensors.push([`layers.${i}.add`, { shape: [l.rows], data: l.output.add }]);
     }
   });
-  return encodeSafetensors(tensors, { format: FOLDED_FORMAT, version: String(FOLDED_VERSION), model: JSON.stringify(model) });
+  return encodeSafetensors(tensors, { format: FOLDED_FORMAT, version: String(f.version), model: JSON.stringify(model) });
 }
 
 export function decodeFolded(bytes: Uint8Array, source: string): FoldedModel {
@@ -75,12 +78,13 @@ export function decodeFolded(bytes: Uint8Array, source: string): FoldedModel {
   if (metadata.format !== FOLDED_FORMAT) {
     throw new InputError(source, '__metadata__.format', `"${FOLDED_FORMAT}" (a bnnc folded model file)`, describeValue(metadata.format));
   }
-  if (metadata.version !== String(FOLDED_VERSION)) {
-    throw new InputError(source, '__metadata__.version', `"${FOLDED_VERSION}"`, describeValue(metadata.version));
+  const binary = metadata.version === String(FOLDED_VERSION_BINARY_INPUT);
+  if (metadata.version !== String(FOLDED_VERSION) && !binary) {
+    throw new InputError(source, '__metadata__.version', `"${FOLDED_VERSION}" or "${FOLDED_VERSION_BINARY_INPUT}"`, describeValue(metadata.version));
   }
   const m = parseJsonStrict(metadata.model, source, '__metadata__.model');
   if (!isPlainObject(m)) throw new InputError(source, 'model', 'a JSON object', typeof m);
-  exactKeys(m, MODEL_FIELDS, source, 'model');
+  exactKeys(m, binary ? MODEL_FIELDS_BINARY_INPUT : MODEL_FIELDS, source, 'model');
   if (!Array.isArray(m.layers)) throw new InputError(source, 'model.layers', 'an array', typeof m.layers);
 
   const used = new Set<string>();
@@ -146,10 +150,11 @@ export function decodeFolded(bytes: Uint8Array, source: string): FoldedModel {
 
   const f: FoldedModel = {
     format: FOLDED_FORMAT,
-    version: FOLDED_VERSION,
+    version: binary ? FOLDED_VERSION_BINARY_INPUT : FOLDED_VERSION,
     name: m.name as string,
     sourceHash: m.sourceHash as string,
     input: m.input as Shape3,
+    ...(binary ? { inputThreshold: m.inputThreshold as number } : {}),
     classes: m.classes as number,
     layers,
   };

@@ -6,6 +6,8 @@
  * - A matrix layer has `rows` neurons (output channels) and `cols` inputs per neuron
  *   (dense: all input features in (h, w, c) order; conv: kernel*kernel*inChannels in
  *   (kh, kw, c) order).
+ * - A binarized input (inputThreshold set, format version 2): pixel p becomes the bit
+ *   p >= inputThreshold, and the first layer takes those bits ('bits' input).
  * - acc for 'bits' input:   popcount(xnor(x, w)) over cols, in 0..cols.
  *   acc for 'pixels' input: sum over cols of (w ? +p : -p), in -255*cols..255*cols.
  * - threshold output: bit = acc >= T (rows with negative BN gamma are already inverted).
@@ -15,7 +17,11 @@
 import type { Shape3 } from '../graph/types.js';
 
 export const FOLDED_FORMAT = 'bnnc-folded';
+/** The format version of a folded model with an 8-bit input. */
 export const FOLDED_VERSION = 1;
+/** The format version that adds the binarized input (inputThreshold). */
+export const FOLDED_VERSION_BINARY_INPUT = 2;
+export type FoldedVersion = typeof FOLDED_VERSION | typeof FOLDED_VERSION_BINARY_INPUT;
 
 export interface ThresholdOutput {
   kind: 'threshold';
@@ -62,15 +68,31 @@ export type FoldedLayer = FoldedMatrixLayer | FoldedPoolLayer;
 
 export interface FoldedModel {
   format: typeof FOLDED_FORMAT;
-  version: typeof FOLDED_VERSION;
+  /** 2 exactly when inputThreshold is set. */
+  version: FoldedVersion;
   name: string;
   /** sha256 (hex) of the float model it was folded from. */
   sourceHash: string;
   input: Shape3;
+  /**
+   * Set for a binarized input: pixel p is the bit (p >= inputThreshold), 1..255, and the
+   * first layer's input is 'bits'. Absent: the first layer takes the 8-bit pixels.
+   */
+  inputThreshold?: number;
   classes: number;
   layers: FoldedLayer[];
 }
 
 export function wordsPerRow(cols: number): number {
   return (cols + 31) >>> 5;
+}
+
+/** The first layer's input kind: the 8-bit pixels, or their bits for a binarized input. */
+export function firstInput(f: Pick<FoldedModel, 'inputThreshold'>): 'pixels' | 'bits' {
+  return f.inputThreshold === undefined ? 'pixels' : 'bits';
+}
+
+/** Pixel p as the first layer sees it under a binarized input: the bit p >= threshold. */
+export function binarizePixel(p: number, threshold: number): number {
+  return p >= threshold ? 1 : 0;
 }

@@ -23,7 +23,7 @@ import { InputError } from '../errors.js';
 import { describeValue, isPlainObject, parseJsonStrict } from '../graph/json.js';
 import {
   MODEL_FORMAT,
-  MODEL_VERSION,
+  versionForInput,
   type InputSpec,
   type LayerSpec,
   type Model,
@@ -266,7 +266,7 @@ export function buildGraph(arch: string, opts: Omit<BuildOptions, 'seed'>): Mode
   const layers = graphLayers(`arch ${arch}`, items, input, classes, dropoutIn, dropoutHidden);
   const graph: ModelGraph = {
     format: MODEL_FORMAT,
-    version: MODEL_VERSION,
+    version: versionForInput(input),
     name: builtin ? arch : 'custom',
     arch: builtin ? arch : 'custom',
     input: { ...input },

@@ -6,7 +6,7 @@
  * not speed; the trainer has its own fast forward pass and a test that the two agree.
  * Dropout is the identity; batch norm uses the running statistics.
  */
-import type { Model, Shape3, Tensor } from '../graph/types.js';
+import { inputValue, type Model, type Shape3, type Tensor } from '../graph/types.js';
 import { argmax } from '../util/argmax.js';
 
 export interface FloatEvalResult {
@@ -51,10 +51,10 @@ function binarized(model: Model, name: string): Float64Array {
 /** Evaluate one image (uint8 pixels, HWC). */
 export function evalFloat(model: Model, pixels: Uint8Array, keepActivations = false): FloatEvalResult {
   const g = model.graph;
-  const { height, width, channels, pixelScale, pixelOffset } = g.input;
+  const { height, width, channels } = g.input;
   let shape: Shape3 = [height, width, channels];
   let x = new Float64Array(height * width * channels);
-  for (let i = 0; i < x.length; i++) x[i] = pixelScale * pixels[i] + pixelOffset;
+  for (let i = 0; i < x.length; i++) x[i] = inputValue(g.input, pixels[i]);
   const acts: Float64Array[] = [];
 
   for (const layer of g.layers) {

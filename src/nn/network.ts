@@ -4,7 +4,7 @@
  * pixels to class scores, backward from dL/dscores to every parameter gradient.
  */
 import { InputError } from '../errors.js';
-import type { LayerSpec, Model, ModelGraph, Shape3, Tensor } from '../graph/types.js';
+import { inputValue, type LayerSpec, type Model, type ModelGraph, type Shape3, type Tensor } from '../graph/types.js';
 import { Arena } from './arena.js';
 import { BatchNormLayer } from './layers/batchnorm.js';
 import { ConvLayer } from './layers/conv.js';
@@ -144,11 +144,16 @@ export class Network {
     const size = n * this.inputSize;
     if (pixels.length < size) throw new RangeError(`forward: ${n} images need ${size} bytes, got ${pixels.length}`);
     const x = this.input;
-    const usePixels = !ctx.training && this.pixelLayer >= 0;
+    const spec = this.graph.input;
+    // The integer-pixel path of the first layer is for the 8-bit pixel map; a binarized
+    // input is +-1 values that the layer's own (binary) kernels take as they are.
+    const usePixels = !ctx.training && this.pixelLayer >= 0 && spec.bits !== 1;
     if (usePixels) {
       for (let i = 0; i < size; i++) x[i] = pixels[i];
+    } else if (spec.bits === 1) {
+      for (let i = 0; i < size; i++) x[i] = inputValue(spec, pixels[i]);
     } else {
-      const { pixelScale, pixelOffset } = this.graph.input;
+      const { pixelScale, pixelOffset } = spec;
       for (let i = 0; i < size; i++) x[i] = pixelScale * pixels[i] + pixelOffset;
     }
     return this.run(x.subarray(0, size), n, ctx, usePixels);
@@ -161,12 +166,12 @@ export class Network {
   }
 
   private run(x: Float32Array, n: number, ctx: ForwardContext, pixels: boolean): Float32Array {
-    const { pixelScale, pixelOffset } = this.graph.input;
+    const spec = this.graph.input;
     let a = x;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i];
-      if (pixels && i === this.pixelLayer) {
-        a = (layer as DenseLayer | ConvLayer).forward(a, n, ctx, { scale: pixelScale, offset: pixelOffset });
+      if (pixels && i === this.pixelLayer && spec.bits !== 1) {
+        a = (layer as DenseLayer | ConvLayer).forward(a, n, ctx, { scale: spec.pixelScale, offset: spec.pixelOffset });
       } else {
         a = layer.forward(a, n, ctx);
       }

@@ -2,7 +2,8 @@
  * bnnc float model -> QONNX that qonnx (Python) executes and bnnc imports back unchanged.
  *
  * The graph: input "global_in" [N, C, H, W] holding inputScale * p (pixels / 255 by
- * default) -> Mul/Add for bnnc's pixel map -> per layer: BipolarQuant(latent weights, 1)
+ * default) -> Mul/Add for bnnc's pixel map (a binarized input: Add -(T - 1/2) * inputScale,
+ * then BipolarQuant, which is +1 exactly for p >= T) -> per layer: BipolarQuant(latent weights, 1)
  * into Gemm (transB = 1) or Conv, BatchNormalization, BipolarQuant(x, 1) for sign, MaxPool,
  * Flatten -> "global_out" [N, classes]. The latent weights are kept, so the file holds
  * exactly what the .bnn holds; BipolarQuant maps w >= 0 to +1 as bnnc's sign does.
@@ -54,17 +55,27 @@ export function exportOnnx(model: Model, opts: ExportOptions): OnnxModel {
   };
   inits.push(floatTensor('one', [], [1]));
 
-  // Pixel map: x = pixelScale * p + pixelOffset, from the input inputScale * p.
-  const { height, width, channels, pixelScale, pixelOffset } = g.input;
-  inits.push(floatTensor('pixel_gain', [], [pixelScale / opts.inputScale]));
-  inits.push(floatTensor('pixel_offset', [], [pixelOffset]));
-  node('Mul', 'pixel_gain', ['global_in', 'pixel_gain'], 'pixel_scaled');
-  node('Add', 'pixel_offset', ['pixel_scaled', 'pixel_offset'], 'pixels');
-  let cur = 'pixels';
+  const spec = g.input;
+  const { height, width, channels } = spec;
   let shape: Shape3 = [height, width, channels];
+  if (spec.bits === 1) {
+    // Binarized input: inputScale * (p - (T - 1/2)) >= 0 <=> p >= T. The margin is half a
+    // pixel step, far above float32 rounding, so the sign is exact for every pixel.
+    inits.push(floatTensor('pixel_offset', [], [-(spec.threshold - 0.5) * opts.inputScale]));
+    node('Add', 'pixel_offset', ['global_in', 'pixel_offset'], 'pixel_centered');
+    node('BipolarQuant', 'pixel_binarize', ['pixel_centered', 'one'], 'pixels', [], QONNX_DOMAIN);
+    infos.push(info('pixel_centered', shape), info('pixels', shape));
+  } else {
+    // Pixel map: x = pixelScale * p + pixelOffset, from the input inputScale * p.
+    inits.push(floatTensor('pixel_gain', [], [spec.pixelScale / opts.inputScale]));
+    inits.push(floatTensor('pixel_offset', [], [spec.pixelOffset]));
+    node('Mul', 'pixel_gain', ['global_in', 'pixel_gain'], 'pixel_scaled');
+    node('Add', 'pixel_offset', ['pixel_scaled', 'pixel_offset'], 'pixels');
+    infos.push(info('pixel_scaled', shape), info('pixels', shape));
+  }
+  let cur = 'pixels';
   /** Whether the current ONNX value is a vector [N, K] rather than an image [N, C, H, W]. */
   let vec = false;
-  infos.push(info('pixel_scaled', shape), info('pixels', shape));
   /** Set by a flatten: the image it flattened, for the next dense layer's column order. */
   let flattenedFrom: Shape3 | null = null;
   const declare = (name: string, s: Shape3): void => {

@@ -28,7 +28,7 @@ import { InputError } from '../errors.js';
 import { modelHash } from '../graph/io.js';
 import { foldModel } from '../int/fold.js';
 import type { Conv2dSpec, DenseSpec, LayerSpec, Model, Shape3, Tensor } from '../graph/types.js';
-import { MODEL_FORMAT, MODEL_VERSION } from '../graph/types.js';
+import { MODEL_FORMAT, versionForInput, type InputSpec } from '../graph/types.js';
 import { type ChainNode, type QuantParams, attr, attrFloat, attrInt, attrInts, nodeLabel, parseGraph, quantInt, quantParams, quantRange, roundHalfEven } from './graph.js';
 import { decodeOnnx, type OnnxModel } from './proto.js';
 import type { ConstTensor } from './tensor.js';
@@ -154,6 +154,8 @@ export function importOnnxModel(onnx: OnnxModel, source: string, opts: ImportOpt
   for (let p = 0; p < 256; p++) lut[p] = f32(p * opts.inputScale);
   let state = { kind: 'pixels', a: opts.inputScale, b: 0, lut } as State;
   let pixelMap: { scale: number; offset: number } | null = null;
+  /** Set by a BipolarQuant on the input pixels: the binarized input's threshold. */
+  let binaryThreshold: number | null = null;
 
   const layers: LayerSpec[] = [];
   const tensors = new Map<string, Tensor>();
@@ -354,9 +356,24 @@ export function importOnnxModel(onnx: OnnxModel, source: string, opts: ImportOpt
         if (scale.data.some((v) => v !== scale.data[0])) refuse(c, 'one scale for the whole tensor', `${scale.data.length} different scales`);
         const s = scale.data[0];
         if (!(s > 0 && Number.isFinite(s))) refuse(c, 'a positive scale', String(s));
+        if (state.kind === 'pixels' && !q) {
+          // A binarized input: +1 where the pixel's float value is >= 0, which must be
+          // exactly the pixels p >= T for one T in 1..255 (bnnc's input threshold).
+          let t = -1;
+          for (let p = 0; p < 256; p++) {
+            const on = state.lut[p] >= 0;
+            if (on !== state.a * p + state.b >= 0) refuse(c, 'an input binarization that does not depend on float rounding', `pixel ${p}`);
+            if (on && t < 0) t = p;
+            if (!on && t >= 0) refuse(c, 'an input binarization p >= T (increasing in the pixel value)', `pixel ${t} is +1 but pixel ${p} is -1`);
+          }
+          if (t < 1) refuse(c, 'an input binarization that keeps the pixels apart (p >= T, T in 1..255)', t === 0 ? 'every pixel +1' : 'every pixel -1');
+          binaryThreshold = t;
+          state = { kind: 'bits', scale: s };
+          break;
+        }
         if (state.kind === 'pixels') {
           if (!q || (q.bits === 1 && q.signed)) {
-            refuse(c, 'an 8-bit (or float) first-layer input', 'the input pixels binarized (bnnc\'s first layer reads 8-bit pixels through an affine map)');
+            refuse(c, 'an 8-bit (or float) first-layer input', 'the input pixels binarized by a 1-bit Quant (bnnc reads a binarized input as BipolarQuant)');
           }
           const qq = q as NonNullable<typeof q>;
           if (qq.zeropt.data.length !== 1) refuse(c, 'one zero point', `${qq.zeropt.data.length}`);
@@ -554,16 +571,19 @@ export function importOnnxModel(onnx: OnnxModel, source: string, opts: ImportOpt
   finishLinear(false);
   const classes = state.A.length;
   const pm = pixelMap as { scale: number; offset: number } | null;
-  if (!pm) throw new InputError(source, 'graph', 'a matrix layer', 'none');
+  const bt = binaryThreshold as number | null;
+  if (!pm && bt === null) throw new InputError(source, 'graph', 'a matrix layer', 'none');
+  const [height, width, channels] = image;
+  const input: InputSpec = bt !== null ? { height, width, channels, bits: 1, threshold: bt } : { height, width, channels, pixelScale: pm!.scale, pixelOffset: pm!.offset };
   const meta: Record<string, unknown> = { importedFrom: 'onnx', inputScale: opts.inputScale };
   if (onnx.producerName) meta.producer = `${onnx.producerName} ${onnx.producerVersion}`.trim();
   const model: Model = {
     graph: {
       format: MODEL_FORMAT,
-      version: MODEL_VERSION,
+      version: versionForInput(input),
       name: opts.name,
       arch: 'imported',
-      input: { height: image[0], width: image[1], channels: image[2], pixelScale: pm.scale, pixelOffset: pm.offset },
+      input,
       classes,
       layers,
       meta,
@@ -578,7 +598,7 @@ export function importOnnxModel(onnx: OnnxModel, source: string, opts: ImportOpt
     if (!(e instanceof InputError)) throw e;
     throw new InputError(source, `imported model: ${e.field}`, e.expected, e.got);
   }
-  summary.unshift(`input ${image.join('x')}, x = ${pm.scale} p + ${pm.offset}`);
+  summary.unshift(bt !== null ? `input ${image.join('x')}, binarized: p >= ${bt} is +1` : `input ${image.join('x')}, x = ${pm!.scale} p + ${pm!.offset}`);
   summary.push(`${classes} classes`);
   return { model, summary };
 }

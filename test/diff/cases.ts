@@ -24,7 +24,7 @@
  *   multipliers of a chosen width and offsets up to the int32 limit, tie-prone scores.
  */
 import type { Conv2dSpec, DenseSpec, LayerSpec, Model, ModelGraph, Shape3, Tensor } from '../../src/graph/types.js';
-import { MODEL_FORMAT, MODEL_VERSION } from '../../src/graph/types.js';
+import { MODEL_FORMAT, MODEL_VERSION, MODEL_VERSION_BINARY_INPUT } from '../../src/graph/types.js';
 import { decodeModel, encodeModel } from '../../src/graph/io.js';
 import { layerTensors } from '../../src/graph/tensors.js';
 import type { PipelineLevel } from '../../src/hw/cycles.js';
@@ -84,6 +84,11 @@ export interface Structure {
   pipeline: PipelineLevel;
   /** A bit-serial first layer (own stream too; not with a target folding, which may leave it under 8 cycles). */
   bitSerial: boolean;
+  /**
+   * A binarized input (--input-bits 1): pixel p is +1 when p >= inputThreshold; null for
+   * 8-bit pixels. Own stream; never with bitSerial (that datapath is for 8-bit pixels).
+   */
+  inputThreshold: number | null;
 }
 
 export interface DiffCase {
@@ -212,6 +217,7 @@ export function makeStructure(group: number): Structure {
   const lastCols = depth === 0 ? npix : hidden[depth - 1];
   const accAbs = depth === 0 ? 255 * npix : lastCols;
   const mulWidth = rng.next() < 0.2 ? 'tie' : 2 + rng.int(widestMultiplier(accAbs) - 1);
+  const bitSerial = folding.kind !== 'target' && rngFor(group, 'bit-serial').next() < 0.35;
   return {
     net: 'mlp',
     group,
@@ -230,7 +236,8 @@ export function makeStructure(group: number): Structure {
     layerNames,
     mulWidth,
     pipeline: rngFor(group, 'pipeline').int(3) as PipelineLevel,
-    bitSerial: folding.kind !== 'target' && rngFor(group, 'bit-serial').next() < 0.35,
+    bitSerial,
+    inputThreshold: bitSerial ? null : drawInputThreshold(group),
   };
 }
 
@@ -239,6 +246,13 @@ export function widestMultiplier(accAbs: number): number {
   let widest = 2;
   while (widest < signedBits(-(MUL_LIMIT - 1), MUL_LIMIT - 1) && 2 ** widest * accAbs <= SCORE_LIMIT - 1) widest++;
   return widest;
+}
+
+/** 30 %: a binarized input, threshold 128 (FINN's) or the ends 1 and 255 or any. */
+function drawInputThreshold(group: number): number | null {
+  const rng = rngFor(group, 'input-bits');
+  if (rng.next() >= 0.3) return null;
+  return pick(rng, [128, 128, 1, 255, 1 + rng.int(255)]);
 }
 
 // ---- float models ----------------------------------------------------------------
@@ -262,10 +276,13 @@ export function floatGraph(s: Structure): ModelGraph {
   });
   return {
     format: MODEL_FORMAT,
-    version: MODEL_VERSION,
+    version: s.inputThreshold === null ? MODEL_VERSION : MODEL_VERSION_BINARY_INPUT,
     name: s.name,
     arch: 'custom',
-    input: { height, width, channels, pixelScale: s.pixelMap.scale, pixelOffset: s.pixelMap.offset },
+    input:
+      s.inputThreshold === null
+        ? { height, width, channels, pixelScale: s.pixelMap.scale, pixelOffset: s.pixelMap.offset }
+        : { height, width, channels, bits: 1, threshold: s.inputThreshold },
     classes: s.classes,
     layers,
   };
@@ -291,7 +308,7 @@ function fanIn(l: DenseSpec | Conv2dSpec): number {
 export function randomFloatValues(graph: ModelGraph, pixelMap: PixelMap, rng: Rng): Model {
   const tensors = new Map<string, Tensor>();
   const { scale, offset } = pixelMap;
-  const xMax = Math.max(Math.abs(offset), Math.abs(255 * scale + offset));
+  const xMax = 'bits' in graph.input ? 1 : Math.max(Math.abs(offset), Math.abs(255 * scale + offset));
   let matrix: DenseSpec | Conv2dSpec | null = null;
   let first = true;
   for (const layer of graph.layers) {
@@ -348,7 +365,15 @@ export function randomFloatValues(graph: ModelGraph, pixelMap: PixelMap, rng: Rn
  * width is the structure's, so every variant of a group emits the same Verilog.
  */
 export function randomExtremeFolded(s: Structure, rng: Rng): FoldedModel {
-  const f = randomFoldedMlp({ input: s.input, hidden: s.hidden, classes: s.classes, seed: rng.nextU32(), name: s.name, tieProne: s.mulWidth === 'tie' });
+  const f = randomFoldedMlp({
+    input: s.input,
+    hidden: s.hidden,
+    classes: s.classes,
+    seed: rng.nextU32(),
+    name: s.name,
+    tieProne: s.mulWidth === 'tie',
+    inputThreshold: s.inputThreshold ?? undefined,
+  });
   f.sourceHash = s.hash;
   f.layers.forEach((l, k) => {
     if (l.kind !== 'dense') throw new Error('randomFoldedMlp made a non-dense layer');
@@ -435,12 +460,12 @@ export function randomCaseImages(rng: Rng, npix: number, n: number): Uint8Array 
   return out;
 }
 
-export function describeFolding(s: Pick<Structure, 'folding' | 'inPix' | 'pipeline' | 'bitSerial'>): string {
+export function describeFolding(s: Pick<Structure, 'folding' | 'inPix' | 'pipeline' | 'bitSerial'> & { inputThreshold?: number | null }): string {
   const f = s.folding;
   const fold =
     f.kind === 'uniform' ? `pe ${f.pe} simd ${f.simd}` : f.kind === 'target' ? `target ${f.targetCycles}` : `per-layer ${f.layers.map((l) => `${l.pe}x${l.simd}`).join(',')}`;
   const withPix = s.inPix === undefined ? fold : `${fold}, inPix ${s.inPix}`;
-  return `${withPix}, pipeline ${s.pipeline}${s.bitSerial ? ', bit-serial' : ''}`;
+  return `${withPix}, pipeline ${s.pipeline}${s.bitSerial ? ', bit-serial' : ''}${s.inputThreshold != null ? `, input-bits 1 (p >= ${s.inputThreshold})` : ''}`;
 }
 
 export function makeCase(seed: number): DiffCase {
@@ -466,7 +491,7 @@ export function makeCase(seed: number): DiffCase {
   const layers = [npix, ...structure.hidden, structure.classes].join('-');
   const summary =
     `${structure.source} ${structure.input.join('x')} ${layers}, ${describeFolding(structure)}` +
-    (structure.source === 'float' ? `, pixels ${structure.pixelMap.scale.toPrecision(3)}p${structure.pixelMap.offset >= 0 ? '+' : ''}${structure.pixelMap.offset}` : `, mul ${structure.mulWidth}`) +
+    (structure.source === 'float' && structure.inputThreshold === null ? `, pixels ${structure.pixelMap.scale.toPrecision(3)}p${structure.pixelMap.offset >= 0 ? '+' : ''}${structure.pixelMap.offset}` : structure.source === 'float' ? '' : `, mul ${structure.mulWidth}`) +
     (traffic ? `, gaps ${gaps.toFixed(2)} bp ${backpressure.toFixed(2)}` : '') +
     (resets > 0 ? `, resets ${resets.toFixed(2)}` : '');
   return { seed, structure, model, folded, images, n, gaps, backpressure, resets, summary };

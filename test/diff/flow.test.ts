@@ -16,11 +16,12 @@ import { defineDiffSuite, replaySeed, seedsOfGroups } from './driver.js';
 import { runCase } from './run.js';
 
 /**
- * Structure groups of make test: ten of the first 64, chosen for coverage (the test below
+ * Structure groups of make test: thirteen of the first 64, chosen for coverage (7, 20 and
+ * 26: a binarized input, float and folded, at three pipeline levels) (the test below
  * holds them to it) among those of at most ~230 PE x SIMD lanes, whose Verilator builds
  * take seconds rather than tens of seconds. make fuzz takes every structure as it comes.
  */
-export const TEST_GROUPS = [0, 1, 6, 11, 16, 17, 21, 28, 34, 38];
+export const TEST_GROUPS = [0, 1, 6, 7, 11, 16, 17, 20, 21, 26, 28, 34, 38];
 const SEEDS = seedsOfGroups(TEST_GROUPS);
 
 defineDiffSuite({ title: 'differential: random networks, fold -> compile -> Verilator', net: 'mlp', seeds: SEEDS, minCases: 50 });
@@ -44,6 +45,10 @@ describe.skipIf(replaySeed() !== undefined)('differential cases', () => {
     // every --pipeline level, on a network with a pixels first layer and a scores layer each
     expect(new Set(structures.map((s) => s.pipeline))).toEqual(new Set([0, 1, 2]));
     expect(structures.some((s) => s.bitSerial)).toBe(true);
+    // a binarized input (--input-bits 1) from both sources, at more than one threshold
+    const binary = structures.filter((s) => s.inputThreshold !== null);
+    expect(new Set(binary.map((s) => s.source))).toEqual(new Set(['float', 'folded']));
+    expect(new Set(binary.map((s) => s.inputThreshold)).size).toBeGreaterThan(1);
     expect(cases.filter((c) => c.resets > 0).length).toBeGreaterThan(3);
     // Each case is a pure function of its seed.
     const again = makeCase(SEEDS[13]);

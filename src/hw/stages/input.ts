@@ -3,6 +3,9 @@
  * it is bnnc_pixel_input, a two-bank image buffer the first MVTU reads SIMD pixels at a
  * time; in front of a convolution it buffers nothing: a beat is one pixel's C channels
  * and goes straight into the first sliding-window unit (which holds K - 1 lines).
+ * A binarized input (the folded model's inputThreshold) keeps 8-bit pixels on the wire
+ * and turns each into its bit p >= threshold as it arrives (bnnc_binarize), so the
+ * image buffer and the first layer hold 1 bit per pixel.
  */
 import { inputBeats } from '../cycles.js';
 import { addrBits } from '../widths.js';
@@ -24,12 +27,17 @@ export interface PixelInputStage {
   stream: boolean;
   /** Bits of the two image banks (0 when streaming). */
   bufferBits: number;
+  /** Bits per stored pixel: 8, or 1 for a binarized input. */
+  bits: 1 | 8;
+  /** A binarized input: pixel p is the bit p >= threshold (1..255); null for 8 bits. */
+  threshold: number | null;
 }
 
 /** The input stage of an MLP: a two-bank image buffer read by the first MVTU. */
-export function planImageInput(npix: number, inPix: number, firstSimd: number, firstSf: number): PixelInputStage {
+export function planImageInput(npix: number, inPix: number, firstSimd: number, firstSf: number, threshold: number | null = null): PixelInputStage {
   const beats = inputBeats(npix, inPix);
   const ram = inPix === firstSimd;
+  const bits = threshold === null ? 8 : 1;
   return {
     kind: 'pixelInput',
     npix,
@@ -39,23 +47,29 @@ export function planImageInput(npix: number, inPix: number, firstSimd: number, f
     ram,
     stream: false,
     // RAM: two banks of 2^addrBits(SF) words of SIMD pixels; registers: two banks of whole beats.
-    bufferBits: ram ? 2 * 2 ** addrBits(firstSf) * 8 * inPix : 2 * 8 * beats * inPix,
+    bufferBits: ram ? 2 * 2 ** addrBits(firstSf) * bits * inPix : 2 * bits * beats * inPix,
+    bits,
+    threshold,
   };
 }
 
 /** The input stage of a ConvNet: one pixel (C channels) per beat, no buffer. */
-export function planStreamInput(npix: number, channels: number): PixelInputStage {
+export function planStreamInput(npix: number, channels: number, threshold: number | null = null): PixelInputStage {
   const beats = npix / channels;
-  return { kind: 'pixelInput', npix, inPix: channels, beats, ii: beats, ram: false, stream: true, bufferBits: 0 };
+  const bits = threshold === null ? 8 : 1;
+  return { kind: 'pixelInput', npix, inPix: channels, beats, ii: beats, ram: false, stream: true, bufferBits: 0, bits, threshold };
 }
 
 export function estimateInput(s: PixelInputStage, firstSimd: number, firstSf: number): StageEstimate {
   const control = 20;
-  if (s.stream) return { luts: 0, flipFlops: 0, romBits: 0, ramBits: 0 };
-  if (s.ram) return { luts: control + 8 * s.inPix, flipFlops: control + 8 * firstSimd, romBits: 0, ramBits: s.bufferBits };
+  // a comparator per pixel of a beat for a threshold other than 128 (128 is the top bit)
+  const compare = s.threshold === null || s.threshold === 128 ? 0 : 2 * s.inPix;
+  if (s.stream) return { luts: compare, flipFlops: 0, romBits: 0, ramBits: 0 };
+  const e = s.bits;
+  if (s.ram) return { luts: control + compare + e * s.inPix, flipFlops: control + e * firstSimd, romBits: 0, ramBits: s.bufferBits };
   return {
-    luts: control + muxLuts(firstSf, 8 * firstSimd) + 8 * s.npix,
-    flipFlops: control + s.bufferBits + 8 * firstSimd,
+    luts: control + compare + muxLuts(firstSf, e * firstSimd) + e * s.npix,
+    flipFlops: control + s.bufferBits + e * firstSimd,
     romBits: 0,
     ramBits: 0,
   };

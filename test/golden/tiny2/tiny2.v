@@ -57,7 +57,9 @@ module tiny2 (
     .BEAT_W(1),
     .SIMD(4),
     .SF(2),
-    .ADDR_W(1)
+    .ADDR_W(1),
+    .IN_W(8),
+    .THRESH(128)
   ) u_input (
     .clk(clk),
     .rst(rst),
