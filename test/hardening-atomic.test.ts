@@ -11,6 +11,9 @@
  * - a Verilator cache entry is complete (binary and build.json) or absent, and the next
  *   run rebuilds and passes.
  * No assertion depends on timing: kill points are states, found by polling.
+ *
+ * `make test` runs a few kill points of each command (the ones between the renames, and
+ * the cache entry's last steps); `make fuzz` (BNNC_FUZZ=full) runs them all.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -27,6 +30,11 @@ import { encodeFolded } from '../src/int/serialize.js';
 import { buildModel } from '../src/nn/arch.js';
 import { processAlive } from '../src/util/stale.js';
 import { CLI, ensureCli, runCli, runToKillPoint, type KillPoint } from './diff/cli.js';
+
+/** All kill points with BNNC_FUZZ=full (make fuzz); in make test, those at `keep`. */
+function sampled<T>(all: T[], keep: number[]): T[] {
+  return process.env.BNNC_FUZZ === 'full' ? all : keep.map((k) => all[k]);
+}
 
 const MNIST_INPUT = { height: 28, width: 28, channels: 1, pixelScale: 2 / 255, pixelOffset: -1 };
 
@@ -100,7 +108,7 @@ describe('bnnc compile killed while writing lfc fully folded (6 MB of ROM images
   ];
 
   let current = 0; // index of the version the target holds
-  it.each(points)('$name: the target is intact and the next run cleans up', async ({ point, after, left }) => {
+  it.each(sampled(points, [1, 3]))('$name: the target is intact and the next run cleans up', async ({ point, after, left }) => {
     const next = 1 - current;
     const before = tree(out);
     expect(before).toEqual(versions[current].tree);
@@ -195,7 +203,7 @@ describe('bnnc train killed while saving (tfc, 200 images)', () => {
     { name: 'curves JSON renamed, SVG temporary written', point: { op: 'renameSync', match: '\\.m\\.bnn\\.curves\\.svg\\.tmp-', when: 'before' }, expect: ['new', 'new', 'previous'], left: 1 },
   ];
 
-  it.each(points)('$name: every file is whole, the next run cleans up', async ({ point, expect: want, left }) => {
+  it.each(sampled(points, [1]))('$name: every file is whole, the next run cleans up', async ({ point, expect: want, left }) => {
     // The previous version: a complete run with seed 1.
     expect((await runCli(args(1, out))).code).toBe(0);
     expect(temporaries(dir)).toEqual([]);
@@ -274,7 +282,7 @@ describe('the Verilator build of bnnc verify killed in a fresh cache', () => {
     { name: 'entry renamed into place, simulation not started', point: { op: 'renameSync', match: '/\\.build-\\d+-\\w+ -> .*/[0-9a-f]{64}$', when: 'after' }, entry: true },
   ];
 
-  it.each(points)('$name: a cache entry is complete or absent, the next run builds and passes', async ({ point, entry }) => {
+  it.each(sampled(points, [3, 4]))('$name: a cache entry is complete or absent, the next run builds and passes', async ({ point, entry }) => {
     const design = newDesign();
     const before = checkCache();
     const k = await runToKillPoint(['verify', design, ...dataArgs], point, mark, { env: env() });

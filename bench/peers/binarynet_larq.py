@@ -28,12 +28,11 @@ BinaryNet examples write it:
 Threads: TensorFlow's intra-op pool gets THREADS threads and its inter-op pool one (the
 network is a chain: there is no independent op to run beside another).
 """
-import json
 import math
 import os
-import resource
 import sys
 import time
+from peer_common import report_training
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # larq 0.13 is written against Keras 2; TensorFlow 2.16's tf.keras is Keras 3 unless this
@@ -117,25 +116,7 @@ def main():
         got = mapping.get(_var_key(model.get_layer(f"fc{i}").kernel))
         if got != i:
             raise SystemExit(f"binarynet_larq: fc{i}'s kernel is trained by optimizer {got}, not {i}")
-    t0, c0 = time.perf_counter(), time.process_time()
-    losses = [step(WARMUP + b) for b in range(batches)]
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    k = max(1, len(losses) // 4)
-    print(
-        json.dumps(
-            {
-                "impl": f"larq-{threads}t",
-                "arch": arch,
-                "samplesPerSecond": batches * BATCH / seconds,
-                "samplesPerCpuSecond": batches * BATCH / cpu,
-                "batches": batches,
-                "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "lossFirst": sum(losses[:k]) / k,
-                "lossLast": sum(losses[-k:]) / k,
-                "notes": f"larq {lq.__version__}, tensorflow {tf.__version__}, {threads} intra-op threads",
-            }
-        )
-    )
+    report_training(f"larq-{threads}t", arch, lambda b: step(WARMUP + b), 0, batches, BATCH, f"larq {lq.__version__}, tensorflow {tf.__version__}, {threads} intra-op threads")
 
 
 if __name__ == "__main__":

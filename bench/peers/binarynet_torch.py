@@ -34,11 +34,9 @@ Threads: torch.set_num_threads(THREADS); run it with OMP_NUM_THREADS=THREADS and
 OMP_WAIT_POLICY=PASSIVE (bench/train.ts does), else idle OpenMP threads spin and
 steal the shared machine's cores.
 """
-import json
 import math
-import resource
 import sys
-import time
+from peer_common import report_training, serve_inference
 
 import numpy as np
 import torch
@@ -169,25 +167,14 @@ def infer():
     model.eval()
     batches = [images[i : i + batch] for i in range(0, n - batch + 1, batch)]
 
-    def run(seconds):
-        done, k = 0, 0
-        t0 = time.perf_counter()
+    def infer_batch(k):
         with torch.inference_mode():
-            while True:
-                x = batches[k % len(batches)]
-                for f in layers:
-                    x = f(x)
-                x.argmax(1)
-                k += 1
-                done += batch
-                elapsed = time.perf_counter() - t0
-                if elapsed >= seconds:
-                    return {"imagesPerSecond": done / elapsed, "images": done, "seconds": elapsed}
+            x = batches[k]
+            for f in layers:
+                x = f(x)
+            x.argmax(1)
 
-    run(0.3)  # warm-up
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
-    for line in sys.stdin:
-        print(json.dumps(run(float(line))), flush=True)
+    serve_inference(infer_batch, len(batches), batch, {"torch": torch.__version__, "threads": torch.get_num_threads()})
 
 
 def main():
@@ -228,27 +215,7 @@ def main():
                 m.weight.clamp_(-1.0, 1.0)
         return loss.item()
 
-    for b in range(WARMUP):
-        step(b)
-    t0, c0 = time.perf_counter(), time.process_time()
-    losses = [step(WARMUP + b) for b in range(batches)]
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    k = max(1, len(losses) // 4)
-    print(
-        json.dumps(
-            {
-                "impl": f"torch-{threads}t",
-                "arch": arch,
-                "samplesPerSecond": batches * BATCH / seconds,
-                "samplesPerCpuSecond": batches * BATCH / cpu,
-                "batches": batches,
-                "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "lossFirst": sum(losses[:k]) / k,
-                "lossLast": sum(losses[-k:]) / k,
-                "notes": f"torch {torch.__version__}, {torch.get_num_threads()} threads",
-            }
-        )
-    )
+    report_training(f"torch-{threads}t", arch, step, WARMUP, batches, BATCH, f"torch {torch.__version__}, {torch.get_num_threads()} threads")
 
 
 if __name__ == "__main__":

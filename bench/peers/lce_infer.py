@@ -21,10 +21,9 @@ Weights are random (speed does not depend on their values, as in bench/int-infer
     and answers one JSON line {"imagesPerSecond", "images", "seconds"}; end of input
     ends it. bench/int-infer.ts alternates these runs with its own.
 """
-import json
 import os
 import sys
-import time
+from peer_common import serve_inference
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -72,24 +71,12 @@ def main():
     interpreter = Interpreter(flatbuffer, num_threads=1)
     batches = [images[i : i + batch] for i in range(0, n - batch + 1, batch)]
 
-    def run(seconds):
-        done = 0
-        k = 0
-        t0 = time.perf_counter()
-        while True:
-            # The wrapper's own predict: Interpreter.predict splits its input into single
-            # examples, which a model converted for a batch of 100 does not take.
-            interpreter.interpreter.predict([batches[k % len(batches)]])[0].argmax(-1)
-            k += 1
-            done += batch
-            elapsed = time.perf_counter() - t0
-            if elapsed >= seconds:
-                return {"imagesPerSecond": done / elapsed, "images": done, "seconds": elapsed}
+    def infer_batch(k):
+        # The wrapper's own predict: Interpreter.predict splits its input into single
+        # examples, which a model converted for a batch of 100 does not take.
+        interpreter.interpreter.predict([batches[k]])[0].argmax(-1)
 
-    run(0.3)  # warm-up
-    print(json.dumps({"ready": True, "lce": lce.__version__, "tensorflow": tf.__version__, "larq": lq.__version__}), flush=True)
-    for line in sys.stdin:
-        print(json.dumps(run(float(line))), flush=True)
+    serve_inference(infer_batch, len(batches), batch, {"lce": lce.__version__, "tensorflow": tf.__version__, "larq": lq.__version__})
 
 
 if __name__ == "__main__":
