@@ -99,7 +99,10 @@ def decode_result(word: int, classes: int) -> tuple[int, tuple[int, ...]]:
 
 
 class Scoreboard:
-    """Frames whose last beat the design accepted, in order, waiting for their result."""
+    """Frames whose result the design may give, in order, waiting for it: a frame joins
+    once the design accepted the beats its result depends on (`result_beats`, all of
+    them unless a ConvNet's pool drops the image's last rows and columns; see
+    src/hw/result-beats.ts), which may be before its last beat."""
 
     def __init__(self, classes: int, log: Any) -> None:
         self.classes = classes
@@ -167,9 +170,12 @@ class AxisSource:
         scoreboard: Scoreboard,
         clock_counter: Callable[[], int],
         rng: random.Random,
+        result_beats: int,
     ) -> None:
         self.dut = dut
         self.in_pix = in_pix
+        #: accepted beats of a frame after which its result may leave (1..beats per frame)
+        self.result_beats = result_beats
         self.scoreboard = scoreboard
         self.cycle = clock_counter
         self.rng = rng
@@ -201,6 +207,8 @@ class AxisSource:
         last_driven = -1
         for rec in frames:
             beats = pack_beats(rec.pixels, self.in_pix, self._pad)
+            if self.result_beats > len(beats):
+                raise AssertionError(f"result_beats {self.result_beats} exceeds the {len(beats)} beats of a frame")
             first_cycle = -1
             i = 0
             while i < len(beats):
@@ -228,9 +236,12 @@ class AxisSource:
                 if i == 0:
                     first_cycle = now
                 i += 1
+                # From here the design may give the frame's result, though it still
+                # takes the frame's remaining beats (src/hw/result-beats.ts).
+                if i == self.result_beats:
+                    self.scoreboard.expect(rec, first_cycle)
                 accepted_here += 1
                 self.beats_accepted += 1
-            self.scoreboard.expect(rec, first_cycle)
             self.frames_sent += 1
         self.idle()
 

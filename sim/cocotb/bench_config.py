@@ -19,6 +19,9 @@ class BenchConfig:
     classes: int
     #: cycles without any handshake after which a test declares the design stuck
     stall_cycles: int
+    #: beats of a frame its result depends on (None: all); a result may leave before
+    #: the frame's remaining beats are accepted (src/hw/result-beats.ts)
+    result_beats: int | None
     #: planned initiation interval and latency (None when the manifest has none)
     expect_ii: int | None
     expect_latency: int | None
@@ -55,6 +58,7 @@ def load_config() -> BenchConfig:
         pixels=_required("BNNC_PIXELS"),
         classes=_required("BNNC_CLASSES"),
         stall_cycles=_int("BNNC_STALL_CYCLES", 100_000) or 100_000,
+        result_beats=_int("BNNC_RESULT_BEATS"),
         expect_ii=_int("BNNC_EXPECT_II"),
         expect_latency=_int("BNNC_EXPECT_LATENCY"),
     )

@@ -2,7 +2,7 @@
 test_bnn_top.py against a vector file; results go to a JUnit XML file.
 
     python sim/cocotb/run.py --rtl-dir rtl-out/tfc --vectors tfc.bnnv --work-dir /tmp/w \
-        [--limit 100] [--seed 1] [--sim icarus] [--tests test_back_to_back,...]
+        [--limit 100] [--seed 1] [--sim icarus] [--tests test_back_to_back,...] [--result-beats N]
 
 The design is built from the RTL directory's Verilog files into <work-dir>/sim_build and
 simulated with the RTL directory as working directory, because the ROM images are loaded
@@ -39,6 +39,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1, help="seed of the random traffic (default 1)")
     p.add_argument("--sim", default="icarus", choices=["icarus", "verilator"])
     p.add_argument("--tests", help="comma-separated test names (default: all)")
+    p.add_argument(
+        "--result-beats",
+        type=int,
+        help="beats of a frame its result depends on (default: all); its result may leave before the rest",
+    )
     p.add_argument("--stall-cycles", type=int, help="cycles without a handshake that count as a hang")
     p.add_argument("--waves", action="store_true", help="dump waves into the work directory")
     return p.parse_args(argv)
@@ -71,6 +76,9 @@ def main(argv: list[str]) -> int:
         return input_error(e.source, e.field, e.expected, e.got)
     except OSError as e:
         return input_error(str(e.filename or vectors), "file", "a readable file", e.strerror)
+    beats = -(-m.pixels // m.in_pix)
+    if args.result_beats is not None and not 1 <= args.result_beats <= beats:
+        return input_error("--result-beats", "value", f"1 to {beats} (beats per frame, manifest.json)", str(args.result_beats))
     if vf.count == 0:
         return input_error(str(vectors), "count", "at least one record", "0")
     if vf.pixels != m.pixels:
@@ -122,6 +130,8 @@ def main(argv: list[str]) -> int:
     }
     if args.limit is not None:
         env["BNNC_LIMIT"] = str(args.limit)
+    if args.result_beats is not None:
+        env["BNNC_RESULT_BEATS"] = str(args.result_beats)
     if m.ii is not None:
         env["BNNC_EXPECT_II"] = str(m.ii)
     if m.latency is not None:

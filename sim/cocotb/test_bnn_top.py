@@ -103,7 +103,8 @@ async def start_bench(dut: Any, test_name: str) -> Bench:
     # The simulator-side clock: a Python clock coroutine would cost two wake-ups a cycle.
     Clock(dut.clk, period, unit="ns", impl="gpi").start(start_high=False)
     scoreboard = Scoreboard(cfg.classes, dut._log)
-    source = AxisSource(dut, cfg.in_pix, scoreboard, cycle, rng)
+    beats = -(-cfg.pixels // cfg.in_pix)
+    source = AxisSource(dut, cfg.in_pix, scoreboard, cycle, rng, cfg.result_beats or beats)
     sink = AxisSink(dut, scoreboard, cycle)
     for _ in range(4):
         await RisingEdge(dut.clk)
@@ -111,12 +112,13 @@ async def start_bench(dut: Any, test_name: str) -> Bench:
     sink_task = cocotb.start_soon(sink.run())
     bench = Bench(dut, cfg, vf.records, rng, scoreboard, source, sink, sink_task, cycle)
     dut._log.info(
-        "%s: %d images from %s, seed %d, %d beats per image",
+        "%s: %d images from %s, seed %d, %d beats per image, results after %d",
         test_name,
         len(vf.records),
         cfg.vectors,
         cfg.seed,
         bench.beats_per_frame,
+        source.result_beats,
     )
     return bench
 

@@ -45,6 +45,12 @@ export interface CocotbOptions {
   tests?: string[];
   /** Where to build and write results.xml; kept afterwards. Default: a temp dir, removed. */
   workDir?: string;
+  /**
+   * Beats of a frame its result depends on (src/hw/result-beats.ts; default: all). The
+   * scoreboard expects a frame's result once these are accepted, so a ConvNet whose
+   * pool drops the image's last rows may give it before the frame's last beat.
+   */
+  resultBeats?: number;
   /** Cycles without any handshake that count as a hang (default: from the planned figures). */
   stallCycles?: number;
   /** Dump waves (FST) into the work directory (give `workDir` to keep them). */
@@ -138,6 +144,9 @@ function checkOptions(opts: CocotbOptions): void {
   if (opts.seed !== undefined && !(Number.isInteger(opts.seed) && opts.seed >= 0)) {
     throw new InputError('cocotb options', 'seed', 'a non-negative integer', String(opts.seed));
   }
+  if (opts.resultBeats !== undefined && !(Number.isInteger(opts.resultBeats) && opts.resultBeats >= 1)) {
+    throw new InputError('cocotb options', 'resultBeats', 'a positive integer', String(opts.resultBeats));
+  }
   for (const t of opts.tests ?? []) {
     if (!(COCOTB_TESTS as readonly string[]).includes(t)) {
       throw new InputError('cocotb options', 'tests', `names among ${COCOTB_TESTS.join(', ')}`, t);
@@ -178,6 +187,7 @@ export async function runCocotbVerify(opts: CocotbOptions): Promise<CocotbReport
   ];
   if (opts.limit !== undefined) args.push('--limit', String(opts.limit));
   if (opts.tests && opts.tests.length > 0) args.push('--tests', opts.tests.join(','));
+  if (opts.resultBeats !== undefined) args.push('--result-beats', String(opts.resultBeats));
   if (opts.stallCycles !== undefined) args.push('--stall-cycles', String(opts.stallCycles));
   if (opts.waves) args.push('--waves');
 
