@@ -110,7 +110,7 @@ test: setup
 	npx vitest run
 
 fuzz: setup
-	BNNC_FUZZ=full npx vitest run test/fuzz test/hardening-atomic.test.ts test/hw-queues.test.ts
+	BNNC_FUZZ=full npx vitest run test/fuzz test/hardening-atomic.test.ts test/hw-queues.test.ts test/diff/flow.test.ts test/cocotb-tfc.test.ts
 
 # Every bench/ script, one after the other; figures into bench/out/results.json and the
 # generated docs/benchmarks.md (bench/run.ts). BENCH=quick: smaller workloads (<= 10 min;

@@ -1,6 +1,6 @@
 /**
  * The cocotb suite on compiled tfc networks (784-64-64-64-10, random weights) at two
- * foldings, on the first 100 MNIST test images: every result equals the integer model,
+ * foldings, on the first 40 MNIST test images (100 with BNNC_FUZZ=full): every result equals the integer model,
  * under random idle cycles, random back-pressure and a reset in the middle of a frame,
  * with the planned latency and II. Then the same design made to ignore m_axis_tready
  * must fail, and the bridge must say which test and which image.
@@ -21,8 +21,10 @@ import { writeVectors } from '../src/int/vectors.js';
 import { buildModel } from '../src/nn/arch.js';
 import { COCOTB_TESTS, runCocotbVerify } from '../src/sim/cocotb.js';
 import { ignoreReadyCopy } from './cocotb-helpers.js';
+import { FUZZ_FULL } from './fuzz/level.js';
 
-const IMAGES = 100;
+/** 40 images in make test (each one under every traffic pattern), 100 in make fuzz. */
+const IMAGES = FUZZ_FULL ? 100 : 40;
 let tmp: string;
 let vectors: string;
 let folded: FoldedModel;

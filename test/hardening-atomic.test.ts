@@ -30,10 +30,11 @@ import { encodeFolded } from '../src/int/serialize.js';
 import { buildModel } from '../src/nn/arch.js';
 import { processAlive } from '../src/util/stale.js';
 import { CLI, ensureCli, runCli, runToKillPoint, type KillPoint } from './diff/cli.js';
+import { FUZZ_FULL } from './fuzz/level.js';
 
 /** All kill points with BNNC_FUZZ=full (make fuzz); in make test, those at `keep`. */
 function sampled<T>(all: T[], keep: number[]): T[] {
-  return process.env.BNNC_FUZZ === 'full' ? all : keep.map((k) => all[k]);
+  return FUZZ_FULL ? all : keep.map((k) => all[k]);
 }
 
 const MNIST_INPUT = { height: 28, width: 28, channels: 1, pixelScale: 2 / 255, pixelOffset: -1 };

@@ -24,6 +24,7 @@ import { streamCycles, type UnitModel } from '../src/hw/timing.js';
 import { foldModel } from '../src/int/fold.js';
 import { buildModel } from '../src/nn/arch.js';
 import { Rng } from '../src/util/rng.js';
+import { FUZZ_FULL } from './fuzz/level.js';
 
 const slowest = (p: HwPlan): number => Math.max(p.input.beats, ...p.stages.map((s) => s.frameCycles));
 
@@ -123,7 +124,7 @@ function randomNet(rng: Rng): { input: [number, number, number]; layers: RandomL
 }
 
 // 24 in make test; 300 with BNNC_FUZZ=full npx vitest run test/hw-queues.test.ts.
-const N_NETS = process.env.BNNC_FUZZ === 'full' ? 300 : 24;
+const N_NETS = FUZZ_FULL ? 300 : 24;
 
 describe('random conv nets through the cycle model', () => {
   const rng = new Rng(2026);

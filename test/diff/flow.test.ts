@@ -1,7 +1,7 @@
 /**
- * Random differential testing of the whole flow (make test's share): 80 cases, ten
- * structures of eight value sets each (test/diff/cases.ts), every one through fold,
- * plan, emit and Verilator against the integer model, bit for bit, with the cycle model
+ * Random differential testing of the whole flow (make test's share): 56 cases, seven
+ * structures of eight value sets each (test/diff/cases.ts; 104 cases of thirteen in make
+ * fuzz), every one through fold, plan, emit and Verilator against the integer model, bit for bit, with the cycle model
  * checked against the measured II and latency (test/diff/run.ts). make fuzz runs 512
  * more (test/fuzz/diff.test.ts).
  *
@@ -14,14 +14,19 @@ import { describe, expect, it } from 'vitest';
 import { groupOf, makeCase, makeStructure } from './cases.js';
 import { defineDiffSuite, replaySeed, seedsOfGroups } from './driver.js';
 import { runCase } from './run.js';
+import { FUZZ_FULL } from '../fuzz/level.js';
 
 /**
- * Structure groups of make test: thirteen of the first 64, chosen for coverage (7, 20 and
- * 26: a binarized input, float and folded, at three pipeline levels) (the test below
- * holds them to it) among those of at most ~230 PE x SIMD lanes, whose Verilator builds
- * take seconds rather than tens of seconds. make fuzz takes every structure as it comes.
+ * Structure groups of make test: seven of the first 64, the fewest that cover every point
+ * the test below holds them to (7, 20 and 26: a binarized input, float and folded, at
+ * three pipeline levels), among those of at most ~230 PE x SIMD lanes, whose Verilator
+ * builds take seconds rather than tens of seconds. make fuzz (BNNC_FUZZ=full) adds six
+ * more of those small ones here, and takes every structure as it comes in
+ * test/fuzz/diff.test.ts.
  */
-export const TEST_GROUPS = [0, 1, 6, 7, 11, 16, 17, 20, 21, 26, 28, 34, 38];
+const QUICK_GROUPS = [1, 6, 7, 20, 26, 34, 38];
+const FUZZ_GROUPS = [0, 11, 16, 17, 21, 28];
+export const TEST_GROUPS = FUZZ_FULL ? [...QUICK_GROUPS, ...FUZZ_GROUPS].sort((a, b) => a - b) : QUICK_GROUPS;
 const SEEDS = seedsOfGroups(TEST_GROUPS);
 
 defineDiffSuite({ title: 'differential: random networks, fold -> compile -> Verilator', net: 'mlp', seeds: SEEDS, minCases: 50 });

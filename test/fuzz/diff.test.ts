@@ -15,8 +15,9 @@
 import path from 'node:path';
 import { convGroups } from '../diff/conv-cases.js';
 import { defineDiffSuite, seedsOfGroups } from '../diff/driver.js';
+import { FUZZ_FULL } from './level.js';
 
-const FULL = process.env.BNNC_FUZZ === 'full';
+const FULL = FUZZ_FULL;
 const BLOCK = Number(process.env.BNNC_FUZZ_SEED ?? 0);
 if (!(Number.isSafeInteger(BLOCK) && BLOCK >= 0 && BLOCK < 2 ** 20)) throw new Error(`BNNC_FUZZ_SEED must be an integer in 0..2^20-1, got ${process.env.BNNC_FUZZ_SEED}`);
 const GROUPS = FULL ? 64 : 1;

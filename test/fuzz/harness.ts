@@ -22,9 +22,10 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { InputError } from '../../src/errors.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
+import { FUZZ_FULL } from './level.js';
 
 /** BNNC_FUZZ=full (make fuzz): 10 000 inputs per loader; otherwise a 300-input slice. */
-export const FULL = process.env.BNNC_FUZZ === 'full';
+export const FULL = FUZZ_FULL;
 export const RUNS = positiveEnv('BNNC_FUZZ_RUNS') ?? (FULL ? 10_000 : 300);
 /** Base seed; each loader's seed mixes in its name. BNNC_FUZZ_SEED explores other streams. */
 export const BASE_SEED = positiveEnv('BNNC_FUZZ_SEED') ?? 0x5eedb17;
