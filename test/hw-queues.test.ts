@@ -2,8 +2,8 @@
  * The queues of the sliding-window units (src/hw/plan.ts chooseQueues, docs/hardware.md):
  * with them the network II of a ConvNet is the slowest stage's work per frame.
  * - the cases whose II was above it before the column queue (a 3x3 conv on 8x8 pixels
- *   at 6 cycles a window: 224 against 216; a 32x32x3 net at --target-cycles 4000: 3974
- *   against 3920): the II now equals it, and the cycle model with the planner's column
+ *   at 6 cycles a window: 224 against 216; a 32x32x3 net at the fewest-lanes folding
+ *   within 4000 cycles: 3974 against 3920): the II now equals it, and the cycle model with the planner's column
  *   queues taken out gives the old II back, so the queue is what closes the gap;
  * - a convolution at fewer than (K + 1) / 2 cycles a window, which idles at every row's
  *   end with two window banks: a third makes the II its work again;
