@@ -232,6 +232,20 @@ describe('bnnc compile with the planner (CLI)', () => {
     expect(m.cycles.ii).toBeLessThanOrEqual(500);
   });
 
+  it('--device alone: the fastest design that fits the part, recorded with the limit that bound it', async () => {
+    await ensureCli();
+    const out = path.join(dir, 'hx8k');
+    const r = await runCli(['compile', tfc, '--out', out, '--device', 'hx8k']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^planner \(bound by the LUT limit\): the fastest design within --device hx8k \(7680 LUTs, 7680 flip-flops, 32 SB_RAM40_4K\)/m);
+    const m = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(m.planner).toMatchObject({ targetCycles: null, bound: 'luts', bramUnit: 'SB_RAM40_4K', limits: { device: 'hx8k', maxLuts: 7680, maxBram: 32, maxFlipFlops: 7680 } });
+    expect(m.planner.luts).toBeLessThanOrEqual(7680);
+    expect(m.planner.bram).toBeLessThanOrEqual(32);
+    expect(m.planner.flipFlops).toBeLessThanOrEqual(7680);
+  });
+
   const bad: [string, string[], RegExp][] = [
     ['an impossible --max-luts', ['--target-cycles', '64', '--max-luts', '500'], /^bnnc: command line: --max-luts: expected room for layer fc0 \(layers\[0\]\), which needs at least \d+ LUTs at II <= 64/],
     ['--max-luts with --pe', ['--pe', '2', '--max-luts', '5000'], /--max-luts, --max-bram and --device without --fold or --pe\/--simd/],
