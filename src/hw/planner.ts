@@ -49,6 +49,8 @@ export interface ResourceLimits {
 export interface PlannerChoice {
   /** Every stage's cycles per frame at most this; null: the fastest that fits the limits. */
   targetCycles: number | null;
+  /** The budget the stages were picked within: every stage's cycles per frame at most this. */
+  budget: number;
   /** Where the cycle budget came from ("--target-cycles 512", "--target-fps 1000 at 100 MHz"). */
   from: string;
   limits: { maxLuts: number | null; maxBram: number | null; maxFlipFlops: number | null; device: string | null };
@@ -349,10 +351,6 @@ export class Planner {
     return BLOCKS[this.target].unit;
   }
 
-  deviceName(): string | null {
-    return this.device?.name ?? null;
-  }
-
   /** The first limit the cost-cheapest picks within N cycles break, or null. */
   private broken(n: number): 'luts' | 'bram' | 'flipFlops' | null {
     if (!this.reachable(n)) return null;
@@ -406,6 +404,7 @@ export class Planner {
     }
     return {
       targetCycles: o.target,
+      budget: o.budget,
       from: o.from,
       limits,
       bramUnit: this.unit(),
