@@ -359,7 +359,7 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
  * A planned folding (--target-cycles, --target-fps, resource limits; ./planner.ts). With a
  * target the network II must be within it too: for a ConvNet, where the plan's II comes
  * from the cycle simulation, a plan over the target is planned again with every stage's
- * budget cut by the excess (a few rounds at most; none was ever needed in the tests).
+ * budget cut by the excess (up to four rounds, then refused).
  */
 function choosePlanned(
   f: FoldedModel,
