@@ -46,7 +46,7 @@ const ARCHS: Record<string, { dataset: 'mnist' | 'fashion-mnist'; folding: Foldi
 };
 
 const describeFolding = (f: FoldingSpec): string =>
-  f.kind === 'uniform' ? `PE ${f.pe}, SIMD ${f.simd}` : f.kind === 'target' ? `--target-cycles ${f.targetCycles}` : f.source;
+  f.kind === 'uniform' ? `PE ${f.pe}, SIMD ${f.simd}` : f.kind === 'target' ? `--target-cycles ${f.targetCycles}` : f.kind === 'fit' ? 'the fastest within the resource limits' : f.source;
 
 interface BenchResult {
   arch: string;

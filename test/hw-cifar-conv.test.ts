@@ -49,12 +49,11 @@ describe('a ConvNet on CIFAR-10-format files, model to verified RTL', () => {
     expect(r.frames).toBe(TEST_IMAGES);
     expect(r.comparison.mismatchCount).toBe(0);
     expect(r.cycles.measured).toMatchObject({ ii: m.cycles.ii, latency: m.cycles.latency });
-    // The II is the slowest stage's work (conv1, 3920 cycles), thanks to the column queue
-    // in conv1's sliding-window unit: conv0 in front of it has 3600 cycles of work and
-    // a 66-pixel fill per frame (without the queue the II is 3974; docs/hardware.md).
+    // The II is the slowest stage's work, within the target (the queues and banks of the
+    // sliding-window units see to it; hw-queues.test.ts has this network at the folding
+    // whose conv1 needs a column queue to get there: 3920 cycles, 3974 without).
     const slowest = Math.max(32 * 32, ...m.stages.map((s: { frameCycles: number }) => s.frameCycles));
-    expect(slowest).toBe(3920);
+    expect(slowest).toBeLessThanOrEqual(4000);
     expect(m.cycles.ii).toBe(slowest);
-    expect(m.stages[1].feed.queueColumns).toBeGreaterThan(0);
   });
 });

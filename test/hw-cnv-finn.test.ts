@@ -4,7 +4,7 @@
  * CIFAR-10-format files: synthetic batch files (test/fixtures/cifar.ts; CIFAR-10 is not on
  * this machine), `bnnc train --arch cnv` for one short epoch, `bnnc compile` at FINN's
  * CNV-W1A1 folding (foldings/cnv-w1a1.json) and at --target-cycles 32768 (FINN's II with
- * bnnc's cheapest folding per layer), and `bnnc verify` of each design on the test batch:
+ * the folding of least modelled cost per layer, src/hw/planner.ts), and `bnnc verify` of each design on the test batch:
  * bit-exact against the integer model, II and latency as planned.
  *
  * The reference for the FINN build's per-layer cycles is FINN's own: the "Ext Latency"
@@ -89,6 +89,8 @@ describe("FINN's cnv on CIFAR-10-format files, model to verified RTL", () => {
   it(`at --target-cycles ${TARGET}: every layer within the target, bit-exact`, async () => {
     const m = await compileAndVerify('rtl-target', ['--target-cycles', String(TARGET)]);
     for (const s of m.stages) expect(s.frameCycles, s.name).toBeLessThanOrEqual(TARGET);
-    expect(m.cycles.ii).toBe(TARGET);
+    // The network runs at its slowest stage's rate, within the target.
+    expect(m.cycles.ii).toBe(Math.max(...m.stages.map((s) => s.frameCycles)));
+    expect(m.cycles.ii).toBeLessThanOrEqual(TARGET);
   });
 });

@@ -104,6 +104,9 @@ cases.push(
   { ...cases[7], name: 'serial_single_layer', bitSerial: true, pipeline: 2 },
   { ...cases[8], name: 'serial_target', bitSerial: true, folding: { kind: 'target', targetCycles: 48 }, pipeline: 1 },
 );
+// The planner's fastest folding within 600 modelled LUTs and no block RAM (src/hw/planner.ts):
+// PE 2 x SIMD 5, 1 x 5, 1 x 2, 35 cycles per frame (test/hw-planner.test.ts checks the choice).
+cases.push({ ...cases[1], name: 'planner_fit_luts', folding: { kind: 'fit', limits: { maxLuts: 600, maxBram: 0 } }, pipeline: 0 });
 
 function build(c: Case): Built {
   const f = randomFoldedMlp({ input: c.input, hidden: c.hidden, classes: c.classes, seed: c.seed, name: c.name, tieProne: c.tieProne });

@@ -1,11 +1,13 @@
 /**
  * bnnc compile: a model becomes synthesizable Verilog (docs/hardware.md).
  *
- *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N]
- *                [--in-pix K] [--pipeline 0|1|2] [--bit-serial] [--top NAME] [--board] [--clock-mhz 100] [--rom-block-depth W] [--rom-block-bits B]
+ *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N | --target-fps F]
+ *                [--max-luts L] [--max-bram B] [--device NAME] [--in-pix K] [--pipeline 0|1|2] [--bit-serial] [--top NAME] [--board] [--clock-mhz|--clock 100] [--rom-block-depth W] [--rom-block-bits B]
  *
  * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf). Without a
  * folding option every layer is fully folded (PE = SIMD = 1: the least hardware).
+ * --target-cycles / --target-fps and the resource limits have the planner pick the
+ * folding (src/hw/planner.ts); limits alone pick the fastest design that fits them.
  * Prints the per-stage plan and the network's II, latency and throughput.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -13,6 +15,7 @@ import { emitDesign } from '../emit/emit.js';
 import { InputError } from '../errors.js';
 import { PIPELINE_LEVELS } from '../hw/cycles.js';
 import { readFoldingFile, type FoldingSpec } from '../hw/folding.js';
+import { DEVICE_NAMES, findDevice, type ResourceLimits } from '../hw/planner.js';
 import { DEFAULT_ROM_RULE, romRuleFrom } from '../hw/memory.js';
 import { planHardware } from '../hw/plan.js';
 import { formatPlan } from '../hw/report.js';
@@ -26,6 +29,10 @@ export interface CompileArgs {
   pe?: number;
   simd?: number;
   targetCycles?: number;
+  targetFps?: number;
+  maxLuts?: number;
+  maxBram?: number;
+  device?: string;
   inPix?: number;
   pipeline: number;
   bitSerial?: boolean;
@@ -43,19 +50,45 @@ function positiveInt(v: number | undefined, flag: string): number | undefined {
 }
 
 /** The folding the options ask for, and the input beat width if a folding file sets it. */
-export function foldingFromArgs(args: Pick<CompileArgs, 'fold' | 'pe' | 'simd' | 'targetCycles'>): { spec: FoldingSpec; inPix?: number; bitSerial?: boolean } {
+export function foldingFromArgs(
+  args: Pick<CompileArgs, 'fold' | 'pe' | 'simd' | 'targetCycles' | 'targetFps' | 'maxLuts' | 'maxBram' | 'device'> & { clockMhz?: number },
+): { spec: FoldingSpec; inPix?: number; bitSerial?: boolean } {
   const pe = positiveInt(args.pe, '--pe');
   const simd = positiveInt(args.simd, '--simd');
   const target = positiveInt(args.targetCycles, '--target-cycles');
   const uniform = pe !== undefined || simd !== undefined;
-  if ([args.fold !== undefined, uniform, target !== undefined].filter(Boolean).length > 1) {
-    throw new InputError('command line', 'folding', 'one of --fold, --pe/--simd, --target-cycles');
+  const fps = args.targetFps;
+  if (fps !== undefined && !(typeof fps === 'number' && fps > 0 && Number.isFinite(fps))) throw new InputError('command line', '--target-fps', 'a positive number of frames per second', String(fps));
+  const maxLuts = positiveInt(args.maxLuts, '--max-luts');
+  if (args.maxBram !== undefined && !(Number.isSafeInteger(args.maxBram) && args.maxBram >= 0)) {
+    throw new InputError('command line', '--max-bram', 'a whole number of block RAMs (0: none)', String(args.maxBram));
+  }
+  // Checked here, before anything is read or written (src/synth/targets.ts lists them).
+  if (args.device !== undefined) findDevice(String(args.device));
+  const limits: ResourceLimits = {
+    ...(maxLuts === undefined ? {} : { maxLuts }),
+    ...(args.maxBram === undefined ? {} : { maxBram: args.maxBram }),
+    ...(args.device === undefined ? {} : { device: String(args.device) }),
+  };
+  const limited = Object.keys(limits).length > 0;
+  if ([args.fold !== undefined, uniform, target !== undefined, fps !== undefined].filter(Boolean).length > 1) {
+    throw new InputError('command line', 'folding', 'one of --fold, --pe/--simd, --target-cycles, --target-fps');
+  }
+  if (limited && (args.fold !== undefined || uniform)) {
+    throw new InputError('command line', 'folding', '--max-luts, --max-bram and --device without --fold or --pe/--simd (they have the planner pick the folding; check a given one with bnnc synth)');
   }
   if (args.fold !== undefined) {
     const file = readFoldingFile(args.fold);
     return { spec: file.spec, inPix: file.inPix, bitSerial: file.bitSerial };
   }
-  if (target !== undefined) return { spec: { kind: 'target', targetCycles: target } };
+  if (target !== undefined) return { spec: { kind: 'target', targetCycles: target, limits } };
+  if (fps !== undefined) {
+    const clock = args.clockMhz ?? 100;
+    const cycles = Math.floor((clock * 1e6) / fps);
+    if (cycles < 1) throw new InputError('command line', '--target-fps', `at most ${clock * 1e6} frames per second at --clock-mhz ${clock} (one frame per cycle)`, String(fps));
+    return { spec: { kind: 'target', targetCycles: cycles, limits, from: `--target-fps ${fps} at --clock-mhz ${clock}: ${cycles} cycles a frame` } };
+  }
+  if (limited) return { spec: { kind: 'fit', limits } };
   return { spec: { kind: 'uniform', pe: pe ?? 1, simd: simd ?? 1 } };
 }
 
@@ -69,7 +102,11 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       .option('fold', { type: 'string', describe: 'folding JSON file: {"layers": [{"pe": P, "simd": S}, ...], "inPix"?: K}' })
       .option('pe', { type: 'number', describe: 'processing elements per layer (clamped to the layer\'s neurons)' })
       .option('simd', { type: 'number', describe: 'SIMD lanes per PE (clamped to the layer\'s inputs)' })
-      .option('target-cycles', { type: 'number', describe: 'pick the least hardware with every stage\'s II at most N cycles' })
+      .option('target-cycles', { type: 'number', describe: 'pick per layer the folding of least modelled cost (LUTs, block RAMs) with every stage at most N cycles per frame, and the network II at most N' })
+      .option('target-fps', { type: 'number', describe: 'as --target-cycles with N = clock / F: at least F frames per second at --clock-mhz' })
+      .option('max-luts', { type: 'number', describe: 'the planner\'s folding within N LUTs by the model (with a target: the cheapest that fits; alone: the fastest that fits)' })
+      .option('max-bram', { type: 'number', describe: 'the planner\'s folding within N block RAMs (RAMB36 equivalents, or the --device\'s block; ROMs the ROM rule puts in block RAM)' })
+      .option('device', { type: 'string', describe: `the planner's folding fits this device's LUTs, flip-flops and block RAMs (a bnnc synth device: ${DEVICE_NAMES.join(', ')}; LUTs as the model counts them, LUT6-like)` })
       .option('in-pix', { type: 'number', describe: 'pixels per input beat (default: the first layer\'s SIMD)' })
       .option('pipeline', {
         type: 'number',
@@ -87,7 +124,7 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       })
       .option('rom-block-depth', { type: 'number', describe: `ROMs of at least this many words (and --rom-block-bits bits) go to block RAM, smaller ones to logic (default ${DEFAULT_ROM_RULE.minDepth})` })
       .option('rom-block-bits', { type: 'number', describe: `ROMs of at least this many bits (and --rom-block-depth words) go to block RAM (default ${DEFAULT_ROM_RULE.minBits})` })
-      .option('clock-mhz', { type: 'number', default: 100, describe: 'clock frequency for the throughput figures' }) as unknown as Argv<CompileArgs>,
+      .option('clock-mhz', { alias: 'clock', type: 'number', default: 100, describe: 'clock frequency (MHz) for the throughput figures and --target-fps' }) as unknown as Argv<CompileArgs>,
   handler: (args: ArgumentsCamelCase<CompileArgs>) => {
     if (!(typeof args.clockMhz === 'number' && args.clockMhz > 0 && Number.isFinite(args.clockMhz))) {
       throw new InputError('command line', '--clock-mhz', 'a positive number', String(args.clockMhz));

@@ -7,6 +7,7 @@ import type { AreaEstimate } from '../hw/area.js';
 import { MVTU_OVERHEAD } from '../hw/cycles.js';
 import type { RomRule } from '../hw/memory.js';
 import type { HwPlan, MvtuStage, PoolStage } from '../hw/plan.js';
+import type { PlannerChoice } from '../hw/planner.js';
 import { CLASS_FIELD_BITS, SCORE_BITS } from '../hw/widths.js';
 import type { FoldedModel } from '../int/types.js';
 import { resultBits, type DesignNames } from './view.js';
@@ -110,6 +111,8 @@ export interface Manifest {
     bottleneck: string;
   };
   estimate: AreaEstimate;
+  /** How the planner chose the folding (--target-cycles, --target-fps, resource limits; src/hw/planner.ts); absent for a given folding. */
+  planner?: PlannerChoice;
 }
 
 /** The hash manifest.files.sha256 records for a file's contents. */
@@ -233,6 +236,7 @@ export function buildManifest(
       bottleneck: plan.bottleneck < 0 ? 'input' : plan.stages[plan.bottleneck].layer,
     },
     estimate: plan.estimate,
+    ...(plan.planner === undefined ? {} : { planner: plan.planner }),
   };
 }
 

@@ -3,14 +3,17 @@
  *
  * - uniform {pe, simd}: the same for every layer, clamped per layer to MH and MW;
  * - per layer: an explicit list, usually read from a folding JSON file;
- * - target {targetCycles}: the planner picks, for each layer independently, the
- *   cheapest folding whose II = NF*SF is at most the target (see cheapestFolding).
+ * - target {targetCycles}: the planner (./planner.ts) picks, for each layer, the folding of
+ *   least modelled cost whose work per frame is at most the target, within the resource
+ *   limits if any (`from` says where the target came from, e.g. --target-fps);
+ * - fit {limits}: the planner picks the fastest folding that fits the limits.
  */
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
 import { describeValue, parseJsonStrict } from '../graph/json.js';
 import { readRegularFile } from '../util/inputs.js';
 import { folds } from './cycles.js';
+import type { ResourceLimits } from './planner.js';
 
 export interface LayerFolding {
   pe: number;
@@ -20,7 +23,8 @@ export interface LayerFolding {
 export type FoldingSpec =
   | { kind: 'uniform'; pe: number; simd: number }
   | { kind: 'perLayer'; layers: LayerFolding[]; names?: (string | undefined)[]; source: string }
-  | { kind: 'target'; targetCycles: number };
+  | { kind: 'target'; targetCycles: number; limits?: ResourceLimits; from?: string }
+  | { kind: 'fit'; limits: ResourceLimits };
 
 /**
  * A folding JSON file: { "layers": [{ "pe": P, "simd": S, "name"?: N }, ...], "inPix"?: K,
@@ -95,10 +99,11 @@ export function paddingOf(mh: number, mw: number, f: LayerFolding): number {
 }
 
 /**
- * The cheapest folding of an MH x MW layer with NF*SF <= target: fewest PE*SIMD lanes,
+ * The folding of an MH x MW layer with NF*SF <= target with the fewest PE*SIMD lanes,
  * then least padding, then fewest PEs (fewer, deeper ROMs). null if none exists
  * (target < 1). For a given PE the smallest SIMD that meets the target is the only
- * candidate worth considering, since more lanes never cost less.
+ * candidate worth considering, since more lanes never cost less. (The planner chose
+ * this way before it weighed foldings by their modelled cost; tests compare against it.)
  */
 export function cheapestFolding(mh: number, mw: number, target: number): LayerFolding | null {
   let best: LayerFolding | null = null;

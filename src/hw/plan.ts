@@ -14,9 +14,10 @@ import { BnncError, InputError } from '../errors.js';
 import { describeValue } from '../graph/json.js';
 import type { FoldedLayer, FoldedMatrixLayer, FoldedModel } from '../int/types.js';
 import { firstInput, wordsPerRow } from '../int/types.js';
-import { estimateArea, type AreaEstimate } from './area.js';
+import { estimateArea, estimateInput, type AreaEstimate } from './area.js';
 import { networkCycles, PIPELINE_LEVELS, type PipelineLevel } from './cycles.js';
-import { cheapestFolding, type FoldingSpec, type LayerFolding } from './folding.js';
+import { type FoldingSpec, type LayerFolding } from './folding.js';
+import { Planner, type PlannerChoice } from './planner.js';
 import { planImageInput, planStreamInput, type PixelInputStage } from './stages/input.js';
 import { planMvtu, windowFeed, withBanks, withColumnQueue, withFifo, type MvtuFeed, type MvtuStage } from './stages/mvtu.js';
 import { planPool, type PoolStage } from './stages/pool.js';
@@ -52,6 +53,8 @@ export interface HwPlan {
   /** The rule that put each ROM in block RAM or logic (stage.rom). */
   romRule: RomRule;
   estimate: AreaEstimate;
+  /** How a planned folding (--target-cycles, --target-fps, resource limits) was chosen; absent for a given one. */
+  planner?: PlannerChoice;
 }
 
 export interface PlanOptions {
@@ -181,21 +184,23 @@ function resolveFoldings(all: FoldedLayer[], layers: FoldedMatrixLayer[], spec: 
         return { pe: fl.pe, simd: fl.simd };
       });
     }
-    case 'target': {
-      const n = spec.targetCycles;
-      return layers.map((l, k) => {
-        // A convolution runs its matrix once per output pixel: NF*SF <= target / pixels;
-        // a bit-serial first layer takes 8 cycles per read.
-        const vectors = l.outShape[0] * l.outShape[1] * (k === 0 && bitSerial ? 8 : 1);
-        const best = Number.isSafeInteger(n) ? cheapestFolding(l.rows, l.cols, Math.floor(n / vectors)) : null;
-        if (!best) {
-          const why = k === 0 && bitSerial ? `bit-serial, at least 8 cycles per vector${vectors > 8 ? ` for each of ${vectors / 8} output pixels` : ''}` : vectors > 1 ? `${vectors} output pixels of at least 1 cycle each` : 'its II is at least 1 cycle per vector';
-          throw new BnncError(`target of ${n} cycles is unreachable for layers[${all.indexOf(l)}] (${l.name}): ${why}`);
-        }
-        return best;
-      });
-    }
+    case 'target':
+    case 'fit':
+      throw new Error('resolveFoldings: a planned folding is chosen by choosePlanned');
   }
+}
+
+/** Throw the error naming the first layer a budget of N cycles per frame cannot hold. */
+function checkReachable(all: FoldedLayer[], layers: FoldedMatrixLayer[], n: number, bitSerial: boolean): void {
+  layers.forEach((l, k) => {
+    // A convolution runs its matrix once per output pixel: NF*SF <= target / pixels;
+    // a bit-serial first layer takes 8 cycles per read.
+    const vectors = l.outShape[0] * l.outShape[1] * (k === 0 && bitSerial ? 8 : 1);
+    if (!Number.isSafeInteger(n) || Math.floor(n / vectors) < 1) {
+      const why = k === 0 && bitSerial ? `bit-serial, at least 8 cycles per vector${vectors > 8 ? ` for each of ${vectors / 8} output pixels` : ''}` : vectors > 1 ? `${vectors} output pixels of at least 1 cycle each` : 'its II is at least 1 cycle per vector';
+      throw new BnncError(`target of ${n} cycles is unreachable for layers[${all.indexOf(l)}] (${l.name}): ${why}`);
+    }
+  });
 }
 
 /** The feed of matrix layer k: what hands its MVTU input vectors. */
@@ -338,16 +343,116 @@ export function planHardware(f: FoldedModel, folding: FoldingSpec, opts: PlanOpt
   if (opts.bitSerial && f.inputThreshold !== undefined) {
     throw new InputError('options', 'bitSerial', 'a model with an 8-bit input (the bit-serial datapath is for 8-bit pixels)', `a binarized input (threshold ${f.inputThreshold})`);
   }
-  const foldings = resolveFoldings(layers, matrix, folding, opts.bitSerial === true);
-  const streaming = layers[0].kind === 'conv';
   const romRule = opts.romRule ?? DEFAULT_ROM_RULE;
   const pipeline = opts.pipeline ?? 0;
   if (!PIPELINE_LEVELS.includes(pipeline)) throw new InputError('options', 'pipeline', PIPELINE_LEVELS.join(', '), String(pipeline));
+  const bitSerial = opts.bitSerial === true;
+  const stageOf = (k: number, f1: LayerFolding): MvtuStage =>
+    planMvtu(k, layers[k] as FoldedMatrixLayer, f1, feedOf(layers, k), romRule, pipeline, k === 0 && bitSerial ? 8 : 1);
+  if (folding.kind !== 'target' && folding.kind !== 'fit') {
+    return buildPlan(f, layers, folding, resolveFoldings(layers, matrix, folding, bitSerial), stageOf, opts, romRule, pipeline);
+  }
+  return choosePlanned(f, layers, matrix, folding, stageOf, opts, romRule, pipeline);
+}
 
-  let m = 0;
-  const stages: Stage[] = layers.map((l, k) =>
-    l.kind === 'maxpool' ? planPool(k, l) : planMvtu(k, l, foldings[m++], feedOf(layers, k), romRule, pipeline, k === 0 && opts.bitSerial ? 8 : 1),
+/**
+ * A planned folding (--target-cycles, --target-fps, resource limits; ./planner.ts). With a
+ * target the network II must be within it too: for a ConvNet, where the plan's II comes
+ * from the cycle simulation, a plan over the target is planned again with every stage's
+ * budget cut by the excess (up to four rounds, then refused).
+ */
+function choosePlanned(
+  f: FoldedModel,
+  layers: FoldedLayer[],
+  matrix: FoldedMatrixLayer[],
+  folding: FoldingSpec & { kind: 'target' | 'fit' },
+  stageOf: (k: number, f1: LayerFolding) => MvtuStage,
+  opts: PlanOptions,
+  romRule: RomRule,
+  pipeline: PipelineLevel,
+): HwPlan {
+  const bitSerial = opts.bitSerial === true;
+  const streaming = layers[0].kind === 'conv';
+  const npix = f.input[0] * f.input[1] * f.input[2];
+  const pools = layers.flatMap((l, k) => (l.kind === 'maxpool' ? [planPool(k, l)] : []));
+  const planner = new Planner(
+    {
+      all: layers,
+      matrix,
+      stage: (m, f1) => stageOf(layers.indexOf(matrix[m]), f1),
+      pools,
+      image: streaming ? null : { npix, inPix: opts.inPix, threshold: f.inputThreshold ?? null },
+      fixedInput: streaming ? estimateInput(planStreamInput(npix, f.input[2], f.inputThreshold ?? null), 1, 1) : null,
+    },
+    folding.limits ?? {},
   );
+  const caps = planner.caps();
+  const limited = Number.isFinite(caps.luts) || Number.isFinite(caps.bram) || Number.isFinite(caps.ffs);
+  let target: number | null;
+  let budget: number;
+  let bound: boolean;
+  let got: ReturnType<Planner['choose']>;
+  if (folding.kind === 'target') {
+    target = folding.targetCycles;
+    budget = target;
+    checkReachable(layers, matrix, budget, bitSerial);
+    got = planner.choose(budget);
+    if (got === null) throw planner.impossible(target, budget);
+    bound = got.bound;
+  } else {
+    if (!limited) throw new InputError('options', 'limits', 'at least one of --max-luts, --max-bram, --device', 'none');
+    target = null;
+    // The fastest design that fits: the least budget at which a pick fits, by bisection
+    // between the least any stage can take and the fully folded design.
+    const least = Math.max(
+      1,
+      ...matrix.map((l, k) => l.outShape[0] * l.outShape[1] * (k === 0 && bitSerial ? 8 : 1)),
+      ...pools.map((p) => p.frameCycles),
+      streaming ? npix / f.input[2] : opts.inPix !== undefined ? Math.ceil(npix / opts.inPix) : 1,
+    );
+    let hi = Math.max(least, ...matrix.map((l, k) => l.outShape[0] * l.outShape[1] * (k === 0 && bitSerial ? 8 : 1) * l.rows * l.cols));
+    let lo = least;
+    if (planner.choose(hi) === null) throw planner.impossible(null, hi);
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (planner.choose(mid) !== null) hi = mid;
+      else lo = mid + 1;
+    }
+    budget = hi;
+    got = planner.choose(budget) as NonNullable<ReturnType<Planner['choose']>>;
+    bound = true;
+  }
+  const spec: FoldingSpec & { kind: 'target' } = { kind: 'target', targetCycles: budget };
+  let plan = buildPlan(f, layers, spec, got.foldings, stageOf, opts, romRule, pipeline);
+  for (let round = 0; target !== null && plan.ii > target && round < 4; round++) {
+    budget -= plan.ii - target;
+    checkReachable(layers, matrix, budget, bitSerial);
+    const again = planner.choose(budget);
+    if (again === null) throw planner.impossible(target, budget);
+    got = again;
+    bound = bound || again.bound;
+    plan = buildPlan(f, layers, { kind: 'target', targetCycles: budget }, got.foldings, stageOf, opts, romRule, pipeline);
+  }
+  if (target !== null && plan.ii > target) {
+    throw new BnncError(`target of ${target} cycles: the planned network II is ${plan.ii} (the queues cannot keep up); give a folding with --fold`);
+  }
+  plan.planner = planner.describe(plan, { target, budget, from: folding.kind === 'target' ? (folding.from ?? `--target-cycles ${target}`) : 'the resource limits', bound });
+  return plan;
+}
+
+function buildPlan(
+  f: FoldedModel,
+  layers: FoldedLayer[],
+  folding: FoldingSpec,
+  foldings: LayerFolding[],
+  stageOf: (k: number, f1: LayerFolding) => MvtuStage,
+  opts: PlanOptions,
+  romRule: RomRule,
+  pipeline: PipelineLevel,
+): HwPlan {
+  const streaming = layers[0].kind === 'conv';
+  let m = 0;
+  const stages: Stage[] = layers.map((l, k) => (l.kind === 'maxpool' ? planPool(k, l) : stageOf(k, foldings[m++])));
   for (const s of stages) {
     if (s.kind === 'mvtu' && s.mulWidth > MAX_DATAPATH_BITS) {
       throw new InputError(`model ${f.name}`, `layers[${s.index}] (${s.layer}).output.mul`, `values of at most ${MAX_DATAPATH_BITS} bits`, `${s.mulWidth} bits`);

@@ -65,5 +65,11 @@ export function formatPlan(plan: HwPlan, clockMhz: number): string {
     ...(plan.pipeline > 0 ? [`pipeline level ${plan.pipeline}: ${plan.stages.map((s) => (s.kind === 'mvtu' ? s.pipelineCycles : 0)).join(' + ')} cycles of latency in the stages`] : []),
     `at ${clockMhz} MHz: ${fmt(fps)} frames/s, latency ${fmt(latencyUs)} us`,
     `estimate (not a synthesis result): ~${e.luts} LUTs, ~${e.flipFlops} flip-flops, ${e.romBits} ROM bits, ${e.ramBits} RAM bits`,
+    ...(plan.planner === undefined ? [] : [plannerLine(plan.planner)]),
   ].join('\n');
+}
+
+/** The planner's choice: what bound it and the modelled figures it was weighed by. */
+function plannerLine(c: NonNullable<HwPlan['planner']>): string {
+  return `planner (bound by ${c.bound === 'cycles' ? 'the cycle target' : c.bound === 'luts' ? 'the LUT limit' : c.bound === 'bram' ? 'the block RAM limit' : 'the flip-flop limit'}): ${c.reason}; modelled ~${c.luts} LUTs with logic ROMs, ${c.bram} ${c.bramUnit}`;
 }

@@ -463,7 +463,7 @@ export function randomCaseImages(rng: Rng, npix: number, n: number): Uint8Array 
 export function describeFolding(s: Pick<Structure, 'folding' | 'inPix' | 'pipeline' | 'bitSerial'> & { inputThreshold?: number | null }): string {
   const f = s.folding;
   const fold =
-    f.kind === 'uniform' ? `pe ${f.pe} simd ${f.simd}` : f.kind === 'target' ? `target ${f.targetCycles}` : `per-layer ${f.layers.map((l) => `${l.pe}x${l.simd}`).join(',')}`;
+    f.kind === 'uniform' ? `pe ${f.pe} simd ${f.simd}` : f.kind === 'target' ? `target ${f.targetCycles}` : f.kind === 'fit' ? 'fit' : `per-layer ${f.layers.map((l) => `${l.pe}x${l.simd}`).join(',')}`;
   const withPix = s.inPix === undefined ? fold : `${fold}, inPix ${s.inPix}`;
   return `${withPix}, pipeline ${s.pipeline}${s.bitSerial ? ', bit-serial' : ''}${s.inputThreshold != null ? `, input-bits 1 (p >= ${s.inputThreshold})` : ''}`;
 }
