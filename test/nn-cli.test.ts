@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import yargs from 'yargs';
 import trainCommand from '../src/commands/train.js';
 import { InputError } from '../src/errors.js';
-import { loadModel } from '../src/graph/io.js';
+import { loadModel, modelHash } from '../src/graph/io.js';
 import { foldModel } from '../src/int/fold.js';
 import { inferIntBatch } from '../src/int/infer.js';
 import { predictFloat } from '../src/nn/predict.js';
@@ -58,6 +58,49 @@ describe('bnnc train', () => {
     expect(ok / 500).toBeGreaterThan(0.5);
     // No temporary files left behind.
     expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('--init continues from a saved model: its weights, not fresh ones, and the same split', async () => {
+    const first = path.join(dir, 'tiny-tfc.bnn'); // the first test's model: seed 4, holdout 500
+    const initial = loadModel(first);
+    const common = ['--dataset', 'mnist', '--batch', '50', '--seed', '4', '--limit', '1000', '--holdout', '500', '--threads', '1', '--no-progress'];
+    // A learning rate of ~0: the weights are the first model's (batch norm's running statistics move on).
+    const still = path.join(dir, 'still.bnn');
+    await run(['train', '--init', first, ...common, '--epochs', '1', '--lr-start', '1e-12', '--lr-fin', '1e-12', '--out', still]);
+    const stillModel = loadModel(still);
+    expect(stillModel.graph.layers).toEqual(initial.graph.layers);
+    let weights = 0;
+    for (const [name, t] of initial.tensors) {
+      if (!name.endsWith('.weight')) continue;
+      const u = stillModel.tensors.get(name)!;
+      weights++;
+      let maxDiff = 0;
+      for (let i = 0; i < t.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(t.data[i] - u.data[i]));
+      expect(maxDiff, name).toBeLessThan(1e-6);
+    }
+    expect(weights).toBeGreaterThan(0);
+    expect(stillModel.graph.meta).toMatchObject({ continuedFrom: modelHash(initial), priorEpochs: 2, epochs: 1, seed: 4, holdout: 500 });
+
+    // At a real learning rate the first epoch starts where the first run ended: its
+    // training accuracy is above the fresh run's first epoch.
+    const more = path.join(dir, 'more.bnn');
+    await run(['train', '--init', first, ...common, '--epochs', '1', '--lr-start', '3e-4', '--out', more]);
+    const fresh = JSON.parse(fs.readFileSync(`${first}.curves.json`, 'utf8'));
+    const cont = JSON.parse(fs.readFileSync(`${more}.curves.json`, 'utf8'));
+    expect(cont.epochs[0].trainAccuracy).toBeGreaterThan(fresh.epochs[0].trainAccuracy + 0.05);
+    expect(cont.arch).toBe('tfc');
+
+    // Another seed or holdout would train on the first run's validation images.
+    const bad = path.join(dir, 'bad-init.bnn');
+    await expect(run(['train', '--init', first, ...common.map((a) => (a === '4' ? '5' : a)), '--out', bad])).rejects.toThrow(
+      /tiny-tfc\.bnn: training seed: expected --seed 5 to be the one it was trained with, got 4/,
+    );
+    await expect(run(['train', '--init', first, ...common.map((a) => (a === '500' ? '600' : a)), '--out', bad])).rejects.toThrow(/training holdout/);
+    await expect(run(['train', '--init', first, '--arch', 'tfc', ...common, '--out', bad])).rejects.toThrow(/--arch \/ --init: expected exactly one of them.*got both/);
+    await expect(run(['train', ...common, '--out', bad])).rejects.toThrow(/got neither/);
+    await expect(run(['train', '--init', first, ...common, '--input-bits', '1', '--out', bad])).rejects.toThrow(/--input-bits: expected not with --init/);
+    await expect(run(['train', '--init', path.join(dir, 'missing.bnn'), ...common, '--out', bad])).rejects.toThrow(InputError);
+    expect(fs.existsSync(bad)).toBe(false);
   });
 
   it('rejects bad options with a one-line InputError', async () => {
