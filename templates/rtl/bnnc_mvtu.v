@@ -53,7 +53,8 @@ module bnnc_mvtu #(
   parameter integer P_ADDR_W = 2,   // parameter ROM address bits (holds NF-1)
   parameter integer PIPE     = 0,   // pipeline level 0..2 (see above)
   parameter integer PLANES   = 1,   // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): each read is taken 8 times, one bit plane each
-  parameter integer IDX_W    = 1    // scores (OUT_W = 32): class index bits, 2**IDX_W >= MH; unused otherwise
+  parameter integer IDX_W    = 1,   // scores (OUT_W = 32): class index bits, 2**IDX_W >= MH; unused otherwise
+  parameter integer X_FED    = 0    // 1 (PIPE = 2, bits): the feed registers its read twice (bnnc_vec_buffer RD_REG = 1, stepped by x_adv), so the PEs do not register x_data again
 ) (
   input  wire                   clk,
   input  wire                   rst,       // synchronous, active high: drops work in flight
@@ -63,7 +64,8 @@ module bnnc_mvtu #(
   output wire                   x_en,
   output wire [X_ADDR_W-1:0]    x_addr,
   output wire                   x_release, // last read of the vector: the buffer may reuse it
-  input  wire [SIMD*IN_W-1:0]   x_data,    // registered: word x_addr of the previous en edge
+  input  wire [SIMD*IN_W-1:0]   x_data,    // registered: word x_addr of the previous en edge (X_FED = 1: of the en edge before the last x_adv edge)
+  output wire                   x_adv,     // the pipeline enable, for a feed that registers its read twice (X_FED)
 
   // weights: one ROM per PE, SIMD bits per word, word nf*SF + sf
   output wire                   w_en,
@@ -91,7 +93,8 @@ module bnnc_mvtu #(
         X_ADDR_W < 1 || (1 << X_ADDR_W) < SF || W_ADDR_W < 1 || (1 << W_ADDR_W) < NF * SF ||
         P_ADDR_W < 1 || (1 << P_ADDR_W) < NF || PIPE < 0 || PIPE > 2 ||
         !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) ||
-        IDX_W < 1 || (OUT_W == 32 && (1 << IDX_W) < MH))
+        IDX_W < 1 || (OUT_W == 32 && (1 << IDX_W) < MH) ||
+        !(X_FED == 0 || (X_FED == 1 && PIPE >= 2 && IN_W == 1)))
     begin : g_check
       bnnc_mvtu_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -145,6 +148,7 @@ module bnnc_mvtu #(
   assign x_release = issue && sf_last && nf_last;
   assign w_en      = issue;
   assign w_addr    = wa_reg;
+  assign x_adv     = advance;
 
   // ---- pipeline control: per stage i (bit i-1), a read in flight, its first and last
   // synapse fold of a neuron, and the last read of the vector
@@ -289,7 +293,8 @@ module bnnc_mvtu #(
         .P_W(P_W),
         .PIPE(PIPE),
         .GROUP(GROUP),
-        .PLANES(PLANES)
+        .PLANES(PLANES),
+        .X_REG(X_FED == 1 ? 0 : 1)
       ) u_pe (
         .clk(clk),
         .en(advance),

@@ -16,7 +16,8 @@
 // Pipeline (PIPE, docs/hardware.md): the synapse fold read at issue edge e reaches the
 // accumulator at edge e + 1 + PIPE (PIPE = 0, 1) or e + 4 (PIPE = 2):
 //   PIPE >= 1  the lanes' sum is registered before the accumulator (lanes_q);
-//   PIPE >= 2  the memories' outputs are registered (x_q, w_q), and the adder tree is
+//   PIPE >= 2  the memories' outputs are registered (x_q, w_q; x_q by the feed when
+//              X_REG = 0), and the adder tree is
 //              cut in the middle: groups of GROUP lanes are summed and registered
 //              (parts_q), then the groups are summed;
 // and for scores (OUT_W = 32) with PIPE >= 1 the product mul*acc and then the score are
@@ -38,7 +39,8 @@ module bnnc_pe #(
   parameter integer P_W   = 5,  // parameter word: ACC_W (threshold) or MUL_W+32 ({mul, add})
   parameter integer PIPE  = 0,  // pipeline level 0..2 (see above)
   parameter integer GROUP = 4,  // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
-  parameter integer PLANES = 1  // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): one bit plane per read
+  parameter integer PLANES = 1, // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): one bit plane per read
+  parameter integer X_REG = 1   // PIPE = 2: 1 = register x_data here; 0 = the feed already did (bnnc_vec_buffer RD_REG)
 ) (
   input  wire                 clk,
   input  wire                 en,      // pipeline enable: low while the MVTU stalls
@@ -72,7 +74,7 @@ module bnnc_pe #(
         ACC_W < 2 || ACC_W > 31 || (IN_W == 8 && ACC_W < 10) || (OUT_W == 1 && P_W != ACC_W) ||
         (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
         PIPE < 0 || PIPE > 2 || GROUP < 1 || GROUP > SIMD || PART_W > ACC_W ||
-        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)))
+        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) || !(X_REG == 1 || (X_REG == 0 && PIPE >= 2 && IN_W == 1)))
     begin : g_check
       bnnc_pe_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -87,16 +89,20 @@ module bnnc_pe #(
 
   generate
     if (PIPE >= 2) begin : g_in_reg
-      reg [SIMD*IN_W-1:0] x_reg;
-      reg [SIMD-1:0]      w_reg;
+      reg [SIMD-1:0] w_reg;
       always @(posedge clk) begin
-        if (en) begin
-          x_reg <= x_data;
-          w_reg <= w_word;
-        end
+        if (en) w_reg <= w_word;
       end
-      assign x_q = x_reg;
       assign w_q = w_reg;
+      if (X_REG == 1) begin : g_x_reg
+        reg [SIMD*IN_W-1:0] x_reg;
+        always @(posedge clk) begin
+          if (en) x_reg <= x_data;
+        end
+        assign x_q = x_reg;
+      end else begin : g_x_fed
+        assign x_q = x_data;  // registered twice by the feed, in step with w_reg
+      end
     end else begin : g_in_comb
       assign x_q = x_data;
       assign w_q = w_word;
