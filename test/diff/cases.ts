@@ -27,7 +27,7 @@ import type { Conv2dSpec, DenseSpec, LayerSpec, Model, ModelGraph, Shape3, Tenso
 import { MODEL_FORMAT, MODEL_VERSION, MODEL_VERSION_BINARY_INPUT } from '../../src/graph/types.js';
 import { decodeModel, encodeModel } from '../../src/graph/io.js';
 import { layerTensors } from '../../src/graph/tensors.js';
-import type { PipelineLevel } from '../../src/hw/cycles.js';
+import { PIPELINE_LEVELS, type PipelineLevel } from '../../src/hw/cycles.js';
 import type { FoldingSpec } from '../../src/hw/folding.js';
 import { cheapestFolding } from '../../src/hw/folding.js';
 import { randomFoldedMlp } from '../../src/hw/random-model.js';
@@ -235,7 +235,7 @@ export function makeStructure(group: number): Structure {
     flattenFirst: rng.next() < 0.5,
     layerNames,
     mulWidth,
-    pipeline: rngFor(group, 'pipeline').int(3) as PipelineLevel,
+    pipeline: rngFor(group, 'pipeline').int(PIPELINE_LEVELS.length) as PipelineLevel,
     bitSerial,
     inputThreshold: bitSerial ? null : drawInputThreshold(group),
   };
