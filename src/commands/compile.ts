@@ -74,7 +74,7 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       .option('pipeline', {
         type: 'number',
         default: 0,
-        describe: 'pipeline registers in every MVTU: 0 none; 1 the adder tree\'s sum, and the score multiply, score and argmax of the last layer; 2 also the memory outputs and the middle of the adder tree (each adds cycles of latency, not of II); 3 as 2, and a second output register in every MVTU (a skid buffer: no ready path runs through the stages; same latency and II)',
+        describe: 'pipeline registers in every MVTU: 0 none; 1 the adder tree\'s sum, and the score multiply, score and argmax of the last layer; 2 also the memory outputs and the middle of the adder tree (each adds cycles of latency, not of II); 3 as 2, a second output register in every MVTU but the last (a skid buffer: no ready path runs through the stages) and thresholds compared as the sign of acc - T (same latency and II)',
       })
       .option('bit-serial', {
         type: 'boolean',

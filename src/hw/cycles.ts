@@ -18,7 +18,7 @@
  *   product mul*acc and the score) or three at L = 2 (the product's two halves, their
  *   sum, the score): each is one more cycle between the last issue and the collector,
  *   and nothing else changes (pipelineCycles). L = 3 is L = 2 with a second output
- *   register (a skid buffer) in every MVTU, so that a stage's stall is decided from its
+ *   register (a skid buffer) in every MVTU but the last, so that a stage's stall is decided from its
  *   own registers: the same latency and II (a frame entering an empty pipeline never
  *   waits for an output register, and more room never slows the bottleneck); under
  *   back-pressure a stage runs one vector further ahead (./timing.ts counts it).

@@ -28,7 +28,8 @@
 // output register still occupied does the whole pipeline stall (all enables low; the
 // registered ROM and buffer outputs hold), so back-pressure never loses a result.
 // PIPE = 3 is PIPE = 2 with a threshold stage's accumulators started from -T (the
-// result is a sign bit; bnnc_pe.v), and with a second output register behind the first (a skid buffer):
+// result is a sign bit; bnnc_pe.v), and (SKID = 1: every stage but the last, whose
+// m_tready is the design's own m_axis_tready) a second output register behind the first (a skid buffer):
 // a finished vector that finds the first occupied waits in the second, and the pipeline
 // stalls only if a finished vector finds both occupied. That decision is then made from
 // this unit's own registers alone, so m_tready (the next stage's buffer) reaches only
@@ -63,7 +64,8 @@ module bnnc_mvtu #(
   parameter integer PIPE     = 0,   // pipeline level 0..3 (see above)
   parameter integer PLANES   = 1,   // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): each read is taken 8 times, one bit plane each
   parameter integer IDX_W    = 1,   // scores (OUT_W = 32): class index bits, 2**IDX_W >= MH; unused otherwise
-  parameter integer X_FED    = 0    // 1 (PIPE = 2, bits): the feed registers its read twice (bnnc_vec_buffer RD_REG = 1, stepped by x_adv), so the PEs do not register x_data again
+  parameter integer SKID     = 0,   // 1 (PIPE = 3): a second output register behind the first (see above)
+  parameter integer X_FED    = 0    // 1 (PIPE >= 2, bits): the feed registers its read twice (bnnc_vec_buffer RD_REG = 1, stepped by x_adv), so the PEs do not register x_data again
 ) (
   input  wire                   clk,
   input  wire                   rst,       // synchronous, active high: drops work in flight
@@ -103,7 +105,8 @@ module bnnc_mvtu #(
         P_ADDR_W < 1 || (1 << P_ADDR_W) < NF || PIPE < 0 || PIPE > 3 ||
         !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) ||
         IDX_W < 1 || (OUT_W == 32 && (1 << IDX_W) < MH) ||
-        !(X_FED == 0 || (X_FED == 1 && PIPE >= 2 && IN_W == 1)))
+        !(X_FED == 0 || (X_FED == 1 && PIPE >= 2 && IN_W == 1)) ||
+        !(SKID == 0 || (SKID == 1 && PIPE >= 3)))
     begin : g_check
       bnnc_mvtu_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -403,7 +406,7 @@ module bnnc_mvtu #(
   endgenerate
 
   generate
-    if (PIPE >= 3) begin : g_skid
+    if (SKID == 1) begin : g_skid
       // out_reg is the head (m_tdata), skid_reg the vector behind it; skid_valid_reg
       // implies out_valid_reg, and a vector arrives only while the skid is free.
       reg [MH*OUT_W+XW-1:0] skid_reg;
