@@ -77,13 +77,14 @@ export function criticalPath(log: string): { from: string; to: string; ns: numbe
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);
-  const runs = names.length ? RUNS.filter((r) => names.includes(r.name)) : RUNS;
-  if (runs.length !== (names.length || RUNS.length)) throw new Error(`runs: ${RUNS.map((r) => r.name).join(', ')}`);
+  // in the order named
+  const runs = names.length ? names.map((n) => RUNS.find((r) => r.name === n)) : RUNS;
+  if (runs.some((r) => r === undefined)) throw new Error(`runs: ${RUNS.map((r) => r.name).join(', ')}`);
   const outFile = path.join(root, 'bench', 'out', 'synth-board.json');
   const results: Record<string, unknown> = fs.existsSync(outFile) ? (JSON.parse(fs.readFileSync(outFile, 'utf8')) as { runs: Record<string, unknown> }).runs : {};
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-synth-board-'));
   try {
-    for (const r of runs) {
+    for (const r of runs as Run[]) {
       const hidden = r.net === 'lfc' ? [1024, 1024, 1024] : [64, 64, 64];
       const f = randomFoldedMlp({ input: [28, 28, 1], hidden, classes: 10, seed: 1, name: r.net });
       const romRule = r.romBlockBits === undefined ? DEFAULT_ROM_RULE : { ...DEFAULT_ROM_RULE, minBits: r.romBlockBits };
