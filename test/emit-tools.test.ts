@@ -81,24 +81,27 @@ const foldings = {
 describe('generated RTL and the tools', () => {
   for (const [arch, hidden] of Object.entries(shapes)) {
     for (const [fname, fold] of Object.entries(foldings)) {
-      it(`${arch} ${fname} (PE ${fold.pe}, SIMD ${fold.simd}): verilator -Wall, iverilog, yosys`, () => {
-        const f = randomFoldedMlp({ input: [28, 28, 1], hidden: [...hidden], classes: 10, seed: 7, name: arch });
-        const plan = planHardware(f, { kind: 'uniform', ...fold });
-        const dir = path.join(work, `${arch}_${fname}`);
-        const m = emitDesign(f, plan, dir);
+      // tfc also at --pipeline 3 (two-step buffer reads, skid registers, thresholds from -T, split argmax compares)
+      for (const pipeline of arch === 'tfc' ? ([0, 3] as const) : ([0] as const)) {
+        it(`${arch} ${fname} (PE ${fold.pe}, SIMD ${fold.simd})${pipeline ? ` --pipeline ${pipeline}` : ''}: verilator -Wall, iverilog, yosys`, () => {
+          const f = randomFoldedMlp({ input: [28, 28, 1], hidden: [...hidden], classes: 10, seed: 7, name: arch });
+          const plan = planHardware(f, { kind: 'uniform', ...fold }, { pipeline });
+          const dir = path.join(work, `${arch}_${fname}_p${pipeline}`);
+          const m = emitDesign(f, plan, dir);
 
-        const lint = run('verilator', ['--lint-only', '-Wall', '--top-module', m.top, ...m.files.verilog], dir);
-        expect(lint.out, 'verilator output').toBe('');
-        expect(lint.ok).toBe(true);
+          const lint = run('verilator', ['--lint-only', '-Wall', '--top-module', m.top, ...m.files.verilog], dir);
+          expect(lint.out, 'verilator output').toBe('');
+          expect(lint.ok).toBe(true);
 
-        const ivl = run('iverilog', ['-g2005', '-Wall', '-s', m.top, '-o', path.join(dir, 'a.vvp'), ...m.files.verilog], dir);
-        expect(ivl.ok, ivl.out).toBe(true);
+          const ivl = run('iverilog', ['-g2005', '-Wall', '-s', m.top, '-o', path.join(dir, 'a.vvp'), ...m.files.verilog], dir);
+          expect(ivl.ok, ivl.out).toBe(true);
 
-        fs.writeFileSync(path.join(dir, 'check.ys'), yosysScript(m, plan.input.ram));
-        const ys = run('yosys', ['-q', '-s', 'check.ys'], dir);
-        expect(ys.ok, ys.out.slice(0, 4000)).toBe(true);
-        fs.rmSync(dir, { recursive: true, force: true });
-      });
+          fs.writeFileSync(path.join(dir, 'check.ys'), yosysScript(m, plan.input.ram));
+          const ys = run('yosys', ['-q', '-s', 'check.ys'], dir);
+          expect(ys.ok, ys.out.slice(0, 4000)).toBe(true);
+          fs.rmSync(dir, { recursive: true, force: true });
+        });
+      }
     }
   }
 });
@@ -171,7 +174,10 @@ describe('illegal parameters stop elaboration in every tool', () => {
     ['bnnc_pool', '.W(4), .H(4), .C(2), .S(5)', 'bnnc_pool_illegal_parameters', '.W(4), .H(4), .C(2), .S(2)'],
     ['bnnc_flat_buffer', '.BEAT_W(4), .BEATS(4), .BEAT_C(2), .SIMD(4), .SF(3)', 'bnnc_flat_buffer_illegal_parameters', '.BEAT_W(4), .BEAT_C(2), .BEATS(4), .SIMD(4), .SF(4), .ADDR_W(2)'],
     ['bnnc_rom', '.WIDTH(4), .DEPTH(9), .ADDR_W(3)', 'bnnc_rom_illegal_parameters', '.WIDTH(4), .DEPTH(9), .ADDR_W(4)'],
-    ['bnnc_mvtu', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(3)', 'bnnc_mvtu_illegal_parameters', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(2)'],
+    ['bnnc_mvtu', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(4)', 'bnnc_mvtu_illegal_parameters', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(3)'],
+    ['bnnc_mvtu', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(2), .SKID(1)', 'bnnc_mvtu_illegal_parameters', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(3), .SKID(1)'],
+    ['bnnc_mvtu', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(1), .X_FED(1)', 'bnnc_mvtu_illegal_parameters', '.MW(16), .MH(8), .PE(2), .SIMD(4), .NF(4), .SF(4), .PIPE(2), .X_FED(1)'],
+    ['bnnc_vec_buffer', '.MW(16), .SIMD(4), .SF(4), .ADDR_W(2), .RD_REG(2)', 'bnnc_vec_buffer_illegal_parameters', '.MW(16), .SIMD(4), .SF(4), .ADDR_W(2), .RD_REG(1)'],
     ['bnnc_pe', '.SIMD(4), .PIPE(2), .GROUP(5)', 'bnnc_pe_illegal_parameters', '.SIMD(4), .PIPE(2), .GROUP(2)'],
     ['bnnc_argmax', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(2)', 'bnnc_argmax_illegal_parameters', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(3)'],
     ['bnnc_argmax', '.N(5), .PE(2), .NF(2), .W(8), .IDX_W(3)', 'bnnc_argmax_illegal_parameters', '.N(5), .PE(2), .NF(3), .W(8), .IDX_W(3)'],

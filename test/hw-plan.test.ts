@@ -153,7 +153,11 @@ describe('planHardware', () => {
     // --target-cycles charges the bit-serial layer 8 cycles per read
     const t = planHardware(tfc(), { kind: 'target', targetCycles: 6272 }, { bitSerial: true });
     expect(mvtuStages(t)[0].ii).toBeLessThanOrEqual(6272);
-    expect(() => planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 }, { pipeline: 3 as 2 })).toThrow(/pipeline/);
+    // level 3 (skid output registers, threshold from the accumulator's start): level 2's cycles
+    const p3 = planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 }, { pipeline: 3 });
+    expect(mvtuStages(p3).map((x) => x.pipelineCycles)).toEqual([3, 3, 3, 6]);
+    expect([p3.ii, p3.latency]).toEqual([p2.ii, p2.latency]);
+    expect(() => planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 }, { pipeline: 4 as 2 })).toThrow(/pipeline/);
   });
 
   it('per-layer folding with sizes that do not divide; inPix option', () => {

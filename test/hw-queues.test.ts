@@ -16,7 +16,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { modelHash } from '../src/graph/io.js';
-import type { PipelineLevel } from '../src/hw/cycles.js';
+import { PIPELINE_LEVELS, type PipelineLevel } from '../src/hw/cycles.js';
 import { cheapestFolding, type FoldingSpec } from '../src/hw/folding.js';
 import { planHardware, unitModelsOf, type HwPlan, type MvtuStage } from '../src/hw/plan.js';
 import { randomFoldedNet, type RandomLayerSpec } from '../src/hw/random-model.js';
@@ -135,7 +135,7 @@ describe('random conv nets through the cycle model', () => {
   for (let i = 0; i < N_NETS; i++) {
     const spec = randomNet(rng);
     const seed = 500 + i;
-    const pipeline = rng.int(3) as PipelineLevel;
+    const pipeline = rng.int(PIPELINE_LEVELS.length) as PipelineLevel;
     const bitSerial = rng.int(6) === 0;
     const useTarget = rng.int(3) === 0;
     const targetFactor = 0.6 + rng.next() * 0.8;

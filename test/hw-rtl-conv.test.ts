@@ -11,7 +11,8 @@
  *   cycles, the steady-state ones plan.ii apart;
  * - with random input gaps and output back-pressure, and with a reset in the middle of a
  *   frame, nothing is lost or duplicated and every result is still exact;
- * each case at the `--pipeline` level of its seed mod 3, one with a bit-serial first
+ * each case at the `--pipeline` level of its seed mod 3 (or its own: level 3 on three of
+ * them, whose skid registers change the queues the planner picks), one with a bit-serial first
  * convolution, one with a binarized input (--input-bits 1).
  */
 import { execFileSync } from 'node:child_process';
@@ -43,6 +44,8 @@ interface Case {
   scoresKernel?: number;
   /** A binarized input (--input-bits 1): the beat's pixels become bits p >= T before the first sliding-window unit. */
   inputThreshold?: number;
+  /** The `--pipeline` level; default: the seed mod 3. */
+  pipeline?: PipelineLevel;
 }
 
 const perLayer = (layers: [number, number][]): FoldingSpec => ({ kind: 'perLayer', layers: layers.map(([pe, simd]) => ({ pe, simd })), source: 'test' });
@@ -63,11 +66,17 @@ const cases: Case[] = [
   { name: 'binary_in_rgb', input: [7, 8, 3], layers: [{ conv: 5, kernel: 3 }, { pool: 2 }, { dense: 4 }], classes: 3, folding: perLayer([[1, 9], [2, 5], [2, 4]]), seed: 8, inputThreshold: 200 },
   { name: 'k4_remainder_pool', input: [9, 8, 2], layers: [{ conv: 9, kernel: 4 }, { pool: 4 }, { dense: 3 }], classes: 2, folding: perLayer([[9, 32], [2, 9], [1, 3]]), seed: 6 },
 ];
+const levelOf = (c: Case): PipelineLevel => c.pipeline ?? ((c.seed % 3) as PipelineLevel);
+cases.push(
+  { ...cases[0], name: 'conv_pool_fc_p3', pipeline: 3 },
+  { ...cases[6], name: 'queue_second_p3', pipeline: 3 },
+  { ...cases[7], name: 'banks_k4_p3', pipeline: 3 },
+);
 
 function build(c: Case): Built {
   const f = randomFoldedNet({ input: c.input, layers: c.layers, classes: c.classes, seed: c.seed, name: c.name, scoresKernel: c.scoresKernel, inputThreshold: c.inputThreshold });
   if (c.scoresKernel !== undefined) expect(f.layers.map((l) => l.kind)).toEqual(['conv', 'maxpool', 'conv']);
-  const plan = planHardware(f, c.folding, { pipeline: (c.seed % 3) as PipelineLevel, bitSerial: c.bitSerial });
+  const plan = planHardware(f, c.folding, { pipeline: levelOf(c), bitSerial: c.bitSerial });
   // A fresh directory per build: compile refuses to replace a directory holding the
   // bench's own files (tb.v), which its manifest does not list.
   const dir = fs.mkdtempSync(path.join(work, `${c.name}-`));
@@ -90,7 +99,7 @@ function checkResults(b: Built, images: Uint8Array, outs: { data: bigint }[], fi
 
 describe('ConvNet RTL: results, taps and the exact cycle model (Icarus)', () => {
   for (const c of cases) {
-    it(`${c.name} (pipeline ${c.seed % 3}): lint-clean; every result at the modelled cycle; results and taps exact`, () => {
+    it(`${c.name} (pipeline ${levelOf(c)}): lint-clean; every result at the modelled cycle; results and taps exact`, () => {
       const b = build(c);
       const lint = execFileSync('verilator', ['--lint-only', '-Wall', '--top-module', b.m.top, ...b.m.files.verilog], {
         cwd: b.dir,
@@ -144,7 +153,7 @@ describe('ConvNet RTL: results, taps and the exact cycle model (Icarus)', () => 
     });
   }
 
-  for (const c of [cases[1], cases[2], cases[4], cases[6], cases[7]]) {
+  for (const c of [cases[1], cases[2], cases[4], cases[6], cases[7], cases[10], cases[11]]) {
     it(`${c.name}: random input gaps and output back-pressure lose and duplicate nothing`, () => {
       const b = build(c);
       const frames = 5;

@@ -23,6 +23,9 @@ import type { PipelineLevel } from '../src/hw/cycles.js';
 import type { FoldingSpec } from '../src/hw/folding.js';
 import { planHardware, type MvtuStage } from '../src/hw/plan.js';
 import { randomFoldedMlp, randomImages } from '../src/hw/random-model.js';
+import { getBit } from '../src/int/bits.js';
+import { inferInt } from '../src/int/infer.js';
+import { wordsPerRow, type FoldedMatrixLayer, type FoldedModel } from '../src/int/types.js';
 import { Rng } from '../src/util/rng.js';
 import { expectedBeats, simulate, type Built } from './fixtures/rtl/bench.js';
 
@@ -40,6 +43,8 @@ interface Case {
   seed: number;
   pipeline?: PipelineLevel;
   bitSerial?: boolean;
+  /** Thresholds moved to the accumulators of frame 0's image (acc = T, or T - 1): every neuron at the boundary. */
+  atBoundary?: boolean;
 }
 
 const perLayer = (layers: [number, number][]): FoldingSpec => ({
@@ -96,6 +101,25 @@ for (const pipeline of [1, 2] as PipelineLevel[]) {
     pipeline,
   });
 }
+// Level 3 (a skid register behind each MVTU's output register): a bottleneck in the
+// middle (the stages before it run ahead under its back-pressure, one vector more), II 1
+// stages back to back, an input-bound net, several folds into a one-PE scores layer.
+cases.push(
+  { ...cases[6], name: 'bits_bottleneck_p3', pipeline: 3 },
+  { ...cases[3], name: 'wide_ii1_p3', pipeline: 3 },
+  { ...cases[4], name: 'input_bound_p3', pipeline: 3 },
+  { ...cases[5], name: 'inpix_ne_simd_p3', pipeline: 3 },
+  { ...cases[8], name: 'target_ties_p3', pipeline: 3 },
+);
+// Every threshold at its boundary on frame 0 (acc = T and acc = T - 1): pixels and
+// bits, parallel and bit-serial, at level 2 (acc >= T compared) and 3 (the sign of
+// acc - T accumulated from -T).
+for (const pipeline of [2, 3] as PipelineLevel[]) {
+  cases.push(
+    { ...cases[1], name: `boundary_p${pipeline}`, atBoundary: true, pipeline },
+    { ...cases[5], name: `boundary_serial_p${pipeline}`, atBoundary: true, bitSerial: true, pipeline },
+  );
+}
 // A bit-serial first layer (8 bit planes per read) at each level: sizes that do not
 // divide, one wide read, a single (scores) layer, a target folding.
 cases.push(
@@ -108,8 +132,31 @@ cases.push(
 // PE 2 x SIMD 5, 1 x 5, 1 x 2, 35 cycles per frame (test/hw-planner.test.ts checks the choice).
 cases.push({ ...cases[1], name: 'planner_fit_luts', folding: { kind: 'fit', limits: { maxLuts: 600, maxBram: 0 } }, pipeline: 0 });
 
+/**
+ * Move every threshold to the accumulator the image gives its neuron (T = acc: bit 1),
+ * or one above it (T = acc + 1: bit 0), alternately, layer by layer: a comparison off by
+ * one anywhere changes an output bit of that image.
+ */
+function thresholdsAtBoundary(f: FoldedModel, pixels: Uint8Array): void {
+  f.layers.forEach((l, k) => {
+    const m = l as FoldedMatrixLayer;
+    if (m.output.kind !== 'threshold') return;
+    const bits = k === 0 ? null : inferInt(f, pixels, true).layerBits![k - 1];
+    const wpr = wordsPerRow(m.cols);
+    for (let r = 0; r < m.rows; r++) {
+      let acc = 0;
+      for (let j = 0; j < m.cols; j++) {
+        const w = getBit(m.weights, r * wpr * 32 + j);
+        acc += bits === null ? (w ? pixels[j] : -pixels[j]) : getBit(bits, j) === w ? 1 : 0;
+      }
+      m.output.thresholds[r] = acc + (r % 2);
+    }
+  });
+}
+
 function build(c: Case): Built {
   const f = randomFoldedMlp({ input: c.input, hidden: c.hidden, classes: c.classes, seed: c.seed, name: c.name, tieProne: c.tieProne });
+  if (c.atBoundary) thresholdsAtBoundary(f, randomImages(c.seed, c.input[0] * c.input[1] * c.input[2], 1));
   const plan = planHardware(f, c.folding, { inPix: c.inPix, pipeline: levelOf(c), bitSerial: c.bitSerial });
   expect(plan.pipeline).toBe(levelOf(c));
   expect((plan.stages[0] as MvtuStage).planes).toBe(c.bitSerial ? 8 : 1);
@@ -165,7 +212,8 @@ describe('RTL cycle model and results (Icarus)', () => {
     expect(tiesSeen).toBeGreaterThan(0);
   });
 
-  for (const c of [cases[1], cases[5], cases[6], cases[8]]) {
+  const p3 = (name: string): Case => cases.find((c) => c.name === name)!;
+  for (const c of [cases[1], cases[5], cases[6], cases[8], p3('bits_bottleneck_p3'), p3('target_ties_p3')]) {
     it(`${c.name} (pipeline ${levelOf(c)}): random input gaps and output back-pressure lose and duplicate nothing`, () => {
       const b = build(c);
       const frames = 10;
@@ -180,7 +228,7 @@ describe('RTL cycle model and results (Icarus)', () => {
     });
   }
 
-  for (const c of [cases[1], cases[4], cases[5]]) {
+  for (const c of [cases[1], cases[4], cases[5], p3('inpix_ne_simd_p3')]) {
     it(`${c.name} (pipeline ${levelOf(c)}): reset in the middle of a frame drops the frames in flight, then works`, () => {
       const b = build(c);
       const frames = 8;

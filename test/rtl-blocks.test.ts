@@ -429,3 +429,96 @@ endmodule
     });
   }
 });
+
+// ---------------------------------------------------------------- vector buffer
+describe('bnnc_vec_buffer (Icarus): SIMD bits a read, padding 1, one and two read steps', () => {
+  // The MVTU at --pipeline 2 registers the word it reads once more (its PEs' x register,
+  // enabled by its pipeline enable); RD_REG = 1 moves that register into the buffer's
+  // read multiplexer. The testbench adds that register for RD_REG = 0, so both must give
+  // the same words at the same enabled edges, under random read gaps and stalls.
+  const cases = [
+    { mw: 64, simd: 1, nf: 2, seed: 31 },
+    { mw: 64, simd: 2, nf: 1, seed: 32 },
+    { mw: 13, simd: 4, nf: 3, seed: 33 },
+    { mw: 5, simd: 3, nf: 2, seed: 34 },
+    { mw: 9, simd: 9, nf: 2, seed: 35 },
+  ];
+  for (const c of cases) {
+    for (const rdReg of [0, 1]) {
+      it(`MW ${c.mw}, SIMD ${c.simd}, ${c.nf} passes, RD_REG ${rdReg}`, () => {
+        const rng = new Rng(c.seed);
+        const frames = 4;
+        const sf = Math.ceil(c.mw / c.simd);
+        const vecs: string[] = [];
+        const expected: string[] = [];
+        for (let f = 0; f < frames; f++) {
+          const bits = Array.from({ length: c.mw }, () => rng.int(2));
+          vecs.push(hexOf(bits, 1));
+          for (let n = 0; n < c.nf; n++) {
+            for (let s = 0; s < sf; s++) {
+              const lanes = Array.from({ length: c.simd }, (_, j) => (s * c.simd + j < c.mw ? bits[s * c.simd + j] : 1));
+              expected.push(hexOf(lanes, 1));
+            }
+          }
+        }
+        const aw = addrBits(sf);
+        const tb = `\`timescale 1ns/1ps
+\`default_nettype none
+module tb;
+  reg clk = 1'b0;
+  reg rst = 1'b1;
+  reg [${c.mw - 1}:0] vec_mem [0:${frames - 1}];
+  initial $readmemh("vecs.mem", vec_mem);
+  integer cycle = 0;
+  integer vi = 0;
+  integer seed = ${c.seed};
+  reg gap = 1'b0;
+  reg go = 1'b0;
+  reg adv = 1'b0;
+  reg [${aw - 1}:0] addr = 0;
+  integer pass = 0;
+  reg p1 = 1'b0;
+  reg show = 1'b0;
+  wire s_tvalid = !rst && !gap && vi < ${frames};
+  wire s_tready;
+  wire rd_avail;
+  wire rd_en = rd_avail && go && adv;
+  wire rd_release = rd_en && addr == ${sf - 1} && pass == ${c.nf - 1};
+  wire [${c.simd - 1}:0] rd_data;
+  reg  [${c.simd - 1}:0] x_reg;
+  wire [${c.simd - 1}:0] q = ${rdReg ? 'rd_data' : 'x_reg'};
+  bnnc_vec_buffer #(.MW(${c.mw}), .SIMD(${c.simd}), .SF(${sf}), .ADDR_W(${aw}), .RD_REG(${rdReg})) dut (
+    .clk(clk), .rst(rst), .s_tdata(vec_mem[vi < ${frames} ? vi : 0]), .s_tvalid(s_tvalid), .s_tready(s_tready),
+    .rd_avail(rd_avail), .rd_en(rd_en), .rd_addr(addr), .rd_release(rd_release), .rd_adv(adv), .rd_data(rd_data));
+  always #5 clk = ~clk;
+  always @(posedge clk) begin
+    cycle <= cycle + 1;
+    if (cycle == 2) rst <= 1'b0;
+    gap <= ($random(seed) & 3) == 0;
+    go <= ($random(seed) & 3) != 0;
+    adv <= ($random(seed) & 3) != 0;
+    if (show) $display("R %h", q);
+    if (adv) begin
+      x_reg <= rd_data;
+      p1 <= rd_en;
+      show <= p1;
+    end else begin
+      show <= 1'b0;
+    end
+    if (rd_en) begin
+      addr <= addr == ${sf - 1} ? 0 : addr + 1'b1;
+      if (addr == ${sf - 1}) pass <= rd_release ? 0 : pass + 1;
+    end
+    if (s_tvalid && s_tready) vi <= vi + 1;
+    if (cycle == ${300 + 20 * frames * sf * c.nf}) $finish;
+  end
+endmodule
+`;
+        const lines = runIcarus(`vec_${c.seed}_${rdReg}`, tb, ['bnnc_vec_buffer.v'], { 'vecs.mem': vecs.join('\n') + '\n' });
+        const got = lines.filter((l) => l.startsWith('R ')).map((l) => BigInt(`0x${l.slice(2)}`).toString(16));
+        expect(got).toEqual(expected);
+        expect(lint('bnnc_vec_buffer', 'bnnc_vec_buffer.v', { MW: c.mw, SIMD: c.simd, SF: sf, ADDR_W: aw, RD_REG: rdReg })).toBe('');
+      });
+    }
+  }
+});

@@ -111,6 +111,7 @@ describe('bnnc synth on a small design', () => {
     // Every LUT4 needs a logic cell; carries and flip-flops may share them.
     expect(p.utilisation.ICESTORM_LC.used).toBeGreaterThanOrEqual(r.total.luts);
     expect(p.utilisation.ICESTORM_LC.available).toBe(7680);
+    expect(p.seed).toBe(1);
     expect(p.utilisation.ICESTORM_RAM.used).toBe(r.total.bram);
     expect(p.utilisation.SB_IO.used).toBe(r.ioPins);
     // An HX8K bitstream (icepack, uncompressed) is 135 100 bytes.
@@ -119,7 +120,7 @@ describe('bnnc synth on a small design', () => {
 
   it('ice40 --board: the wrapper placed on a UP5K (SG48) with its 15 pins, with a bitstream', async () => {
     const out = path.join(work, 'out-board');
-    const r = await runSynth({ rtlDir: boardDesign, target: 'ice40', device: 'up5k', clockMhz: 50, pnr: true, bitstream: true, board: true, out });
+    const r = await runSynth({ rtlDir: boardDesign, target: 'ice40', device: 'up5k', clockMhz: 50, pnr: true, bitstream: true, board: true, out, seed: 2 });
     expect(r.design.top).toBe('syn');
     expect(r.design.board).toBe('syn_board');
     // The design's rows (its top-level glue when there is any), then the wrapper's.
@@ -129,9 +130,9 @@ describe('bnnc synth on a small design', () => {
     for (const x of r.stages) for (const [t, n] of Object.entries(x.cells)) sum.cells[t] = (sum.cells[t] ?? 0) + n;
     expect(sum.cells).toEqual(r.total.cells);
     expect(r.total.cells).toEqual(yosysDesignCells(out));
-    // The packer: a 32-bit beat register, slot and pixel counters, the full flag.
+    // The packer: two 32-bit beat registers, slot and pixel counters, full flags.
     const board = r.stages.find((x) => x.row === 'board')!;
-    expect(board.ffs).toBeGreaterThanOrEqual(32);
+    expect(board.ffs).toBeGreaterThanOrEqual(64);
     expect(board.bram).toBe(0);
     expect(r.latches).toEqual([]);
     // clk, rst, 8 data + valid + ready in, 1 class bit + valid out, ready in.
@@ -141,6 +142,7 @@ describe('bnnc synth on a small design', () => {
     expect(p.fmaxMHz).toBeGreaterThan(1);
     expect(p.fmaxMHz).toBeLessThan(500);
     expect(p.utilisation.SB_IO.used).toBe(15);
+    expect(p.seed).toBe(2);
     expect(p.utilisation.ICESTORM_LC.available).toBe(5280);
     expect(p.utilisation.ICESTORM_RAM.used).toBe(r.total.bram);
     // A UP5K bitstream (icepack, uncompressed) is 104 090 bytes.
@@ -190,6 +192,11 @@ describe('fit against a device', () => {
 });
 
 describe('bnnc synth errors', () => {
+  it('a placer seed out of range: one line naming --seed', async () => {
+    await expect(runSynth({ rtlDir: design, target: 'ice40', clockMhz: 100, pnr: true, bitstream: false, out: path.join(work, 'seed-out'), seed: 0 })).rejects.toThrow(/--seed/);
+    expect(fs.existsSync(path.join(work, 'seed-out'))).toBe(false);
+  });
+
   it('no design: one line, exit 1, nothing written', async () => {
     const out = path.join(work, 'none-out');
     const r = await runCli(['synth', path.join(work, 'nowhere'), '--target', 'ice40', '--out', out]);

@@ -2,7 +2,7 @@
  * bnnc compile: a model becomes synthesizable Verilog (docs/hardware.md).
  *
  *   bnnc compile MODEL --out rtl-out/sfc [--fold FILE | --pe P --simd S | --target-cycles N | --target-fps F]
- *                [--max-luts L] [--max-bram B] [--device NAME] [--in-pix K] [--pipeline 0|1|2] [--bit-serial] [--top NAME] [--board] [--clock-mhz|--clock 100] [--rom-block-depth W] [--rom-block-bits B]
+ *                [--max-luts L] [--max-bram B] [--device NAME] [--in-pix K] [--pipeline 0|1|2|3] [--bit-serial] [--top NAME] [--board] [--clock-mhz|--clock 100] [--rom-block-depth W] [--rom-block-bits B]
  *
  * MODEL is a float model (.bnn, folded here) or a folded model (.bnnf). Without a
  * folding option every layer is fully folded (PE = SIMD = 1: the least hardware).
@@ -111,7 +111,7 @@ const compileCommand: CommandModule<object, CompileArgs> = {
       .option('pipeline', {
         type: 'number',
         default: 0,
-        describe: 'pipeline registers in every MVTU: 0 none; 1 the adder tree\'s sum, and the score multiply, score and argmax of the last layer; 2 also the memory outputs and the middle of the adder tree (each adds cycles of latency, not of II)',
+        describe: 'pipeline registers in every MVTU: 0 none; 1 the adder tree\'s sum, and the score multiply, score and argmax of the last layer; 2 also the memory outputs and the middle of the adder tree (each adds cycles of latency, not of II); 3 as 2, a second output register in every MVTU but the last (a skid buffer: no ready path runs through the stages) and thresholds compared as the sign of acc - T (same latency and II)',
       })
       .option('bit-serial', {
         type: 'boolean',

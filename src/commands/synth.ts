@@ -4,7 +4,7 @@
  * Fmax and utilisation (docs/synthesis.md).
  *
  *   bnnc synth RTL_DIR --target xc7|ice40|ecp5|generic [--device NAME] [--clock MHz]
- *       [--no-pnr] [--bitstream] [--board] [--out DIR] [--json]
+ *       [--no-pnr] [--seed N] [--bitstream] [--board] [--out DIR] [--json]
  *
  * Writes DIR (default RTL_DIR.synth-<target>-<device>) with report.json, the logs and
  * the netlist. Exit status 1 when the design does not fit the device (the report is
@@ -24,6 +24,7 @@ interface SynthArgs {
   device?: string;
   clock: number;
   pnr: boolean;
+  seed: number;
   bitstream: boolean;
   board: boolean;
   out?: string;
@@ -51,6 +52,7 @@ const synthCommand: CommandModule<object, SynthArgs> = {
       .option('device', { type: 'string', describe: `device to fit and place on: ${devicesHelp}` })
       .option('clock', { type: 'number', default: 100, describe: 'clock constraint for place and route (MHz)' })
       .option('pnr', { type: 'boolean', default: true, describe: 'place and route (ice40, ecp5); --no-pnr: synthesis only' })
+      .option('seed', { type: 'number', default: 1, describe: 'nextpnr placer seed (Fmax moves by a few per cent from seed to seed)' })
       .option('bitstream', { type: 'boolean', default: false, describe: 'pack a bitstream (ice40: icepack; ecp5: ecppack)' })
       .option('board', { type: 'boolean', default: false, describe: 'synthesize and place the board wrapper (bnnc compile --board) as the top: 8-bit pixels in, class index out' })
       .option('out', { type: 'string', describe: 'output directory (default: RTL_DIR.synth-<target>[-<device>])' })
@@ -69,6 +71,7 @@ const synthCommand: CommandModule<object, SynthArgs> = {
       device: args.device,
       clockMhz: args.clock,
       pnr: args.pnr,
+      seed: args.seed,
       bitstream: args.bitstream,
       board: args.board,
       out,

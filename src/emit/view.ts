@@ -90,6 +90,10 @@ export interface LayerView {
   pDepth: number;
   /** Pipeline level (bnnc_mvtu.v's PIPE). */
   pipe: number;
+  /** 1: the vector buffer registers its read twice (bnnc_vec_buffer RD_REG, bnnc_mvtu X_FED): level 2 on a vector feed. */
+  xFed: number;
+  /** 1: a second output register (bnnc_mvtu SKID): level 3, every stage but the last. */
+  skid: number;
   /** Bit planes per read (bnnc_mvtu.v's PLANES): 1, or 8 for a bit-serial first layer. */
   planes: number;
   bitSerial: boolean;
@@ -311,6 +315,8 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     wDepth: s.nf * s.sf,
     pDepth: s.nf,
     pipe: s.pipeline,
+    xFed: s.pipeline >= 2 && f.kind === 'vector' ? 1 : 0,
+    skid: s.pipeline >= 3 && !last ? 1 : 0,
     planes: s.planes,
     bitSerial: s.planes === 8,
     idxW,

@@ -17,19 +17,23 @@
  *   tree's partial sums, 3 in all), and in a scores stage two more at L = 1 (the
  *   product mul*acc and the score) or three at L = 2 (the product's two halves, their
  *   sum, the score): each is one more cycle between the last issue and the collector,
- *   and nothing else changes (pipelineCycles).
+ *   and nothing else changes (pipelineCycles). L = 3 is L = 2 with a second output
+ *   register (a skid buffer) in every MVTU but the last, so that a stage's stall is decided from its
+ *   own registers: the same latency and II (a frame entering an empty pipeline never
+ *   waits for an output register, and more room never slows the bottleneck); under
+ *   back-pressure a stage runs one vector further ahead (./timing.ts counts it).
  */
 
 /** Cycles a vector spends in an unpipelined MVTU stage beyond its NF*SF issue cycles. */
 export const MVTU_OVERHEAD = 3;
 
 /** Pipeline levels of `--pipeline`. */
-export const PIPELINE_LEVELS = [0, 1, 2] as const;
+export const PIPELINE_LEVELS = [0, 1, 2, 3] as const;
 export type PipelineLevel = (typeof PIPELINE_LEVELS)[number];
 
 /** Cycles the pipeline registers of level `level` add to an MVTU stage's latency. */
 export function pipelineCycles(level: PipelineLevel, output: 'threshold' | 'scores'): number {
-  return (level === 2 ? 3 : level) + (output === 'scores' ? [0, 2, 3][level] : 0);
+  return (level >= 2 ? 3 : level) + (output === 'scores' ? [0, 2, 3, 3][level] : 0);
 }
 
 export function ceilDiv(a: number, b: number): number {

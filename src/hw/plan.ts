@@ -221,7 +221,7 @@ function unitModels(input: PixelInputStage, stages: Stage[]): UnitModel[] {
     const f = s.feed;
     const beats = f.kind === 'image' ? input.beats : f.kind === 'vector' ? 1 : f.kind === 'flatten' ? f.beats : 0;
     const feed = f.kind === 'window' ? { kind: 'window' as const, width: f.width, height: f.height, kernel: f.kernel, fifo: f.fifoDepth, queue: f.queueColumns, banks: f.banks } : { kind: 'beats' as const, beats };
-    return { kind: 'mvtu', feed, reads: s.ii, depth: 2 + s.pipelineCycles, beatsPerFrame: k === stages.length - 1 ? 1 : s.vectors };
+    return { kind: 'mvtu', feed, reads: s.ii, depth: 2 + s.pipelineCycles, beatsPerFrame: k === stages.length - 1 ? 1 : s.vectors, skid: s.pipeline >= 3 && k < stages.length - 1 };
   });
 }
 

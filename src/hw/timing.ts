@@ -87,7 +87,8 @@ class MvtuUnit implements Unit {
   private vlast: boolean[];
   /** Stages holding a vector's last read (a cheap any()). */
   private inFlight = 0;
-  private outValid = false;
+  /** Vectors held by the output registers: 0..1, or 0..2 with a skid register (--pipeline 3). */
+  private outQ = 0;
   /** Pixels held by the queue (bnnc_fifo) in front of a sliding-window unit. */
   private queued = 0;
   /** Columns held by the sliding-window unit's column queue, and the column of the next one out. */
@@ -100,6 +101,8 @@ class MvtuUnit implements Unit {
     private readonly n: number,
     /** Pipeline stages from the issue to the collector (bnnc_mvtu.v's D). */
     depth: number,
+    /** A second output register (bnnc_mvtu.v's PIPE = 3): the stall is decided from registers. */
+    private readonly skid = false,
   ) {
     if (!(Number.isSafeInteger(depth) && depth >= 2)) throw new Error(`cycle model: MVTU depth ${depth}`);
     this.banks = new Banks(feed.kind === 'window' ? feed.banks : 2);
@@ -138,7 +141,14 @@ class MvtuUnit implements Unit {
   }
 
   valid(): boolean {
-    return this.outValid;
+    return this.outQ > 0;
+  }
+
+  /** A finished vector in the collector stage waits: no output register is free for it. */
+  private blocked(downReady: boolean): boolean {
+    if (!this.done()) return false;
+    // skid: both registers full, whatever the consumer does this cycle
+    return this.skid ? this.outQ === 2 : this.outQ === 1 && !downReady;
   }
 
   /** The sliding-window unit (or buffer) takes a beat now. */
@@ -158,7 +168,7 @@ class MvtuUnit implements Unit {
   }
 
   private advance(downReady: boolean): boolean {
-    return !(this.done() && this.outValid && !downReady);
+    return !this.blocked(downReady);
   }
 
   step(inFire: boolean, downReady: boolean): void {
@@ -199,9 +209,9 @@ class MvtuUnit implements Unit {
       }
     }
     if (release) this.banks.release();
-    // output register
-    if (advance && this.done()) this.outValid = true;
-    else if (downReady) this.outValid = false;
+    // output registers: a finished vector in, the head out to a ready consumer
+    const pop = this.outQ > 0 && downReady;
+    this.outQ += (advance && this.done() ? 1 : 0) - (pop ? 1 : 0);
     // pipeline
     if (advance) {
       const v = this.vlast;
@@ -217,7 +227,7 @@ class MvtuUnit implements Unit {
   quiet(downReady: boolean): number {
     if (this.hasFifo() && this.queued > 0 && this.feedReady()) return 0; // the queue moves a pixel
     if (this.columnMoves()) return 0; // the column queue moves a column
-    if (this.done() && this.outValid && !downReady) return Infinity; // stalled until the consumer moves
+    if (this.blocked(downReady) && !downReady) return Infinity; // stalled until the consumer moves
     if (!this.banks.avail() && !this.p1v && this.inFlight === 0) return Infinity; // idle
     if (this.banks.avail() && this.p1v && this.inFlight === 0 && this.cnt < this.n - 1) return this.n - 1 - this.cnt;
     return 0;
@@ -276,7 +286,7 @@ class PoolUnit implements Unit {
 }
 
 export type UnitModel =
-  | { kind: 'mvtu'; feed: FeedModel; reads: number; depth: number; beatsPerFrame: number }
+  | { kind: 'mvtu'; feed: FeedModel; reads: number; depth: number; beatsPerFrame: number; skid?: boolean }
   | { kind: 'pool'; width: number; height: number; size: number; beatsPerFrame: number };
 
 export interface SimulatedCycles {
@@ -295,7 +305,7 @@ export interface SimulatedCycles {
  * m_axis_tready always high. `beats` = s_axis beats per frame.
  */
 export function simulateCycles(beats: number, units: UnitModel[], frames: number): SimulatedCycles {
-  const blocks: Unit[] = units.map((u) => (u.kind === 'mvtu' ? new MvtuUnit(u.feed, u.reads, u.depth) : new PoolUnit(u.width, u.height, u.size)));
+  const blocks: Unit[] = units.map((u) => (u.kind === 'mvtu' ? new MvtuUnit(u.feed, u.reads, u.depth, u.skid ?? false) : new PoolUnit(u.width, u.height, u.size)));
   const n = blocks.length;
   const total = beats * frames;
   let sent = 0;

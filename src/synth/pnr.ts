@@ -16,10 +16,12 @@ export interface PnrResult {
   utilisation: Record<string, { used: number; available: number }>;
   /** Out of context (ECP5 only): no I/O buffers placed; the figures exclude the pins. */
   outOfContext: boolean;
+  /** nextpnr's placer seed (`--seed`): Fmax moves by a few per cent from seed to seed. */
+  seed: number;
 }
 
 /** Parse nextpnr's --report JSON. */
-export function parseNextpnrReport(text: string, source: string, outOfContext = false): PnrResult {
+export function parseNextpnrReport(text: string, source: string, outOfContext = false, seed = 1): PnrResult {
   let j: unknown;
   try {
     j = JSON.parse(text);
@@ -40,7 +42,7 @@ export function parseNextpnrReport(text: string, source: string, outOfContext = 
   }
   // A design with no clocked logic has no clock: Fmax is not defined (reported as 0).
   const fmaxMHz = clocks.length === 0 ? 0 : Math.min(...clocks.map((c) => c.fmaxMHz));
-  return { clocks, fmaxMHz, utilisation, outOfContext };
+  return { clocks, fmaxMHz, utilisation, outOfContext, seed };
 }
 
 export interface PnrFiles {
@@ -51,9 +53,9 @@ export interface PnrFiles {
 }
 
 /** nextpnr's arguments for a device. */
-export function nextpnrArgs(target: 'ice40' | 'ecp5', device: Device, clockMhz: number, files: PnrFiles, outOfContext: boolean): string[] {
+export function nextpnrArgs(target: 'ice40' | 'ecp5', device: Device, clockMhz: number, files: PnrFiles, outOfContext: boolean, seed = 1): string[] {
   if (device.pnrArgs === null) throw new InputError('command line', '--device', `a device with open place and route`, device.name);
-  const args = [...device.pnrArgs, '--json', files.netlist, '--report', files.report, '--freq', String(clockMhz), '--seed', '1', '--timing-allow-fail'];
+  const args = [...device.pnrArgs, '--json', files.netlist, '--report', files.report, '--freq', String(clockMhz), '--seed', String(seed), '--timing-allow-fail'];
   if (outOfContext) args.push('--out-of-context');
   if (files.bitstreamText !== null) args.push(target === 'ice40' ? '--asc' : '--textcfg', files.bitstreamText);
   // ECP5 without a constraints file: the tools choose the pins.

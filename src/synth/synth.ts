@@ -31,6 +31,8 @@ export interface SynthOptions {
   bitstream: boolean;
   /** Place the board wrapper (`bnnc compile --board`) as the top instead of the design. */
   board?: boolean;
+  /** nextpnr's placer seed (default 1). */
+  seed?: number;
   /** Output directory (absolute, checked by the caller). */
   out: string;
   /** One line per step, for the terminal. */
@@ -80,6 +82,8 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
   if (o.bitstream && spec.pnrTool === null) throw new InputError('command line', '--bitstream', 'a target with open place and route (ice40, ecp5)', `--target ${o.target}`);
   if (o.bitstream && !o.pnr) throw new InputError('command line', '--bitstream', 'place and route (not --no-pnr)');
   if (!(o.clockMhz > 0 && Number.isFinite(o.clockMhz))) throw new InputError('command line', '--clock', 'a positive number of MHz', String(o.clockMhz));
+  const seed = o.seed ?? 1;
+  if (!(Number.isSafeInteger(seed) && seed >= 1 && seed < 2 ** 31)) throw new InputError('command line', '--seed', 'an integer from 1 to 2^31 - 1', String(o.seed));
   // Every tool the run needs, found before any work.
   const yosys = requireTool('yosys');
   const pnrTool = o.pnr && spec.pnrTool !== null ? requireTool(spec.pnrTool) : null;
@@ -141,13 +145,13 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
       const textBits = o.bitstream ? (o.target === 'ice40' ? 'design.asc' : 'design.config') : null;
       // Names relative to the output directory nextpnr runs in: the YoWASP (WebAssembly)
       // builds see only their working directory, not absolute paths.
-      const args = nextpnrArgs(o.target === 'ice40' ? 'ice40' : 'ecp5', device, o.clockMhz, { netlist: 'netlist.json', report: 'nextpnr-report.json', bitstreamText: textBits }, outOfContext);
+      const args = nextpnrArgs(o.target === 'ice40' ? 'ice40' : 'ecp5', device, o.clockMhz, { netlist: 'netlist.json', report: 'nextpnr-report.json', bitstreamText: textBits }, outOfContext, seed);
       progress(`${pnrTool.name}: placing and routing on ${device.part} at ${o.clockMhz} MHz${outOfContext ? ' (out of context)' : ''}...`);
       const r = await runLogged(pnrTool, args, tmp, abs('nextpnr.log'));
       if (r.code !== 0) throw new ToolFailedError(pnrTool.name, `${nextpnrFailure(r.log)} (${pnrTool.name} ${args.map((a) => path.basename(a)).join(' ')})`);
       pnrSeconds = r.seconds;
       progress(`${pnrTool.name}: done in ${r.seconds.toFixed(1)} s`);
-      pnr = parseNextpnrReport(fs.readFileSync(abs('nextpnr-report.json'), 'utf8'), abs('nextpnr-report.json'), outOfContext);
+      pnr = parseNextpnrReport(fs.readFileSync(abs('nextpnr-report.json'), 'utf8'), abs('nextpnr-report.json'), outOfContext, seed);
       if (packer !== null && textBits !== null) {
         bitstream = o.target === 'ice40' ? 'design.bin' : 'design.bit';
         progress(`${packer.name}: packing ${bitstream}...`);

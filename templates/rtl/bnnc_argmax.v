@@ -102,13 +102,43 @@ module bnnc_argmax #(
 
   generate
     if (PRE == 1) begin : g_pre
-      reg  gt_reg;
-      wire gt_self = $signed(next_value) > $signed(fold_val);     // against the value taken now
-      wire gt_run  = $signed(next_value) > $signed(run_val_reg);  // against the running best
-      always @(posedge clk) begin
-        if (next_en) gt_reg <= (en && take) ? gt_self : gt_run;
+      if (W >= 12) begin : g_split
+        // Each comparison as two of half the width, side by side: the signed high halves
+        // compared, and equal, and the unsigned low halves compared, each registered
+        // (with which of the two comparisons counts); gt combines them after the
+        // registers. Two short carry chains, and no combining logic, in the cycle that
+        // ends at the registers; the same value gt_reg would hold.
+        localparam integer LO = W / 2;
+        wire [W-LO-1:0] n_hi = next_value[W-1:LO];
+        wire [LO-1:0]   n_lo = next_value[LO-1:0];
+        wire [W-LO-1:0] f_hi = fold_val[W-1:LO];
+        wire [LO-1:0]   f_lo = fold_val[LO-1:0];
+        wire [W-LO-1:0] r_hi = run_val_reg[W-1:LO];
+        wire [LO-1:0]   r_lo = run_val_reg[LO-1:0];
+        reg sel_reg;                             // the value taken now was the one to beat
+        reg hi_gt_s, hi_eq_s, lo_gt_s;           // next_value against the value taken now
+        reg hi_gt_r, hi_eq_r, lo_gt_r;           // next_value against the running best
+        always @(posedge clk) begin
+          if (next_en) begin
+            sel_reg <= en && take;
+            hi_gt_s <= $signed(n_hi) > $signed(f_hi);
+            hi_eq_s <= n_hi == f_hi;
+            lo_gt_s <= n_lo > f_lo;
+            hi_gt_r <= $signed(n_hi) > $signed(r_hi);
+            hi_eq_r <= n_hi == r_hi;
+            lo_gt_r <= n_lo > r_lo;
+          end
+        end
+        assign gt = sel_reg ? (hi_gt_s || (hi_eq_s && lo_gt_s)) : (hi_gt_r || (hi_eq_r && lo_gt_r));
+      end else begin : g_whole
+        reg  gt_reg;
+        wire gt_self = $signed(next_value) > $signed(fold_val);     // against the value taken now
+        wire gt_run  = $signed(next_value) > $signed(run_val_reg);  // against the running best
+        always @(posedge clk) begin
+          if (next_en) gt_reg <= (en && take) ? gt_self : gt_run;
+        end
+        assign gt = gt_reg;
       end
-      assign gt = gt_reg;
     end else begin : g_compare
       wire unused_next = ^{next_en, next_value};
       assign gt = $signed(fold_val) > $signed(run_val_reg);

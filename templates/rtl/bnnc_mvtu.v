@@ -22,11 +22,21 @@
 //                   into the output collector (scores: and into the fold-serial argmax,
 //                   bnnc_argmax.v), and after the last fold the whole vector (scores: and
 //                   its class) moves to the output register (m_tvalid).
-// D = A + 1 (+ 2 for scores with PIPE = 1, + 3 with PIPE = 2): PIPE = 0 is the unpipelined unit.
+// D = A + 1 (+ 2 for scores with PIPE = 1, + 3 with PIPE >= 2): PIPE = 0 is the unpipelined unit.
 // The output register frees the collector, so the next vector's folds can be computed
 // while the previous result waits for m_tready. Only if a finished vector finds the
 // output register still occupied does the whole pipeline stall (all enables low; the
 // registered ROM and buffer outputs hold), so back-pressure never loses a result.
+// PIPE = 3 is PIPE = 2 with a threshold stage's accumulators started from -T (the
+// result is a sign bit; bnnc_pe.v), and (SKID = 1: every stage but the last, whose
+// m_tready is the design's own m_axis_tready) a second output register behind the first (a skid buffer):
+// a finished vector that finds the first occupied waits in the second, and the pipeline
+// stalls only if a finished vector finds both occupied. That decision is then made from
+// this unit's own registers alone, so m_tready (the next stage's buffer) reaches only
+// the output registers' enables, not the pipeline enable, the issue and the release of
+// this unit's input buffer; a chain of stages is no longer one combinational ready path.
+// Both registers full and one leaving still stalls that cycle (the stall was decided
+// from the registers); the cycle model (src/hw/timing.ts) counts the same.
 // Memories are read only when there is work, so an idle stage's block RAMs stay quiet.
 //
 // Padding: neurons past MH (last neuron fold) are computed and dropped (and never win
@@ -51,9 +61,11 @@ module bnnc_mvtu #(
   parameter integer X_ADDR_W = 2,   // input read address bits (holds SF-1)
   parameter integer W_ADDR_W = 4,   // weight ROM address bits (holds NF*SF-1)
   parameter integer P_ADDR_W = 2,   // parameter ROM address bits (holds NF-1)
-  parameter integer PIPE     = 0,   // pipeline level 0..2 (see above)
+  parameter integer PIPE     = 0,   // pipeline level 0..3 (see above)
   parameter integer PLANES   = 1,   // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): each read is taken 8 times, one bit plane each
-  parameter integer IDX_W    = 1    // scores (OUT_W = 32): class index bits, 2**IDX_W >= MH; unused otherwise
+  parameter integer IDX_W    = 1,   // scores (OUT_W = 32): class index bits, 2**IDX_W >= MH; unused otherwise
+  parameter integer SKID     = 0,   // 1 (PIPE = 3): a second output register behind the first (see above)
+  parameter integer X_FED    = 0    // 1 (PIPE >= 2, bits): the feed registers its read twice (bnnc_vec_buffer RD_REG = 1, stepped by x_adv), so the PEs do not register x_data again
 ) (
   input  wire                   clk,
   input  wire                   rst,       // synchronous, active high: drops work in flight
@@ -63,7 +75,8 @@ module bnnc_mvtu #(
   output wire                   x_en,
   output wire [X_ADDR_W-1:0]    x_addr,
   output wire                   x_release, // last read of the vector: the buffer may reuse it
-  input  wire [SIMD*IN_W-1:0]   x_data,    // registered: word x_addr of the previous en edge
+  input  wire [SIMD*IN_W-1:0]   x_data,    // registered: word x_addr of the previous en edge (X_FED = 1: of the en edge before the last x_adv edge)
+  output wire                   x_adv,     // the pipeline enable, for a feed that registers its read twice (X_FED)
 
   // weights: one ROM per PE, SIMD bits per word, word nf*SF + sf
   output wire                   w_en,
@@ -89,9 +102,11 @@ module bnnc_mvtu #(
         ACC_W < 2 || ACC_W > 31 || (OUT_W == 1 && P_W != ACC_W) ||
         (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32 || SCORE_W < 2 || SCORE_W > 32)) ||
         X_ADDR_W < 1 || (1 << X_ADDR_W) < SF || W_ADDR_W < 1 || (1 << W_ADDR_W) < NF * SF ||
-        P_ADDR_W < 1 || (1 << P_ADDR_W) < NF || PIPE < 0 || PIPE > 2 ||
+        P_ADDR_W < 1 || (1 << P_ADDR_W) < NF || PIPE < 0 || PIPE > 3 ||
         !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) ||
-        IDX_W < 1 || (OUT_W == 32 && (1 << IDX_W) < MH))
+        IDX_W < 1 || (OUT_W == 32 && (1 << IDX_W) < MH) ||
+        !(X_FED == 0 || (X_FED == 1 && PIPE >= 2 && IN_W == 1)) ||
+        !(SKID == 0 || (SKID == 1 && PIPE >= 3)))
     begin : g_check
       bnnc_mvtu_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -145,6 +160,7 @@ module bnnc_mvtu #(
   assign x_release = issue && sf_last && nf_last;
   assign w_en      = issue;
   assign w_addr    = wa_reg;
+  assign x_adv     = advance;
 
   // ---- pipeline control: per stage i (bit i-1), a read in flight, its first and last
   // synapse fold of a neuron, and the last read of the vector
@@ -193,19 +209,36 @@ module bnnc_mvtu #(
   end
 
   // The parameter ROM is read in the accumulator stage so that its word arrives with the
-  // final acc: word nf of the fold there, counted as folds pass.
-  reg [P_ADDR_W-1:0] pa_reg;
+  // final acc: word nf of the fold there, counted as folds pass. A threshold stage at
+  // PIPE = 3 starts its accumulators from -T (bnnc_pe g_start): T is read in stage A - 2
+  // of a neuron's first fold, so that the PE registers -T for stage A; the words are
+  // still counted fold by fold (NF first folds per vector).
   wire acc_en = advance && valid_reg[A-1];
+  reg [P_ADDR_W-1:0] pa_reg;
 
-  always @(posedge clk) begin
-    if (rst) begin
-      pa_reg <= {P_ADDR_W{1'b0}};
-    end else if (acc_en && last_reg[A-1]) begin
-      pa_reg <= vlast_reg[A-1] ? {P_ADDR_W{1'b0}} : pa_reg + 1'b1;
+  generate
+    if (OUT_W == 1 && PIPE >= 3) begin : g_p_start
+      wire p_read = advance && valid_reg[A-3] && first_reg[A-3];
+      always @(posedge clk) begin
+        if (rst) begin
+          pa_reg <= {P_ADDR_W{1'b0}};
+        end else if (p_read) begin
+          pa_reg <= pa_reg == NF_LAST ? {P_ADDR_W{1'b0}} : pa_reg + 1'b1;
+        end
+      end
+      assign p_en = p_read;
+    end else begin : g_p_final
+      always @(posedge clk) begin
+        if (rst) begin
+          pa_reg <= {P_ADDR_W{1'b0}};
+        end else if (acc_en && last_reg[A-1]) begin
+          pa_reg <= vlast_reg[A-1] ? {P_ADDR_W{1'b0}} : pa_reg + 1'b1;
+        end
+      end
+      assign p_en = acc_en;
     end
-  end
+  endgenerate
 
-  assign p_en   = acc_en;
   assign p_addr = pa_reg;
 
   wire fold_valid = valid_reg[D-1] && last_reg[D-1];
@@ -289,7 +322,8 @@ module bnnc_mvtu #(
         .P_W(P_W),
         .PIPE(PIPE),
         .GROUP(GROUP),
-        .PLANES(PLANES)
+        .PLANES(PLANES),
+        .X_REG(X_FED == 1 ? 0 : 1)
       ) u_pe (
         .clk(clk),
         .en(advance),
@@ -371,23 +405,55 @@ module bnnc_mvtu #(
     end
   endgenerate
 
-  assign advance  = !(vec_done && out_valid_reg && !m_tready);
+  generate
+    if (SKID == 1) begin : g_skid
+      // out_reg is the head (m_tdata), skid_reg the vector behind it; skid_valid_reg
+      // implies out_valid_reg, and a vector arrives only while the skid is free.
+      reg [MH*OUT_W+XW-1:0] skid_reg;
+      reg                   skid_valid_reg;
+      wire push = fold_en && vlast_reg[D-1];
+      wire pop  = out_valid_reg && m_tready;
+      assign advance = !(vec_done && skid_valid_reg);
+
+      always @(posedge clk) begin
+        if (rst) begin
+          out_valid_reg  <= 1'b0;
+          skid_valid_reg <= 1'b0;
+        end else begin
+          if (!out_valid_reg || pop) begin
+            out_valid_reg  <= skid_valid_reg || push;
+            skid_valid_reg <= 1'b0;
+          end else if (push) begin
+            skid_valid_reg <= 1'b1;
+          end
+        end
+      end
+
+      always @(posedge clk) begin
+        if (!out_valid_reg || pop) out_reg <= skid_valid_reg ? skid_reg : out_next;
+        if (push && out_valid_reg && !pop) skid_reg <= out_next;
+      end
+    end else begin : g_one_out
+      assign advance = !(vec_done && out_valid_reg && !m_tready);
+
+      always @(posedge clk) begin
+        if (rst) begin
+          out_valid_reg <= 1'b0;
+        end else if (fold_en && vlast_reg[D-1]) begin
+          out_valid_reg <= 1'b1;
+        end else if (m_tready) begin
+          out_valid_reg <= 1'b0;
+        end
+      end
+
+      always @(posedge clk) begin
+        if (fold_en && vlast_reg[D-1]) out_reg <= out_next;
+      end
+    end
+  endgenerate
+
   assign m_tdata  = out_reg;
   assign m_tvalid = out_valid_reg;
-
-  always @(posedge clk) begin
-    if (rst) begin
-      out_valid_reg <= 1'b0;
-    end else if (fold_en && vlast_reg[D-1]) begin
-      out_valid_reg <= 1'b1;
-    end else if (m_tready) begin
-      out_valid_reg <= 1'b0;
-    end
-  end
-
-  always @(posedge clk) begin
-    if (fold_en && vlast_reg[D-1]) out_reg <= out_next;
-  end
 
 endmodule
 

@@ -10,19 +10,21 @@
 //             Bit-serial (PLANES = 8): the same sum over bit plane b only, a popcount,
 //             weighted by 2^b: 8 reads of 1-bit lanes instead of one of 8-bit lanes
 //             (sum over b of 2^b * (2 * popcount(w & p_b) - popcount(p_b))).
-//   OUT_W = 1   result = acc >= T                      (T = param, ACC_W bits)
+//   OUT_W = 1   result = acc >= T                      (T = param, ACC_W bits; PIPE = 3:
+//               the sign of acc - T, accumulated from -T, see g_start)
 //   OUT_W = 32  result = mul*acc + add                 (param = {mul, add})
 //
 // Pipeline (PIPE, docs/hardware.md): the synapse fold read at issue edge e reaches the
 // accumulator at edge e + 1 + PIPE (PIPE = 0, 1) or e + 4 (PIPE = 2):
 //   PIPE >= 1  the lanes' sum is registered before the accumulator (lanes_q);
-//   PIPE >= 2  the memories' outputs are registered (x_q, w_q), and the adder tree is
+//   PIPE >= 2  the memories' outputs are registered (x_q, w_q; x_q by the feed when
+//              X_REG = 0), and the adder tree is
 //              cut in the middle: groups of GROUP lanes are summed and registered
 //              (parts_q), then the groups are summed;
 // and for scores (OUT_W = 32) with PIPE >= 1 the product mul*acc and then the score are
 // registered (PIPE = 2: the product is made of two registered halves, one more
 // register), so the result of a neuron follows its last accumulation by 3 (PIPE = 2: 4)
-// edges instead of 1. Every pipeline register advances with en (the MVTU's stall); acc_en and
+// edges instead of 1. PIPE = 3 is PIPE = 2 but for the threshold (above). Every pipeline register advances with en (the MVTU's stall); acc_en and
 // first arrive aligned with the accumulator stage, param with the final acc.
 // A module of its own so that tools elaborate the datapath once per layer, not once
 // per PE.
@@ -36,9 +38,10 @@ module bnnc_pe #(
   parameter integer MUL_W = 2,  // signed score multiplier bits (OUT_W = 32 only)
   parameter integer SCORE_W = 32, // bits that hold every score (OUT_W = 32 only; 2..32)
   parameter integer P_W   = 5,  // parameter word: ACC_W (threshold) or MUL_W+32 ({mul, add})
-  parameter integer PIPE  = 0,  // pipeline level 0..2 (see above)
+  parameter integer PIPE  = 0,  // pipeline level 0..3 (see above; 3 is 2 here)
   parameter integer GROUP = 4,  // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
-  parameter integer PLANES = 1  // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): one bit plane per read
+  parameter integer PLANES = 1, // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): one bit plane per read
+  parameter integer X_REG = 1   // PIPE = 2: 1 = register x_data here; 0 = the feed already did (bnnc_vec_buffer RD_REG)
 ) (
   input  wire                 clk,
   input  wire                 en,      // pipeline enable: low while the MVTU stalls
@@ -71,8 +74,8 @@ module bnnc_pe #(
     if (SIMD < 1 || !(IN_W == 1 || IN_W == 8) || !(OUT_W == 1 || OUT_W == 32) ||
         ACC_W < 2 || ACC_W > 31 || (IN_W == 8 && ACC_W < 10) || (OUT_W == 1 && P_W != ACC_W) ||
         (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
-        PIPE < 0 || PIPE > 2 || GROUP < 1 || GROUP > SIMD || PART_W > ACC_W ||
-        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)))
+        PIPE < 0 || PIPE > 3 || GROUP < 1 || GROUP > SIMD || PART_W > ACC_W ||
+        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) || !(X_REG == 1 || (X_REG == 0 && PIPE >= 2 && IN_W == 1)))
     begin : g_check
       bnnc_pe_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -87,16 +90,20 @@ module bnnc_pe #(
 
   generate
     if (PIPE >= 2) begin : g_in_reg
-      reg [SIMD*IN_W-1:0] x_reg;
-      reg [SIMD-1:0]      w_reg;
+      reg [SIMD-1:0] w_reg;
       always @(posedge clk) begin
-        if (en) begin
-          x_reg <= x_data;
-          w_reg <= w_word;
-        end
+        if (en) w_reg <= w_word;
       end
-      assign x_q = x_reg;
       assign w_q = w_reg;
+      if (X_REG == 1) begin : g_x_reg
+        reg [SIMD*IN_W-1:0] x_reg;
+        always @(posedge clk) begin
+          if (en) x_reg <= x_data;
+        end
+        assign x_q = x_reg;
+      end else begin : g_x_fed
+        assign x_q = x_data;  // registered twice by the feed, in step with w_reg
+      end
     end else begin : g_in_comb
       assign x_q = x_data;
       assign w_q = w_word;
@@ -210,14 +217,43 @@ module bnnc_pe #(
 
   reg [ACC_W-1:0] acc_reg;
 
-  always @(posedge clk) begin
-    if (acc_en) acc_reg <= (first ? {ACC_W{1'b0}} : acc_reg) + lanes_q;
-  end
+  generate
+    if (!(OUT_W == 1 && PIPE >= 3)) begin : g_acc
+      always @(posedge clk) begin
+        if (acc_en) acc_reg <= (first ? {ACC_W{1'b0}} : acc_reg) + lanes_q;
+      end
+    end
+  endgenerate
 
   generate
     if (OUT_W == 1) begin : g_threshold
       assign result_next = 1'b0;
-      if (IN_W == 1) begin : g_unsigned
+      if (PIPE >= 3) begin : g_start
+        // The threshold as the accumulator's start: acc - T is accumulated in ACC_W + 1
+        // bits ({acc_top_reg, acc_reg}, signed) from -T, and acc >= T is its sign bit,
+        // a register, not a comparator after the accumulator. param (T) arrives at stage
+        // A - 1 of the neuron's first fold (bnnc_mvtu reads it then), -T is registered
+        // with the pipeline (start_reg) and taken with the first fold. acc - T lies in
+        // -(2^ACC_W - 1) .. 2^ACC_W - 1 (acc and T both in acc's range), so ACC_W + 1
+        // bits hold it exactly; lanes_q is the fold's exact sum in ACC_W bits (unsigned
+        // for bits, signed for pixels) and is extended so.
+        reg             acc_top_reg;
+        reg [ACC_W:0]   start_reg;
+        wire [ACC_W:0]  lanes_x;
+        wire [ACC_W:0]  t_x;
+        if (IN_W == 1) begin : g_unsigned_x
+          assign lanes_x = {1'b0, lanes_q};
+          assign t_x     = {1'b0, param};
+        end else begin : g_signed_x
+          assign lanes_x = {lanes_q[ACC_W-1], lanes_q};
+          assign t_x     = {param[ACC_W-1], param};
+        end
+        always @(posedge clk) begin
+          if (en) start_reg <= {(ACC_W+1){1'b0}} - t_x;
+          if (acc_en) {acc_top_reg, acc_reg} <= (first ? start_reg : {acc_top_reg, acc_reg}) + lanes_x;
+        end
+        assign result = !acc_top_reg;
+      end else if (IN_W == 1) begin : g_unsigned
         assign result = acc_reg >= param;
       end else begin : g_signed
         assign result = $signed(acc_reg) >= $signed(param);

@@ -8,6 +8,15 @@
 // vector in one bank (re-reading it once per neuron fold), the next vector can arrive in
 // the other bank; that is what lets every stage run at its own II.
 //
+// RD_REG = 1 (the MVTU at --pipeline 2, whose PEs register the buffer's word once more
+// before the adder tree): that second register is here instead, in the middle of the
+// read multiplexer, so that a long vector read a few bits at a time is not one deep
+// multiplexer (64 words of 1 bit: 6 levels of LUT4, and the bank select, in one cycle).
+// At rd_en the bank and the low half of rd_addr pick one word out of each group of
+// 2**(ADDR_W/2) (part_reg); at rd_adv (the MVTU's pipeline enable) the high half picks
+// the group (rd_data). Word rd_addr then reaches rd_data two enabled edges after rd_en,
+// as it reached the PE's own register before, and both hold while the MVTU stalls.
+//
 // Padding: bits past MW of the last word read as 1. The MVTU's padded weight bits are 0,
 // so xnor(1, 0) = 0 and padded lanes never add to the popcount.
 `default_nettype none
@@ -16,7 +25,8 @@ module bnnc_vec_buffer #(
   parameter integer MW     = 16,  // bits per vector
   parameter integer SIMD   = 4,   // bits per read word
   parameter integer SF     = 4,   // read words per vector; must be ceil(MW/SIMD)
-  parameter integer ADDR_W = 2    // read address bits; at least 1 and 2**ADDR_W >= SF
+  parameter integer ADDR_W = 2,   // read address bits; at least 1 and 2**ADDR_W >= SF
+  parameter integer RD_REG = 0    // 1: the read in two registered steps (see above)
 ) (
   input  wire              clk,
   input  wire              rst,         // synchronous, active high: both banks empty
@@ -31,11 +41,13 @@ module bnnc_vec_buffer #(
   input  wire              rd_en,       // rd_data <= word rd_addr at this clock edge
   input  wire [ADDR_W-1:0] rd_addr,
   input  wire              rd_release,  // the last read of this vector happens now: free the bank
+  input  wire              rd_adv,      // RD_REG = 1: the second step's enable (unused otherwise)
   output reg  [SIMD-1:0]   rd_data
 );
 
   generate
-    if (MW < 1 || SIMD < 1 || SF != (MW + SIMD - 1) / SIMD || ADDR_W < 1 || (1 << ADDR_W) < SF)
+    if (MW < 1 || SIMD < 1 || SF != (MW + SIMD - 1) / SIMD || ADDR_W < 1 || (1 << ADDR_W) < SF ||
+        !(RD_REG == 0 || RD_REG == 1))
     begin : g_check
       bnnc_vec_buffer_illegal_parameters_need_sf_eq_ceil_mw_over_simd u_illegal ();
     end
@@ -83,20 +95,55 @@ module bnnc_vec_buffer #(
     end
   end
 
-  wire [MW-1:0]      rd_bank = rd_sel_reg ? bank1_reg : bank0_reg;
-  wire [SF*SIMD-1:0] rd_vec;
-
   generate
-    if (SF * SIMD == MW) begin : g_exact
-      assign rd_vec = rd_bank;
-    end else begin : g_padded
-      assign rd_vec = {{(SF * SIMD - MW){1'b1}}, rd_bank};
+    if (RD_REG == 0) begin : g_one_step
+      wire [MW-1:0]      rd_bank = rd_sel_reg ? bank1_reg : bank0_reg;
+      wire [SF*SIMD-1:0] rd_vec;
+      wire unused_rd_adv = rd_adv;
+
+      if (SF * SIMD == MW) begin : g_exact
+        assign rd_vec = rd_bank;
+      end else begin : g_padded
+        assign rd_vec = {{(SF * SIMD - MW){1'b1}}, rd_bank};
+      end
+
+      always @(posedge clk) begin
+        if (rd_en) rd_data <= rd_vec[rd_addr * SIMD +: SIMD];
+      end
+    end else begin : g_two_step
+      localparam integer LO_W = ADDR_W / 2;            // address bits of the first step
+      localparam integer NL   = 1 << LO_W;             // words per group
+      localparam integer NP   = 1 << (ADDR_W - LO_W);  // groups
+      localparam integer NW   = NL * NP;               // words, padded to 2**ADDR_W
+      wire [NW*SIMD-1:0] v0, v1;                       // the banks, padded with 1s
+
+      if (NW * SIMD == MW) begin : g_exact
+        assign v0 = bank0_reg;
+        assign v1 = bank1_reg;
+      end else begin : g_padded
+        assign v0 = {{(NW * SIMD - MW){1'b1}}, bank0_reg};
+        assign v1 = {{(NW * SIMD - MW){1'b1}}, bank1_reg};
+      end
+
+      wire [NW*SIMD-1:0] vsel = rd_sel_reg ? v1 : v0;
+      wire [31:0]        lo   = {{(32-ADDR_W){1'b0}}, rd_addr} & (NL - 1);
+      reg  [NP*SIMD-1:0] parts, part_reg;
+      reg  [ADDR_W-LO_W-1:0] hi_reg;
+      integer h;
+
+      always @* begin
+        for (h = 0; h < NP; h = h + 1) parts[h*SIMD +: SIMD] = vsel[(h * NL + lo) * SIMD +: SIMD];
+      end
+
+      always @(posedge clk) begin
+        if (rd_en) begin
+          part_reg <= parts;
+          hi_reg   <= rd_addr[ADDR_W-1:LO_W];
+        end
+        if (rd_adv) rd_data <= part_reg[hi_reg * SIMD +: SIMD];
+      end
     end
   endgenerate
-
-  always @(posedge clk) begin
-    if (rd_en) rd_data <= rd_vec[rd_addr * SIMD +: SIMD];
-  end
 
 endmodule
 

@@ -26,8 +26,7 @@
  */
 import type { LayerSpec, ModelGraph, Shape3 } from '../../src/graph/types.js';
 import { MODEL_FORMAT, MODEL_VERSION } from '../../src/graph/types.js';
-import type { PipelineLevel } from '../../src/hw/cycles.js';
-import { folds } from '../../src/hw/cycles.js';
+import { folds, type PipelineLevel } from '../../src/hw/cycles.js';
 import type { FoldingSpec, LayerFolding } from '../../src/hw/folding.js';
 import { cheapestFolding } from '../../src/hw/folding.js';
 import { randomFoldedNet, type RandomLayerSpec } from '../../src/hw/random-model.js';
@@ -45,6 +44,7 @@ import {
   randomCaseImages,
   randomFloatValues,
   rngFor,
+  drawPipeline,
   widestMultiplier,
   type DiffCase,
   type PixelMap,
@@ -272,7 +272,7 @@ export function makeConvStructure(ofGroup: number): ConvStructure {
   }
   const input: Shape3 = [height, width, inC];
   const { dims, poolPixels } = geometry({ input, convs, dense, classes, scoresKernel });
-  const pipeline = rngFor(group, 'pipeline').int(3) as PipelineLevel;
+  const pipeline = drawPipeline(group);
   const minCycles = Math.max(height * width, ...poolPixels, ...dims.map((d, k) => d.vectors * (k === 0 && bitSerial ? 8 : 1)));
   const folding = randomConvFolding(rngFor(group, 'folding'), dims, minCycles, bitSerial, r);
   const lastCols = dims[dims.length - 1].cols;

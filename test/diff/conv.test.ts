@@ -33,7 +33,7 @@ describe.skipIf(replaySeed() !== undefined)('differential ConvNet cases', () => 
     const windows = stages.flatMap((st) => (st.kind === 'mvtu' && st.feed.kind === 'window' ? [{ st, feed: st.feed }] : []));
     expect(new Set(structures.map((s) => s.source))).toEqual(new Set(['float', 'folded']));
     expect(new Set(structures.map((s) => s.folding.kind))).toEqual(new Set(['uniform', 'perLayer', 'target']));
-    expect(new Set(structures.map((s) => s.pipeline))).toEqual(new Set([0, 1, 2]));
+    expect(new Set(structures.map((s) => s.pipeline))).toEqual(new Set([0, 1, 2, 3]));
     expect(structures.some((s) => s.bitSerial)).toBe(true);
     expect(new Set(structures.map((s) => s.input[2]))).toEqual(new Set([1, 2, 3]));
     expect(new Set(windows.map((w) => w.feed.kernel))).toEqual(new Set([1, 2, 3, 4, 5]));

@@ -10,7 +10,7 @@
  *    equals the readable reference (inferInt);
  * 3. the plan's cycle figures equal the cycle model re-derived here from docs/hardware.md
  *    (II = max(beats, NF*SF), latency = beats - 1 + sum(NF*SF + 3 + pipeline cycles),
- *    the pipeline cycles being 0, 1, 3 at --pipeline 0, 1, 2, plus 0, 2, 3 in the scores
+ *    the pipeline cycles being 0, 1, 3, 3 at --pipeline 0, 1, 2, 3, plus 0, 2, 3, 3 in the scores
  *    stage;
  *    NF*SF*8 for a bit-serial first layer),
  *    and the folding is what was asked for. A ConvNet's figures come from the cycle
@@ -71,7 +71,8 @@ function expectedCycles(plan: HwPlan, bitSerial: boolean): { ii: number; latency
     const stageII = Math.ceil(s.mh / s.pe) * Math.ceil(s.mw / s.simd) * planes;
     ii = Math.max(ii, stageII);
     const level = plan.pipeline;
-    latency += stageII + 3 + (level === 2 ? 3 : level) + (s.output === 'scores' ? [0, 2, 3][level] : 0);
+    // level 3 = level 2's registers (its skid registers and start-from-threshold add no cycle)
+    latency += stageII + 3 + (level >= 2 ? 3 : level) + (s.output === 'scores' ? [0, 2, 3, 3][level] : 0);
   }
   return { ii, latency };
 }
