@@ -40,6 +40,8 @@ module tiny2 (
   wire [1-1:0] l0_x_addr;
   wire l0_x_release;
   wire [32-1:0] l0_x_data;
+  wire l0_x_adv;
+  wire unused_l0_x_adv = l0_x_adv;  // the feed reads in one step
   wire l0_w_en;
   wire [2-1:0] l0_w_addr;
   wire [8-1:0] l0_w_data;
@@ -101,7 +103,9 @@ module tiny2 (
     .P_ADDR_W(1),
     .PIPE(0),
     .PLANES(1),
-    .IDX_W(2)
+    .IDX_W(2),
+    .SKID(0),
+    .X_FED(0)
   ) u_l0_mvtu (
     .clk(clk),
     .rst(rst),
@@ -110,6 +114,7 @@ module tiny2 (
     .x_addr(l0_x_addr),
     .x_release(l0_x_release),
     .x_data(l0_x_data),
+    .x_adv(l0_x_adv),
     .w_en(l0_w_en),
     .w_addr(l0_w_addr),
     .w_data(l0_w_data),
@@ -127,6 +132,7 @@ module tiny2 (
   wire [1-1:0] l1_x_addr;
   wire l1_x_release;
   wire [3-1:0] l1_x_data;
+  wire l1_x_adv;
   wire l1_w_en;
   wire [2-1:0] l1_w_addr;
   wire [6-1:0] l1_w_data;
@@ -142,7 +148,8 @@ module tiny2 (
     .MW(4),
     .SIMD(3),
     .SF(2),
-    .ADDR_W(1)
+    .ADDR_W(1),
+    .RD_REG(0)
   ) u_l1_buf (
     .clk(clk),
     .rst(rst),
@@ -153,6 +160,7 @@ module tiny2 (
     .rd_en(l1_x_en),
     .rd_addr(l1_x_addr),
     .rd_release(l1_x_release),
+    .rd_adv(l1_x_adv),
     .rd_data(l1_x_data)
   );
 
@@ -184,7 +192,9 @@ module tiny2 (
     .P_ADDR_W(1),
     .PIPE(0),
     .PLANES(1),
-    .IDX_W(2)
+    .IDX_W(2),
+    .SKID(0),
+    .X_FED(0)
   ) u_l1_mvtu (
     .clk(clk),
     .rst(rst),
@@ -193,6 +203,7 @@ module tiny2 (
     .x_addr(l1_x_addr),
     .x_release(l1_x_release),
     .x_data(l1_x_data),
+    .x_adv(l1_x_adv),
     .w_en(l1_w_en),
     .w_addr(l1_w_addr),
     .w_data(l1_w_data),
