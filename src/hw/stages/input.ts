@@ -67,7 +67,7 @@ export function planStreamInput(npix: number, channels: number, threshold: numbe
  * and data select), readMux (the SF:1 read multiplexer of a register buffer, muxLuts),
  * ramBit (per bit of a beat written into a RAM buffer), stage (beat counter, bank flags).
  */
-export const INPUT_LUT = { compare: 2, writeBit: 1.0, readMux: 1.0, ramBit: 1.0, stage: 20 } as const;
+export const INPUT_LUT = { compare: 2, writeBit: 1.0, readMux: 1.0, ramBit: 0, stage: 13 } as const;
 /** Flip-flops: bufferBit (a register image buffer), readBit (the read register), stage (counters, flags). */
 export const INPUT_FF = { bufferBit: 1.0, readBit: 1.0, stage: 10 } as const;
 

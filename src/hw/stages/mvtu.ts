@@ -243,17 +243,17 @@ export interface MvtuTerms {
  * - stage: counters, handshake and address logic of one MVTU.
  */
 export const MVTU_LUT = {
-  bitLane: 1.35,
-  pixelLane: 9.0,
+  bitLane: 1.8,
+  pixelLane: 16.5,
   serialLane: 2.5,
-  pixelSum: 8.0,
+  pixelSum: 9.0,
   serialSum: 2.5,
-  accBit: 2.0,
-  scoreBit: 4.0,
-  readMux: 1.0,
-  logicRom: 1.0,
-  outBit: 0.1,
-  stage: 30,
+  accBit: 3.6,
+  scoreBit: 1.4,
+  readMux: 1.4,
+  logicRom: 0,
+  outBit: 0.3,
+  stage: 35,
 } as const;
 
 /**
@@ -267,13 +267,13 @@ export const MVTU_LUT = {
  */
 export const MVTU_FF = {
   bufferBit: 1.0,
-  readBit: 1.0,
+  readBit: 2.5,
   accBit: 1.0,
   pipeBit: 1.0,
-  romOutBit: 1.0,
+  romOutBit: 0.45,
   outBit: 1.0,
-  scoreBit: 2.0,
-  stage: 30,
+  scoreBit: 0.3,
+  stage: 40,
 } as const;
 
 /** log2 rounded up (0 for 1). */
