@@ -6,6 +6,11 @@
  * test/fixtures/yosys-area.json) and test/hw-area-model.test.ts (which recomputes the
  * model for each and checks the fixture's RTL hash against today's RTL).
  *
+ * The bit-serial designs are kept small: Yosys 0.23 maps each lane's plane select
+ * (x[8j + plane], bnnc_pe g_plane) as a shift over the whole SIMD x 8-bit read, so its
+ * time grows as PE x SIMD^2 (sfc at PE 4 x SIMD 392 had not finished techmap after
+ * 30 minutes on a loaded machine).
+ *
  * The networks are random (randomFoldedMlp, fixed seeds): no model file to train or
  * commit. Area depends on the weights only through the ROM contents where a ROM is
  * logic (LUTs); tfc-small-seed2 is tfc-small with other random weights, to measure that.
@@ -40,12 +45,13 @@ export const DESIGNS: CalibrationDesign[] = [
   { name: 'tfc-finn', net: 'tfc', folding: [[16, 49], [8, 8], [8, 8], [10, 8]], firstLayer: '8-bit', pipeline: 0, seed: 1, ice40: false, finn: true },
   { name: 'tfc-mid', net: 'tfc', folding: [[4, 49], [2, 8], [2, 8], [1, 8]], firstLayer: 'binarized', pipeline: 1, seed: 1, ice40: true },
   { name: 'tfc-small', net: 'tfc', folding: [[1, 8], [1, 2], [1, 2], [1, 1]], firstLayer: '8-bit', pipeline: 2, seed: 1, ice40: true },
+  { name: 'tfc-serial', net: 'tfc', folding: [[2, 56], [1, 8], [1, 8], [1, 8]], firstLayer: 'bit-serial', pipeline: 0, seed: 1, ice40: false },
   { name: 'tfc-small-seed2', net: 'tfc', folding: [[1, 8], [1, 2], [1, 2], [1, 1]], firstLayer: '8-bit', pipeline: 2, seed: 2, ice40: false },
   { name: 'sfc-finn', net: 'sfc', folding: [[8, 49], [4, 32], [4, 32], [1, 8]], firstLayer: 'binarized', pipeline: 2, seed: 1, ice40: false, finn: true },
-  { name: 'sfc-mid', net: 'sfc', folding: [[4, 392], [2, 32], [2, 32], [1, 8]], firstLayer: 'bit-serial', pipeline: 1, seed: 1, ice40: false },
+  { name: 'sfc-mid', net: 'sfc', folding: [[2, 112], [2, 32], [2, 32], [1, 8]], firstLayer: 'bit-serial', pipeline: 1, seed: 1, ice40: false },
   { name: 'sfc-small', net: 'sfc', folding: [[1, 16], [1, 8], [1, 8], [1, 2]], firstLayer: '8-bit', pipeline: 0, seed: 1, ice40: false },
   { name: 'lfc-finn', net: 'lfc', folding: [[32, 49], [64, 32], [32, 64], [10, 8]], firstLayer: 'binarized', pipeline: 0, seed: 1, ice40: false, finn: true },
-  { name: 'lfc-mid', net: 'lfc', folding: [[8, 392], [8, 32], [8, 32], [10, 8]], firstLayer: 'bit-serial', pipeline: 2, seed: 1, ice40: false },
+  { name: 'lfc-mid', net: 'lfc', folding: [[8, 49], [8, 32], [8, 32], [10, 8]], firstLayer: '8-bit', pipeline: 2, seed: 1, ice40: false },
   { name: 'lfc-small', net: 'lfc', folding: [[2, 49], [2, 64], [2, 64], [1, 16]], firstLayer: '8-bit', pipeline: 0, seed: 1, ice40: false },
 ];
 

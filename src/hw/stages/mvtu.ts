@@ -245,9 +245,9 @@ export interface MvtuTerms {
 export const MVTU_LUT = {
   bitLane: 1.8,
   pixelLane: 16.5,
-  serialLane: 2.5,
+  serialLane: 9.1,
   pixelSum: 9.0,
-  serialSum: 2.5,
+  serialSum: 0,
   accBit: 3.6,
   scoreBit: 1.4,
   readMux: 1.4,
