@@ -243,16 +243,16 @@ export interface MvtuTerms {
  * - stage: counters, handshake and address logic of one MVTU.
  */
 export const MVTU_LUT = {
-  bitLane: 1.8,
+  bitLane: 1.85,
   pixelLane: 16.5,
-  serialLane: 9.1,
-  pixelSum: 9.0,
+  serialLane: 8.5,
+  pixelSum: 10,
   serialSum: 0,
-  accBit: 3.6,
-  scoreBit: 1.4,
-  readMux: 1.4,
+  accBit: 3.5,
+  scoreBit: 1.45,
+  readMux: 1.7,
   logicRom: 0,
-  outBit: 0.3,
+  outBit: 0.23,
   stage: 35,
 } as const;
 
@@ -267,13 +267,13 @@ export const MVTU_LUT = {
  */
 export const MVTU_FF = {
   bufferBit: 1.0,
-  readBit: 2.5,
+  readBit: 1.5,
   accBit: 1.0,
   pipeBit: 1.0,
-  romOutBit: 0.45,
+  romOutBit: 0.47,
   outBit: 1.0,
-  scoreBit: 0.3,
-  stage: 40,
+  scoreBit: 0.35,
+  stage: 42,
 } as const;
 
 /** log2 rounded up (0 for 1). */
