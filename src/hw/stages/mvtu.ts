@@ -243,17 +243,17 @@ export interface MvtuTerms {
  * - stage: counters, handshake and address logic of one MVTU.
  */
 export const MVTU_LUT = {
-  bitLane: 1.85,
-  pixelLane: 16.5,
-  serialLane: 8.5,
-  pixelSum: 10,
+  bitLane: 1.9,
+  pixelLane: 17,
+  serialLane: 8.75,
+  pixelSum: 12.5,
   serialSum: 0,
-  accBit: 3.5,
-  scoreBit: 1.45,
-  readMux: 1.7,
-  logicRom: 0,
-  outBit: 0.23,
-  stage: 35,
+  accBit: 2.8,
+  scoreBit: 1.65,
+  readMux: 2.3,
+  logicRom: 0.23,
+  outBit: 0.16,
+  stage: 30,
 } as const;
 
 /**
@@ -267,13 +267,13 @@ export const MVTU_LUT = {
  */
 export const MVTU_FF = {
   bufferBit: 1.0,
-  readBit: 1.5,
+  readBit: 1.4,
   accBit: 1.0,
   pipeBit: 1.0,
   romOutBit: 0.47,
   outBit: 1.0,
-  scoreBit: 0.35,
-  stage: 42,
+  scoreBit: 0.38,
+  stage: 43,
 } as const;
 
 /** log2 rounded up (0 for 1). */
