@@ -243,17 +243,17 @@ export interface MvtuTerms {
  * - stage: counters, handshake and address logic of one MVTU.
  */
 export const MVTU_LUT = {
-  bitLane: 1.9,
+  bitLane: 2.15,
   pixelLane: 17,
-  serialLane: 8.75,
-  pixelSum: 12.5,
+  serialLane: 8.85,
+  pixelSum: 13.2,
   serialSum: 0,
-  accBit: 2.8,
-  scoreBit: 1.65,
-  readMux: 2.3,
-  logicRom: 0.23,
-  outBit: 0.16,
-  stage: 30,
+  accBit: 2.45,
+  scoreBit: 1.7,
+  readMux: 2.33,
+  logicRom: 0.27,
+  outBit: 0.14,
+  stage: 32,
 } as const;
 
 /**
@@ -267,13 +267,13 @@ export const MVTU_LUT = {
  */
 export const MVTU_FF = {
   bufferBit: 1.0,
-  readBit: 1.4,
+  readBit: 1.45,
   accBit: 1.0,
   pipeBit: 1.0,
-  romOutBit: 0.47,
+  romOutBit: 0.5,
   outBit: 1.0,
-  scoreBit: 0.38,
-  stage: 43,
+  scoreBit: 0.37,
+  stage: 42,
 } as const;
 
 /** log2 rounded up (0 for 1). */
