@@ -51,6 +51,7 @@ export const DESIGNS: CalibrationDesign[] = [
   { name: 'sfc-mid', net: 'sfc', folding: [[2, 112], [2, 32], [2, 32], [1, 8]], firstLayer: 'bit-serial', pipeline: 1, seed: 1, ice40: false },
   { name: 'sfc-small', net: 'sfc', folding: [[1, 16], [1, 8], [1, 8], [1, 2]], firstLayer: '8-bit', pipeline: 0, seed: 1, ice40: false },
   { name: 'lfc-finn', net: 'lfc', folding: [[32, 49], [64, 32], [32, 64], [10, 8]], firstLayer: 'binarized', pipeline: 0, seed: 1, ice40: false, finn: true },
+  { name: 'lfc-mid', net: 'lfc', folding: [[8, 49], [8, 32], [8, 32], [10, 8]], firstLayer: '8-bit', pipeline: 2, seed: 1, ice40: false },
   { name: 'lfc-small', net: 'lfc', folding: [[2, 49], [2, 64], [2, 64], [1, 16]], firstLayer: '8-bit', pipeline: 0, seed: 1, ice40: false },
 ];
 

@@ -244,16 +244,16 @@ export interface MvtuTerms {
  */
 export const MVTU_LUT = {
   bitLane: 2.15,
-  pixelLane: 17,
-  serialLane: 8.85,
-  pixelSum: 13.2,
+  pixelLane: 18.6,
+  serialLane: 8.9,
+  pixelSum: 11.8,
   serialSum: 0,
-  accBit: 2.45,
-  scoreBit: 1.7,
-  readMux: 2.33,
-  logicRom: 0.27,
-  outBit: 0.14,
-  stage: 32,
+  accBit: 2.4,
+  scoreBit: 2.0,
+  readMux: 2.38,
+  logicRom: 0.26,
+  outBit: 0.1,
+  stage: 34,
 } as const;
 
 /**
@@ -267,12 +267,12 @@ export const MVTU_LUT = {
  */
 export const MVTU_FF = {
   bufferBit: 1.0,
-  readBit: 1.45,
+  readBit: 1.4,
   accBit: 1.0,
   pipeBit: 1.0,
-  romOutBit: 0.5,
+  romOutBit: 0.49,
   outBit: 1.0,
-  scoreBit: 0.37,
+  scoreBit: 0.49,
   stage: 42,
 } as const;
 
