@@ -32,6 +32,8 @@ import { ensureCli, runCli } from './diff/cli.js';
 let work: string;
 let design: string;
 let boardDesign: string;
+/** Memory bits per row as the plan's model counts them (input, stage k). */
+let planMemoryBits: Map<string, number>;
 const RULE = { minDepth: 32, minBits: 128 };
 
 beforeAll(async () => {
@@ -46,6 +48,7 @@ beforeAll(async () => {
   ]);
   design = path.join(work, 'syn');
   emitDesign(f, plan, design, { encodeFolded });
+  planMemoryBits = new Map([['input', plan.estimate.input.romBits + plan.estimate.input.ramBits], ...plan.estimate.stages.map((e, k): [string, number] => [`stage ${k}`, e.romBits + e.ramBits])]);
   // The same network, four pixels per beat, with its board wrapper (a byte packer).
   boardDesign = path.join(work, 'syn-board');
   emitDesign(f, planHardware(f, { kind: 'uniform', pe: 2, simd: 4 }, { romRule: RULE, inPix: 4 }), boardDesign, { encodeFolded, board: true });
@@ -75,6 +78,11 @@ function checkCommon(r: SynthReport, out: string): void {
   // 2 PEs x (weights + params) in stage 0 (32 and 8 words); stage 1: weights of 4 words
   // (its params are one word: a constant, no memory).
   expect(r.memories.length).toBe(4 + 2);
+  // Their bits (every array Yosys reads, before mapping: the one-word ROMs too), per row
+  // and in total, are what the plan's model says: 2 PEs x (32 x 4 weight bits + 8 x 13
+  // threshold bits) in stage 0, 2 x (4 x 4 weight bits + 45 parameter bits) in stage 1.
+  for (const x of r.stages) expect([x.row, x.memoryBits]).toEqual([x.row, planMemoryBits.get(x.row) ?? 0]);
+  expect(r.total.memoryBits).toBe(2 * (32 * 4 + 8 * 13) + 2 * (4 * 4 + 45));
   const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as SynthReport;
   expect(report).toEqual(JSON.parse(JSON.stringify(r)));
 }

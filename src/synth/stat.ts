@@ -23,6 +23,12 @@ export interface Resources {
   dsp: number;
   /** generic only: logic as 2-input NAND gates (a NOT counts as one); 0 elsewhere. */
   nand2: number;
+  /**
+   * Bits of the memories Yosys inferred (before mapping: words x width of every array it
+   * recognised, whatever the mapper then makes of it: block RAM, LUT RAM, logic or
+   * flip-flops). The same on every target; what the plan's romBits + ramBits count.
+   */
+  memoryBits: number;
   /** Every cell by type, for the figures above and anything they leave out. */
   cells: Record<string, number>;
 }
@@ -70,7 +76,7 @@ export function classifyCell(target: Target, type: string): { kind: Kind; weight
 }
 
 export function emptyResources(): Resources {
-  return { luts: 0, ffs: 0, carries: 0, lutram: 0, bram: 0, dsp: 0, nand2: 0, cells: {} };
+  return { luts: 0, ffs: 0, carries: 0, lutram: 0, bram: 0, dsp: 0, nand2: 0, memoryBits: 0, cells: {} };
 }
 
 /** a += b, cells included. */
@@ -82,6 +88,7 @@ export function addResources(a: Resources, b: Resources, times = 1): void {
   a.bram += b.bram * times;
   a.dsp += b.dsp * times;
   a.nand2 += b.nand2 * times;
+  a.memoryBits += b.memoryBits * times;
   for (const [t, n] of Object.entries(b.cells)) a.cells[t] = (a.cells[t] ?? 0) + n * times;
 }
 
@@ -93,6 +100,18 @@ export type ModuleCells = Map<string, Record<string, number>>;
  * into the middle of the JSON; those lines are dropped before parsing.
  */
 export function parseStatJson(text: string, source: string): ModuleCells {
+  return parseStat(text, source).cells;
+}
+
+/**
+ * Parse `stat -json` taken before memory mapping: per module, its own memory bits
+ * (num_memory_bits) and its cells (submodule instances by module name).
+ */
+export function parseMemoryStat(text: string, source: string): { cells: ModuleCells; bits: Map<string, number> } {
+  return parseStat(text, source);
+}
+
+function parseStat(text: string, source: string): { cells: ModuleCells; bits: Map<string, number> } {
   const kept = text.split('\n').filter((l) => /^\s*$/.test(l) || /^\s*[{}[\]"]/.test(l));
   let j: unknown;
   try {
@@ -103,7 +122,10 @@ export function parseStatJson(text: string, source: string): ModuleCells {
   const modules = (j as { modules?: unknown }).modules;
   if (typeof modules !== 'object' || modules === null) throw new InputError(source, 'modules', 'an object of module statistics', 'missing');
   const out: ModuleCells = new Map();
+  const bits = new Map<string, number>();
   for (const [name, m] of Object.entries(modules as Record<string, unknown>)) {
+    const mb = (m as { num_memory_bits?: unknown }).num_memory_bits;
+    bits.set(unescape(name), typeof mb === 'number' ? mb : 0);
     const by = (m as { num_cells_by_type?: unknown }).num_cells_by_type;
     if (typeof by !== 'object' || by === null) throw new InputError(source, `modules.${name}.num_cells_by_type`, 'an object', 'missing');
     // Public names carry Yosys' leading backslash here but not in write_json.
@@ -111,7 +133,7 @@ export function parseStatJson(text: string, source: string): ModuleCells {
     for (const [t, n] of Object.entries(by as Record<string, number>)) types[unescape(t)] = n;
     out.set(unescape(name), types);
   }
-  return out;
+  return { cells: out, bits };
 }
 
 /** A Yosys identifier without the backslash that marks a public name. */
@@ -214,6 +236,32 @@ function ownCells(target: Target, cells: ModuleCells, module: string): Resources
     if (c.kind !== 'ignore' && c.kind !== 'other') r[c.kind] += n * c.weight;
   }
   return r;
+}
+
+/**
+ * Memory bits per row (the rows of rowsOf) from the pre-mapping statistics: each
+ * module's own memory bits plus its submodules', grouped by the top level's instances.
+ * Module names are those after `hierarchy` (the same derived names the mapped design has).
+ */
+export function memoryBitsByRow(mem: { cells: ModuleCells; bits: Map<string, number> }, top: string, topCells: Map<string, string>): { rows: Map<string, number>; total: number } {
+  const done = new Map<string, number>();
+  const visit = (name: string): number => {
+    const hit = done.get(name);
+    if (hit !== undefined) return hit;
+    let b = mem.bits.get(name) ?? 0;
+    for (const [type, n] of Object.entries(mem.cells.get(name) ?? {})) if (mem.cells.has(type) && type !== name) b += n * visit(type);
+    done.set(name, b);
+    return b;
+  };
+  const rows = new Map<string, number>();
+  for (const [inst, type] of topCells) {
+    if (!mem.cells.has(type)) continue;
+    const row = rowOfInstance(inst);
+    rows.set(row, (rows.get(row) ?? 0) + visit(type));
+  }
+  const own = mem.bits.get(top) ?? 0;
+  if (own > 0) rows.set('top', (rows.get('top') ?? 0) + own);
+  return { rows, total: visit(top) };
 }
 
 /** Names from a `select -list` file (one object per line, "module/name"). */

@@ -17,7 +17,7 @@ import { spawnGroup } from '../util/processes.js';
 import { requireTool, toolVersion, type FoundTool } from '../util/tools.js';
 import { nextpnrArgs, nextpnrFailure, parseNextpnrReport } from './pnr.js';
 import { FF_NAND2, fitCheck, REPORT_FORMAT, REPORT_VERSION, type ReportRow, type SynthReport } from './report.js';
-import { parseSelectList, parseStatJson, parseTopCells, rowsOf } from './stat.js';
+import { memoryBitsByRow, parseMemoryStat, parseSelectList, parseStatJson, parseTopCells, rowsOf } from './stat.js';
 import { resolveDevice, TARGET_SPECS, yosysScript, type Target } from './targets.js';
 
 export interface SynthOptions {
@@ -106,6 +106,7 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
       topCells: abs('top-cells.json'),
       latches: abs('latches.txt'),
       memories: abs('memories.txt'),
+      memoryStat: abs('memory-stat.json'),
       netlist: wantNetlist ? abs('netlist.json') : null,
     }, board?.module ?? null);
     fs.writeFileSync(abs('synth.ys'), script);
@@ -122,6 +123,9 @@ export async function runSynth(o: SynthOptions): Promise<SynthReport> {
     const cells = parseStatJson(fs.readFileSync(abs('stat.json'), 'utf8'), abs('stat.json'));
     const topCells = parseTopCells(fs.readFileSync(abs('top-cells.json'), 'utf8'), design.top, abs('top-cells.json'));
     const { rows, total } = rowsOf(o.target, design.top, cells, topCells, board?.module ?? null);
+    const mem = memoryBitsByRow(parseMemoryStat(fs.readFileSync(abs('memory-stat.json'), 'utf8'), abs('memory-stat.json')), design.top, topCells);
+    for (const [row, r] of rows) r.memoryBits = mem.rows.get(row) ?? 0;
+    total.memoryBits = board === null ? mem.total : [...rows.values()].reduce((a, r) => a + r.memoryBits, 0);
     const layerOf = (row: string): string | null => {
       const m = /^stage (\d+)$/.exec(row);
       return m ? (design.stages[Number(m[1])]?.name ?? null) : null;

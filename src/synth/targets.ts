@@ -123,6 +123,8 @@ export interface ScriptPaths {
   topCells: string;
   latches: string;
   memories: string;
+  /** `stat -json` before memory mapping (memory bits per module). */
+  memoryStat: string;
   /** Flattened netlist for nextpnr (ice40, ecp5), or null. */
   netlist: string | null;
 }
@@ -150,6 +152,9 @@ export function yosysScript(target: Target, device: Device | null, top: string, 
     // The memories as Yosys sees them before mapping (name, size): what the
     // target's memory mapper then turns into block RAM, LUT RAM or logic.
     'opt_clean',
+    // Memory bits per module (words x width of each inferred array), before they are
+    // collected into $mem_v2 cells, which stat no longer counts as memory.
+    `tee -q -o ${ysPath(out.memoryStat)} stat -json`,
     'memory -nomap',
     `tee -q -o ${ysPath(out.memories)} select -list t:$mem_v2`,
     `${spec.synthCommand(device)} -top ${board ?? top}`,

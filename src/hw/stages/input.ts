@@ -60,17 +60,34 @@ export function planStreamInput(npix: number, channels: number, threshold: numbe
   return { kind: 'pixelInput', npix, inPix: channels, beats, ii: beats, ram: false, stream: true, bufferBits: 0, bits, threshold };
 }
 
-export function estimateInput(s: PixelInputStage, firstSimd: number, firstSf: number): StageEstimate {
-  const control = 20;
-  // a comparator per pixel of a beat for a threshold other than 128 (128 is the top bit)
-  const compare = s.threshold === null || s.threshold === 128 ? 0 : 2 * s.inPix;
-  if (s.stream) return { luts: compare, flipFlops: 0, romBits: 0, ramBits: 0 };
+/**
+ * LUT6 per unit of the input stage's terms (fitted to Yosys xc7, estimate.ts): compare
+ * (a binarize comparator per pixel of a beat, for a threshold other than 128, which is
+ * the top bit), writeBit (per stored bit of a register image buffer: its write enable
+ * and data select), readMux (the SF:1 read multiplexer of a register buffer, muxLuts),
+ * ramBit (per bit of a beat written into a RAM buffer), stage (beat counter, bank flags).
+ */
+export const INPUT_LUT = { compare: 2, writeBit: 1.0, readMux: 1.0, ramBit: 0, stage: 13 } as const;
+/** Flip-flops: bufferBit (a register image buffer), readBit (the read register), stage (counters, flags). */
+export const INPUT_FF = { bufferBit: 1.0, readBit: 1.0, stage: 10 } as const;
+
+/** The structural counts of the input stage that the model's terms multiply. */
+export function inputTerms(s: PixelInputStage, firstSimd: number, firstSf: number): { luts: Record<keyof typeof INPUT_LUT, number>; flipFlops: Record<keyof typeof INPUT_FF, number> } {
+  const compare = s.threshold === null || s.threshold === 128 ? 0 : s.inPix;
   const e = s.bits;
-  if (s.ram) return { luts: control + compare + e * s.inPix, flipFlops: control + e * firstSimd, romBits: 0, ramBits: s.bufferBits };
+  if (s.stream) return { luts: { compare, writeBit: 0, readMux: 0, ramBit: 0, stage: 0 }, flipFlops: { bufferBit: 0, readBit: 0, stage: 0 } };
+  // A RAM of at most 64 words is LUT RAM, whose read register is flip-flops; a deeper one
+  // is block RAM, which holds its own (Yosys' xc7 memory mapping, as for the ROMs).
+  const lutRam = s.bufferBits / (e * s.inPix) <= 64;
+  if (s.ram) return { luts: { compare, writeBit: 0, readMux: 0, ramBit: e * s.inPix, stage: 1 }, flipFlops: { bufferBit: 0, readBit: lutRam ? e * firstSimd : 0, stage: 1 } };
   return {
-    luts: control + compare + muxLuts(firstSf, e * firstSimd) + e * s.npix,
-    flipFlops: control + s.bufferBits + e * firstSimd,
-    romBits: 0,
-    ramBits: 0,
+    luts: { compare, writeBit: e * s.npix, readMux: muxLuts(firstSf, e * firstSimd), ramBit: 0, stage: 1 },
+    flipFlops: { bufferBit: s.bufferBits, readBit: e * firstSimd, stage: 1 },
   };
+}
+
+export function estimateInput(s: PixelInputStage, firstSimd: number, firstSf: number): StageEstimate {
+  const t = inputTerms(s, firstSimd, firstSf);
+  const sum = <K extends string>(c: Record<K, number>, coef: Record<K, number>): number => Math.round((Object.keys(coef) as K[]).reduce((a, k) => a + coef[k] * c[k], 0));
+  return { luts: sum(t.luts, INPUT_LUT), flipFlops: sum(t.flipFlops, INPUT_FF), romBits: 0, ramBits: s.ram ? s.bufferBits : 0 };
 }

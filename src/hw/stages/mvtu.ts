@@ -13,7 +13,7 @@ import { folds, mvtuII, mvtuLatency, pipelineCycles, type PipelineLevel } from '
 import type { LayerFolding } from '../folding.js';
 import { accBits, mulBits, SCORE_BITS, scoreBits } from '../widths.js';
 import { DEFAULT_ROM_RULE, romStyle, type RomRule, type RomStyle } from '../memory.js';
-import { muxLuts, type StageEstimate } from './estimate.js';
+import { logicRomLuts, muxLuts, type StageEstimate } from './estimate.js';
 
 export type MvtuFeed =
   | { kind: 'image' }
@@ -220,27 +220,119 @@ export function planMvtu(
   };
 }
 
-export function estimateMvtu(s: MvtuStage): StageEstimate {
-  // a bit-serial pixel lane is a 1-bit AND into a popcount, plus a shifter per PE
-  const lane = s.input === 'bits' || s.planes === 8 ? 1 : s.accWidth;
-  const outW = s.output === 'scores' ? 32 : 1;
-  const finish = s.output === 'scores' ? Math.ceil((s.mulWidth * s.accWidth) / 2) + 32 : Math.ceil(s.accWidth / 2);
-  const control = 30;
+/** What each term of the model counts (see estimate.ts): structural quantities of the RTL. */
+export interface MvtuTerms {
+  luts: Record<keyof typeof MVTU_LUT, number>;
+  flipFlops: Record<keyof typeof MVTU_FF, number>;
+}
+
+/**
+ * LUT6 per unit of each term, fitted to Yosys xc7 (estimate.ts):
+ * - bitLane: an XNOR lane of a PE and its share of the popcount (bnnc_pe g_xnor);
+ * - pixelLane: an 8-bit pixel lane of a PE, AND-gated by its weight bit, and its share of
+ *   the PE's adder tree (g_pixels);
+ * - serialLane: a bit-serial lane: the 8:1 plane select, the AND, the popcount (g_plane);
+ * - pixelSum / serialSum: per lane, the MVTU's shared sum of the read's pixels (x_sum),
+ *   which turns the unsigned lane sum into the signed +-1 one;
+ * - accBit: per PE per accumulator bit: accumulator adder, the lanes' combine, the
+ *   threshold comparison;
+ * - scoreBit: per PE per score bit: score adder and the argmax comparator and select;
+ * - readMux: LUTs of the feed's SF:1 read multiplexer (muxLuts);
+ * - logicRom: LUT6 cells of the ROMs the plan puts in logic (logicRomLuts);
+ * - outBit: per output bit (MH x OUT_W) of the stage: the collector's and output's load;
+ * - stage: counters, handshake and address logic of one MVTU.
+ */
+export const MVTU_LUT = {
+  bitLane: 2.15,
+  pixelLane: 18.6,
+  serialLane: 8.9,
+  pixelSum: 11.8,
+  serialSum: 0,
+  accBit: 2.4,
+  scoreBit: 2.0,
+  readMux: 2.38,
+  logicRom: 0.26,
+  outBit: 0.1,
+  stage: 34,
+} as const;
+
+/**
+ * Flip-flops per unit of each term (register bits of the RTL, so mostly 1):
+ * bufferBit (the feed's register banks), readBit (the buffer's read register),
+ * accBit (PE accumulators), pipeBit (the pipeline registers `--pipeline` adds: lanes
+ * sum at level 1; lane inputs, weight bits and partial sums at level 2), romOutBit (the
+ * output register of a ROM in logic; a block RAM holds its own), outBit (collector and
+ * output register), scoreBit (per PE per score bit: score, product parts and the argmax's
+ * running best), stage (counters and valid bits).
+ */
+export const MVTU_FF = {
+  bufferBit: 1.0,
+  readBit: 1.4,
+  accBit: 1.0,
+  pipeBit: 1.0,
+  romOutBit: 0.49,
+  outBit: 1.0,
+  scoreBit: 0.49,
+  stage: 42,
+} as const;
+
+/** log2 rounded up (0 for 1). */
+const clog2 = (n: number): number => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
+
+/** The structural counts of an MVTU stage that the model's terms multiply. */
+export function mvtuTerms(s: MvtuStage): MvtuTerms {
   const e = elementBits(s.input);
-  // The feed's read multiplexer (the image feed's is counted by the input stage).
-  const readMux = s.feed.kind === 'image' ? 0 : muxLuts(s.sf, s.simd * e);
-  // the fold-serial argmax: a comparator and multiplexer per PE (bnnc_argmax.v)
-  const argmax = s.output === 'scores' ? s.pe * 64 : 0;
-  // pipeline registers: the lanes' sum and its partial sums per PE; product, add and score
-  const pipeRegs = s.pe * (Math.min(s.pipeline, 2) * s.accWidth + (s.output === 'scores' && s.pipeline > 0 ? 96 : 0));
+  const lanes = s.pe * s.simd;
+  const serial = s.planes === 8;
+  const pixels = s.input === 'pixels';
+  const scores = s.output === 'scores';
+  const outW = scores ? 32 : 1;
+  const romLuts =
+    (s.rom.weights === 'logic' ? s.pe * logicRomLuts(s.nf * s.sf, s.simd) : 0) + (s.rom.params === 'logic' ? s.pe * logicRomLuts(s.nf, s.paramWidth) : 0);
   // Line memory and the queues in front of and inside the sliding-window unit are memories.
   const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels + s.feed.queueBits : 0;
+  // --pipeline 2: groups of about sqrt(SIMD) lanes (bnnc_mvtu.v GROUP), their partial sums registered.
+  const levels = clog2(s.simd);
+  const group = Math.min(s.simd, 2 ** Math.ceil(levels / 2));
+  const ng = Math.ceil(s.simd / group);
+  const partW = !pixels || serial ? clog2(group + 1) : clog2(255 * group + 1) + (group === 1 ? 1 : 0);
+  const pipe2Pe = s.simd * e + s.simd + ng * partW;
+  const pipe2Sum = pixels ? s.simd * e + ng * partW : 0;
+  const pipeBits = (s.pipeline >= 1 ? s.pe * s.accWidth : 0) + (s.pipeline >= 2 ? s.pe * pipe2Pe + pipe2Sum : 0);
+  const romOut = (s.rom.weights === 'logic' && s.nf * s.sf > 1 ? s.pe * s.simd : 0) + (s.rom.params === 'logic' && s.nf > 1 ? s.pe * s.paramWidth : 0);
   return {
-    luts: control + readMux + argmax + s.pe * (s.simd * lane + s.accWidth + finish),
-    flipFlops:
-      control + (s.bufferBits - lineBits) + (s.input === 'bits' ? s.simd : 0) + s.pe * s.accWidth + (s.nf - 1) * s.pe * outW + s.mh * outW +
-      pipeRegs + (s.output === 'scores' ? 48 : 0),
-    romBits: s.weightBits + s.paramBits,
-    ramBits: lineBits,
+    luts: {
+      bitLane: pixels ? 0 : lanes,
+      pixelLane: pixels && !serial ? lanes : 0,
+      serialLane: serial ? lanes : 0,
+      pixelSum: pixels && !serial ? s.simd : 0,
+      serialSum: serial ? s.simd : 0,
+      accBit: s.pe * s.accWidth,
+      scoreBit: scores ? s.pe * s.scoreWidth : 0,
+      readMux: s.feed.kind === 'image' ? 0 : muxLuts(s.sf, s.simd * e),
+      logicRom: romLuts,
+      outBit: s.mh * outW,
+      stage: 1,
+    },
+    flipFlops: {
+      bufferBit: s.bufferBits - lineBits,
+      readBit: s.feed.kind === 'image' ? 0 : s.simd * e,
+      accBit: s.pe * s.accWidth,
+      pipeBit: pipeBits,
+      romOutBit: romOut,
+      outBit: (s.nf - 1) * s.pe * outW + s.mh * outW,
+      scoreBit: scores ? s.pe * s.scoreWidth * (1 + s.pipeline) : 0,
+      stage: 1,
+    },
   };
+}
+
+
+const weigh = <K extends string>(counts: Record<K, number>, coef: Record<K, number>): number =>
+  Math.round((Object.keys(coef) as K[]).reduce((a, k) => a + coef[k] * counts[k], 0));
+
+export function estimateMvtu(s: MvtuStage): StageEstimate {
+  const t = mvtuTerms(s);
+  const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels + s.feed.queueBits : 0;
+  return { luts: weigh(t.luts, MVTU_LUT), flipFlops: weigh(t.flipFlops, MVTU_FF), romBits: s.weightBits + s.paramBits, ramBits: lineBits };
 }
