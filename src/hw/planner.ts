@@ -7,7 +7,7 @@
  *
  * - Candidates: for every distinct NF the smallest PE giving it, for every distinct SF
  *   the smallest SIMD giving it (a larger PE or SIMD with the same folds is all cost).
- * - Cost of a stage: LUTs (the estimate's, plus its logic ROMs: logicRomLuts) + W x block
+ * - Cost of a stage: LUTs (the calibrated estimate's, its logic ROMs included) + W x block
  *   RAMs, W = the device's LUTs per block RAM (a block
  *   costs the share of the device it takes; xc7z020's 380 without --device). The first
  *   dense layer also carries the input stage it shapes (its image buffer).
@@ -58,7 +58,7 @@ export interface PlannerChoice {
   bramUnit: string;
   /** LUTs a block RAM is worth in the cost. */
   bramWeight: number;
-  /** The chosen folding's modelled totals (LUTs: the estimate's and the logic ROMs', logicRomLuts). */
+  /** The chosen folding's modelled totals (the estimate's LUTs, logic ROMs included). */
   luts: number;
   flipFlops: number;
   bram: number;
@@ -94,19 +94,6 @@ export function stageBlocks(target: Exclude<Target, 'generic'>, s: MvtuStage | P
   return s.pe * (w + p);
 }
 
-/**
- * LUTs of the stage's ROMs the plan's rule puts in logic: a LUT6 is a 64 x 1 ROM, so
- * W x ceil(D / 64) per ROM of D words of W bits. The area estimate counts ROM bits but
- * not these LUTs; without them the cheapest folding would be the one whose ROMs all
- * fall under the block RAM rule (many PEs, shallow ROMs), which is not cheap at all.
- */
-export function logicRomLuts(s: MvtuStage | PoolStage): number {
-  if (s.kind === 'pool') return 0;
-  const w = s.rom.weights === 'logic' ? s.simd * Math.ceil((s.nf * s.sf) / 64) : 0;
-  const p = s.rom.params === 'logic' ? s.paramWidth * Math.ceil(s.nf / 64) : 0;
-  return s.pe * (w + p);
-}
-
 /** The names of every device of src/synth/targets.ts but the technology-independent target's. */
 export const DEVICE_NAMES: string[] = TARGETS.flatMap((t) => Object.keys(TARGET_SPECS[t].devices));
 
@@ -121,7 +108,7 @@ export function findDevice(name: string): { target: Exclude<Target, 'generic'>; 
 }
 
 /**
- * The modelled figures of a plan by the planner's measure: LUTs (estimate + logic ROMs),
+ * The modelled figures of a plan by the planner's measure: LUTs (the estimate's),
  * flip-flops, block RAMs in the device's unit, and the cost LUTs + weight x block RAMs
  * (xc7z020's units and weight without a device).
  */
@@ -131,7 +118,7 @@ export function planFigures(
 ): { luts: number; flipFlops: number; bram: number; weight: number; cost: number } {
   const dev = device === undefined ? { target: 'xc7' as const, device: TARGET_SPECS.xc7.devices[TARGET_SPECS.xc7.defaultDevice as string] } : findDevice(device);
   const weight = Math.round(dev.device.luts / dev.device.bram);
-  const luts = plan.estimate.luts + plan.stages.reduce((a, s) => a + logicRomLuts(s), 0);
+  const luts = plan.estimate.luts;
   const bram = plan.stages.reduce((a, s) => a + stageBlocks(dev.target, s), 0);
   return { luts, flipFlops: plan.estimate.flipFlops, bram, weight, cost: luts + weight * bram };
 }
@@ -196,7 +183,7 @@ export class Planner {
         for (const simd of distinctFolds(l.cols)) {
           const s = p.stage(m, { pe, simd });
           const e = estimateStage(s);
-          let luts = e.luts + logicRomLuts(s);
+          let luts = e.luts;
           let ffs = e.flipFlops;
           if (m === 0) {
             const inp = this.inputEstimate(s);
