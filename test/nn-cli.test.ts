@@ -101,6 +101,10 @@ describe('bnnc train', () => {
     await expect(run(['train', '--init', first, ...common, '--input-bits', '1', '--out', bad])).rejects.toThrow(/--input-bits: expected not with --init/);
     await expect(run(['train', '--init', path.join(dir, 'missing.bnn'), ...common, '--out', bad])).rejects.toThrow(InputError);
     expect(fs.existsSync(bad)).toBe(false);
+    // Never over the file it continues from.
+    const before = fs.readFileSync(first);
+    await expect(run(['train', '--init', first, ...common, '--out', first])).rejects.toThrow(/refusing to write the model file over the model file to continue from/);
+    expect(fs.readFileSync(first).equals(before)).toBe(true);
   });
 
   it('rejects bad options with a one-line InputError', async () => {

@@ -87,7 +87,7 @@ export function romBlocks(target: Exclude<Target, 'generic'>, depth: number, wid
  * weight ROM and one parameter ROM per PE. RAMs (image buffer, line memories) are left
  * to the synthesis tool and not counted.
  */
-export function stageBlocks(target: Exclude<Target, 'generic'>, s: MvtuStage | PoolStage): number {
+function stageBlocks(target: Exclude<Target, 'generic'>, s: MvtuStage | PoolStage): number {
   if (s.kind === 'pool') return 0;
   const w = s.rom.weights === 'block' ? romBlocks(target, s.nf * s.sf, s.simd) : 0;
   const p = s.rom.params === 'block' ? romBlocks(target, s.nf, s.paramWidth) : 0;
