@@ -85,7 +85,7 @@ peers:
 	  python3 -m venv $(PEERS_VENV) && $(PEERS_PY) -m pip install --quiet --disable-pip-version-check $(BENCH_PEERS_PACKAGES); }
 
 larq-peers:
-	@$(LARQ_PY) -c "import larq, larq_compute_engine, tf_keras" 2>/dev/null || { \
+	@TF_USE_LEGACY_KERAS=1 $(LARQ_PY) -c "import larq, larq_compute_engine, tf_keras" 2>/dev/null || { \
 	  echo "larq-peers: installing $(LARQ_PACKAGES) into $(LARQ_VENV)"; \
 	  python3 -m venv $(LARQ_VENV) && $(LARQ_PY) -m pip install --quiet --disable-pip-version-check $(LARQ_PACKAGES); }
 
