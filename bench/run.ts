@@ -35,6 +35,11 @@ interface Step {
   quick?: string[] | 'skip';
   /** A script another branch adds: listed as absent when this checkout lacks it. */
   optional?: boolean;
+  /**
+   * Not run by an unattended `make bench` (too long for its 45-minute budget); listed on the
+   * page with this reason. `npx tsx bench/run.ts NAME` runs it.
+   */
+  byHand?: string;
 }
 
 /**
@@ -61,6 +66,12 @@ const PLAN: Step[] = [
   // The resource model against Yosys: tfc-small measured again (~20 s idle), the rest of the
   // fixture as measured by `npx tsx bench/calibrate-area.ts` (hours for all designs).
   { script: 'calibrate-area', args: ['tfc-small'] },
+  // iCE40 / ECP5 place and route through the board wrapper: five nextpnr seeds per iCE40 run
+  // (~3 min each) and lfc on an ECP5-85F (nextpnr-ecp5 alone runs for well over 20 min).
+  {
+    script: 'synth-board',
+    byHand: 'place and route, five seeds per iCE40 run and lfc on an ECP5-85F: over an hour; `npx tsx bench/synth-board.ts [run ...]`',
+  },
 ];
 
 interface FigureRecord extends BenchFigure {
@@ -108,6 +119,9 @@ function runStep(step: Step): ScriptResult {
   const file = path.join(BENCH_DIR, `${name}.ts`);
   const loadAverage = os.loadavg()[0];
   const label = [`bench/${name}.ts`, ...args].join(' ');
+  if (step.byHand !== undefined && !wanted.includes(name)) {
+    return { script: `bench/${name}.ts`, args, ok: true, exitCode: null, seconds: 0, cpuSeconds: 0, loadAverage, outputs: [], figures: [], notes: [`by hand: ${step.byHand}`] };
+  }
   if (!fs.existsSync(file)) {
     return { script: `bench/${name}.ts`, args, ok: true, exitCode: null, seconds: 0, cpuSeconds: 0, loadAverage, outputs: [], figures: [], notes: ['not in this checkout'] };
   }
