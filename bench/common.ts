@@ -4,7 +4,7 @@
  * each script writes to bench/out/<name>.json, which bench/run.ts collects into
  * bench/out/results.json and docs/benchmarks.md.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,12 +56,39 @@ export function machine(): { cpu: string; cores: number; platform: string; node:
   return { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', cores: os.availableParallelism(), platform: `${os.platform()} ${os.arch()}`, node: process.version };
 }
 
+/**
+ * The checkout's commit as "<short hash> <commit date>", with " (with uncommitted changes)"
+ * when tracked files differ from it; "unknown" outside a git checkout. Every output file
+ * names it, so a figure can be traced to the code that measured it.
+ */
+export function gitCommit(): string {
+  try {
+    let commit = execFileSync('git', ['log', '-1', '--format=%h %cI'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim()) commit += ' (with uncommitted changes)';
+    return commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** CPU seconds (user + system) of this process's waited-for children and their descendants, from /proc. */
+export function childCpuSeconds(): number {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 (cutime, cstime) of proc(5), counted from 1 with pid and comm first.
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Write bench/out/<name>.json with the figures in the common form, beside the script's own fields. */
 export function writeBenchJson(name: string, figures: BenchFigure[], extra: Record<string, unknown> = {}, loadBefore = os.loadavg()): string {
   const file = path.join(OUT_DIR, `${name}.json`);
   writeFileAtomic(
     file,
-    JSON.stringify({ bench: name, date: new Date().toISOString(), quick: QUICK, machine: machine(), loadAverage: { before: loadBefore, after: os.loadavg() }, figures, ...extra }, null, 2) + '\n',
+    JSON.stringify({ bench: name, date: new Date().toISOString(), commit: gitCommit(), quick: QUICK, machine: machine(), loadAverage: { before: loadBefore, after: os.loadavg() }, figures, ...extra }, null, 2) + '\n',
   );
   return file;
 }

@@ -15,13 +15,13 @@
  * docs/benchmarks.md, whose header names the run (start, end, commit, wall and CPU time).
  * A script that fails is listed as failed and the run goes on; the exit status is then 1.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../src/util/atomic.js';
-import { machine, median, OUT_DIR, QUICK, type BenchFigure } from './common.js';
+import { childCpuSeconds, gitCommit, machine, median, OUT_DIR, QUICK, type BenchFigure } from './common.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
@@ -72,6 +72,9 @@ const PLAN: Step[] = [
     script: 'synth-board',
     byHand: 'place and route, five seeds per iCE40 run and lfc on an ECP5-85F: over an hour; `npx tsx bench/synth-board.ts [run ...]`',
   },
+  // docs/results.md from the files the steps above (and synth-board, when run by hand) wrote:
+  // reads files only, seconds.
+  { script: 'results' },
 ];
 
 interface FigureRecord extends BenchFigure {
@@ -96,18 +99,6 @@ interface ScriptResult {
 function isFigure(f: unknown): f is BenchFigure {
   const o = f as Record<string, unknown>;
   return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.unit === 'string' && typeof o.value === 'number' && Number.isFinite(o.value);
-}
-
-/** CPU seconds (user + system) of this process's waited-for children, from /proc. */
-function childCpuSeconds(): number {
-  try {
-    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 16 and 17 (cutime, cstime) of proc(5), counted from 1 with pid and comm first.
-    return (Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 const m = machine();
@@ -255,13 +246,7 @@ const steps = [...PLAN, ...all.filter((n) => !planned.has(n)).map((script): Step
 const started = new Date();
 const loadStart = os.loadavg();
 const c0 = childCpuSeconds();
-let commit = 'unknown';
-try {
-  commit = execFileSync('git', ['log', '-1', '--format=%h %cI'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim()) commit += ' (with uncommitted changes)';
-} catch {
-  // not a git checkout: the commit stays unknown
-}
+const commit = gitCommit();
 const results: ScriptResult[] = [];
 /** results.json and the page after every script: an interrupted run leaves what it measured. */
 function save(done: boolean): string {

@@ -20,6 +20,12 @@
  * place-and-route per seed) and reports every seed's Fmax, their minimum and median, and
  * the critical path of the median seed; no seed is picked. ECP5: seed 1 only (its
  * runs are long).
+ *
+ * Each run's record names when and on which commit it was measured (`date`, `commit`),
+ * and its wall and CPU time (Yosys, nextpnr and the packer over all seeds; CPU time is
+ * the children's user + system time). The file is written after every run, so a long
+ * run that is stopped keeps the runs before it. SIGINT/SIGTERM (a `timeout`) end the
+ * tools' process groups and remove the work directory, as the CLI does.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,13 +38,16 @@ import type { PipelineLevel } from '../src/hw/cycles.js';
 import { DEFAULT_ROM_RULE } from '../src/hw/memory.js';
 import { encodeFolded } from '../src/int/serialize.js';
 import type { SynthReport } from '../src/synth/report.js';
+import type { Resources } from '../src/synth/stat.js';
 import { runSynth } from '../src/synth/synth.js';
 import type { Target } from '../src/synth/targets.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
+import { installInterruptHandlers, registerTemporary } from '../src/util/processes.js';
+import { childCpuSeconds, gitCommit } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-interface Run {
+export interface Run {
   name: string;
   net: 'tfc' | 'lfc';
   folding: [number, number][];
@@ -53,9 +62,44 @@ interface Run {
 
 const SEEDS = 5;
 
+/** One run's record in bench/out/synth-board.json (read by bench/results.ts). */
+export interface BoardRow {
+  net: Run['net'];
+  folding: [number, number][];
+  pipeline: PipelineLevel;
+  romRule: typeof DEFAULT_ROM_RULE;
+  ii: number;
+  latency: number;
+  /** The part placed on (nextpnr's name). */
+  device: string | undefined;
+  clockMhz: number;
+  seeds: number[];
+  fmaxBySeedMHz: number[];
+  fmaxMinMHz: number;
+  fmaxMedianMHz: number;
+  fmaxMaxMHz: number;
+  medianSeed: number;
+  /** The median seed's: site kind -> used / available. */
+  utilisation: Record<string, { used: number; available: number }> | null;
+  /** Yosys' figures (the median seed's synthesis; every seed's is the same). */
+  yosys: Resources;
+  ioPins: number;
+  bitstreamBytes: number | null;
+  criticalPath: ReturnType<typeof criticalPath>;
+  /** The median seed's wall time per tool. */
+  seconds: SynthReport['seconds'];
+  /** The tools' versions (yosys, nextpnr-*, the packer); absent in older files. */
+  tools?: Record<string, string>;
+  /** When, on which commit, and in how much wall and CPU time (all seeds) the run was measured; absent in files written before these were recorded. */
+  date?: string;
+  commit?: string;
+  wallSeconds?: number;
+  cpuSeconds?: number;
+}
+
 const TFC: [number, number][] = [[1, 8], [1, 2], [1, 2], [1, 1]];
 const LFC: [number, number][] = [[8, 49], [8, 32], [8, 32], [10, 8]];
-const RUNS: Run[] = [
+export const RUNS: Run[] = [
   { name: 'tfc-hx8k', net: 'tfc', folding: TFC, target: 'ice40', device: 'hx8k', clockMhz: 100, pipeline: 2, seeds: SEEDS },
   { name: 'tfc-hx8k-p3', net: 'tfc', folding: TFC, target: 'ice40', device: 'hx8k', clockMhz: 100, pipeline: 3, seeds: SEEDS },
   { name: 'tfc-up5k', net: 'tfc', folding: TFC, target: 'ice40', device: 'up5k', clockMhz: 50, pipeline: 3, seeds: SEEDS },
@@ -82,9 +126,14 @@ async function main(): Promise<void> {
   if (runs.some((r) => r === undefined)) throw new Error(`runs: ${RUNS.map((r) => r.name).join(', ')}`);
   const outFile = path.join(root, 'bench', 'out', 'synth-board.json');
   const results: Record<string, unknown> = fs.existsSync(outFile) ? (JSON.parse(fs.readFileSync(outFile, 'utf8')) as { runs: Record<string, unknown> }).runs : {};
+  const commit = gitCommit();
+  installInterruptHandlers();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bnnc-synth-board-'));
+  registerTemporary(work);
   try {
     for (const r of runs as Run[]) {
+      const t0 = Date.now();
+      const c0 = childCpuSeconds();
       const hidden = r.net === 'lfc' ? [1024, 1024, 1024] : [64, 64, 64];
       const f = randomFoldedMlp({ input: [28, 28, 1], hidden, classes: 10, seed: 1, name: r.net });
       const romRule = r.romBlockBits === undefined ? DEFAULT_ROM_RULE : { ...DEFAULT_ROM_RULE, minBits: r.romBlockBits };
@@ -94,7 +143,7 @@ async function main(): Promise<void> {
       const placed: { seed: number; fmaxMHz: number; criticalPath: ReturnType<typeof criticalPath>; rep: SynthReport; bitstreamBytes: number | null }[] = [];
       for (let seed = 1; seed <= r.seeds; seed++) {
         const out = path.join(work, `${r.name}-${seed}.synth`);
-        const rep = await runSynth({ rtlDir: dir, target: r.target, device: r.device, clockMhz: r.clockMhz, pnr: true, bitstream: true, board: true, out, seed });
+        const rep = await runSynth({ rtlDir: dir, target: r.target, device: r.device, clockMhz: r.clockMhz, pnr: true, bitstream: true, board: true, out, seed, onProgress: (line) => process.stderr.write(`  ${r.name} seed ${seed}: ${line} (${new Date().toISOString()})\n`) });
         const bit = rep.files.bitstream === null ? null : fs.statSync(path.join(out, rep.files.bitstream)).size;
         const cp = rep.files.pnrLog === null ? null : criticalPath(fs.readFileSync(path.join(out, rep.files.pnrLog), 'utf8'));
         placed.push({ seed, fmaxMHz: rep.pnr?.fmaxMHz ?? 0, criticalPath: cp, rep, bitstreamBytes: bit });
@@ -105,7 +154,7 @@ async function main(): Promise<void> {
       // the median seed (the lower middle one of an even count)
       const mid = sorted[Math.floor((sorted.length - 1) / 2)];
       const rep = mid.rep;
-      const row = {
+      const row: Required<BoardRow> = {
         net: r.net,
         folding: r.folding,
         pipeline: r.pipeline,
@@ -126,15 +175,21 @@ async function main(): Promise<void> {
         bitstreamBytes: mid.bitstreamBytes,
         criticalPath: mid.criticalPath,
         seconds: rep.seconds,
+        tools: rep.tools,
+        date: new Date().toISOString(),
+        commit,
+        wallSeconds: (Date.now() - t0) / 1000,
+        cpuSeconds: childCpuSeconds() - c0,
       };
       results[r.name] = row;
-      process.stdout.write(`${r.name}: ${rep.device?.part} --pipeline ${r.pipeline}, Fmax over ${r.seeds} seeds min ${row.fmaxMinMHz.toFixed(1)} median ${row.fmaxMedianMHz.toFixed(1)} max ${row.fmaxMaxMHz.toFixed(1)} MHz, ${JSON.stringify(row.utilisation)}, bitstream ${row.bitstreamBytes} bytes, median seed's critical ${row.criticalPath?.from} -> ${row.criticalPath?.to} (${row.criticalPath?.ns} ns)\n`);
+      fs.mkdirSync(path.dirname(outFile), { recursive: true });
+      writeFileAtomic(outFile, JSON.stringify({ format: 'bnnc-bench-synth-board', runs: results }, null, 2) + '\n');
+      process.stdout.write(`${r.name}: ${rep.device?.part} --pipeline ${r.pipeline}, Fmax over ${r.seeds} seeds min ${row.fmaxMinMHz.toFixed(1)} median ${row.fmaxMedianMHz.toFixed(1)} max ${row.fmaxMaxMHz.toFixed(1)} MHz, ${JSON.stringify(row.utilisation)}, bitstream ${row.bitstreamBytes} bytes, median seed's critical ${row.criticalPath?.from} -> ${row.criticalPath?.to} (${row.criticalPath?.ns} ns), ${row.wallSeconds.toFixed(0)} s wall, ${row.cpuSeconds.toFixed(0)} s CPU\n`);
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
-  fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  writeFileAtomic(outFile, JSON.stringify({ format: 'bnnc-bench-synth-board', runs: results }, null, 2) + '\n');
 }
 
-await main();
+// Run as a script (bench/results.ts imports RUNS without running it).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

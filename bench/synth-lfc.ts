@@ -36,7 +36,7 @@ import { writeBenchJson, type BenchFigure } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-interface Variant {
+export interface Variant {
   name: string;
   describe: string;
   pipeline: PipelineLevel;
@@ -52,7 +52,7 @@ const FINN_FOLDING = [
   { pe: 10, simd: 8 },
 ];
 
-const VARIANTS: Variant[] = [
+export const VARIANTS: Variant[] = [
   { name: 'p0', describe: 'parallel 8-bit first layer, no pipeline registers', pipeline: 0, bitSerial: false },
   { name: 'p1', describe: '--pipeline 1', pipeline: 1, bitSerial: false },
   { name: 'p2', describe: '--pipeline 2', pipeline: 2, bitSerial: false },
@@ -166,4 +166,5 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-main();
+// Run as a script (bench/results.ts imports VARIANTS without running it).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -39,7 +39,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * Per network: its dataset and the folding picked for this machine (see
  * docs/verification.md, Benchmark); cnv28 at `make demo-cnv`'s target.
  */
-const ARCHS: Record<string, { dataset: 'mnist' | 'fashion-mnist'; folding: FoldingSpec }> = {
+export const ARCHS: Record<string, { dataset: 'mnist' | 'fashion-mnist'; folding: FoldingSpec }> = {
   sfc: { dataset: 'mnist', folding: { kind: 'uniform', pe: 16, simd: 16 } },
   lfc: { dataset: 'mnist', folding: { kind: 'uniform', pe: 32, simd: 32 } },
   cnv28: { dataset: 'fashion-mnist', folding: { kind: 'target', targetCycles: 8000 } },
@@ -48,7 +48,7 @@ const ARCHS: Record<string, { dataset: 'mnist' | 'fashion-mnist'; folding: Foldi
 const describeFolding = (f: FoldingSpec): string =>
   f.kind === 'uniform' ? `PE ${f.pe}, SIMD ${f.simd}` : f.kind === 'target' ? `--target-cycles ${f.targetCycles}` : f.kind === 'fit' ? 'the fastest within the resource limits' : f.source;
 
-interface BenchResult {
+export interface BenchResult {
   arch: string;
   model: string;
   trained: boolean;
@@ -219,4 +219,5 @@ async function main(): Promise<void> {
   if (results.some((r) => !r.ok)) process.exitCode = 1;
 }
 
-await main();
+// Run as a script (bench/results.ts imports ARCHS without running it).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -39,19 +39,30 @@ export interface SynthOptions {
   onProgress?: (line: string) => void;
 }
 
-/** Run a program in its own process group; stdout and stderr go to `logFile`. */
+/**
+ * Run a program in its own process group; stdout and stderr go to `logFile`, written as
+ * they arrive (a long nextpnr run can be followed with `tail -f` in the output's
+ * temporary directory).
+ */
 function runLogged(tool: FoundTool, args: string[], cwd: string, logFile: string): Promise<{ code: number; log: string; seconds: number }> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
+    const fd = fs.openSync(logFile, 'w');
     const child = spawnGroup(tool.path, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => chunks.push(b));
-    child.stderr.on('data', (b: Buffer) => chunks.push(b));
-    child.on('error', (e) => reject(new ToolFailedError(tool.name, e.message)));
+    const take = (b: Buffer): void => {
+      chunks.push(b);
+      fs.writeSync(fd, b);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', (e) => {
+      fs.closeSync(fd);
+      reject(new ToolFailedError(tool.name, e.message));
+    });
     child.on('close', (code, signal) => {
-      const log = Buffer.concat(chunks).toString('utf8');
-      fs.writeFileSync(logFile, log);
-      resolve({ code: code ?? (signal ? 128 : 1), log, seconds: (Date.now() - t0) / 1000 });
+      fs.closeSync(fd);
+      resolve({ code: code ?? (signal ? 128 : 1), log: Buffer.concat(chunks).toString('utf8'), seconds: (Date.now() - t0) / 1000 });
     });
   });
 }
