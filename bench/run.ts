@@ -63,8 +63,9 @@ const PLAN: Step[] = [
   { script: 'calibrate-area', args: ['tfc-small'] },
   // iCE40 place and route of tfc through the board wrapper, 5 placer seeds each, the two
   // runs issue 12's clock goals name (HX8K, UP5K). lfc-85k (ECP5) is not in the plan:
-  // nextpnr-ecp5 runs for most of an hour on it; `npx tsx bench/synth-board.ts lfc-85k`
-  // measures it by hand, and its record stays in bench/out/synth-board.json.
+  // 27 min wall, 22 min CPU on this machine (Yosys 4 min, nextpnr-ecp5 23 min);
+  // `npx tsx bench/synth-board.ts lfc-85k` measures it by hand, and its record stays in
+  // bench/out/synth-board.json.
   { script: 'synth-board', args: ['tfc-hx8k-p3', 'tfc-up5k'], quick: 'skip' },
   // docs/results.md from the files the steps above wrote (reads files only: seconds).
   { script: 'results' },
