@@ -113,7 +113,9 @@ export function criticalPath(log: string): { from: string; to: string; ns: numbe
   if (i < 0) return null;
   const end = log.indexOf('Critical path report for cross', i);
   const block = log.slice(i, end < 0 ? undefined : end);
-  const steps = [...block.matchAll(/^Info:\s+[\d.]+\s+([\d.]+)\s+(Source|Setup)\s+(\S+)/gm)];
+  // nextpnr-ice40 0.4: "Info:  0.54  1.07  Source x"; nextpnr 0.11 (ECP5) puts the step's
+  // kind first: "Info:      logic  0.24  40.46 Source x".
+  const steps = [...block.matchAll(/^Info:\s+(?:[a-z-]+\s+)?[\d.]+\s+([\d.]+)\s+(Source|Setup)\s+(\S+)/gm)];
   if (steps.length < 2) return null;
   const last = steps[steps.length - 1];
   return { from: steps[0][3], to: last[3], ns: Number(last[1]) };

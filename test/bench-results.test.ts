@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FINN, loadInputs, num, ratio, renderResults, type Inputs } from '../bench/results.js';
-import type { BoardRow } from '../bench/synth-board.js';
+import { criticalPath, type BoardRow } from '../bench/synth-board.js';
 import type { SynthFigures } from '../bench/synth-lfc.js';
 
 const stamp = (file: string) => ({ file, date: '2026-12-08T01:00:00.000Z', commit: 'abc1234 2026-12-08T00:00:00+00:00' });
@@ -120,6 +120,32 @@ describe('bench/results.ts', () => {
     expect(inp.synthLfc?.data.results[0].luts).toBe(18456);
     expect(inp.synthBoard).toBeNull();
     expect(inp.calibration).toBeNull();
+  });
+
+  it("reads the clock's critical path from nextpnr-ice40 0.4 and nextpnr-ecp5 0.11 logs", () => {
+    const ice40 = [
+      "Info: Critical path report for clock 'clk$SB_IO_IN_$glb_clk' (posedge -> posedge):",
+      'Info: curr total',
+      'Info:  0.54  0.54 Source u_a.q_SB_DFFE_Q_DFFLC.O',
+      'Info:  1.20  8.71 Setup u_b.d_SB_DFF_Q_DFFLC.I0',
+      "Info: Critical path report for cross-domain path '<async>' -> '<async>':",
+      'Info:  0.00  0.00 Source rst$sb_io.D_IN_0',
+      'Info:  9.00  9.00 Setup x.I0',
+    ].join('\n');
+    expect(criticalPath(ice40)).toEqual({ from: 'u_a.q_SB_DFFE_Q_DFFLC.O', to: 'u_b.d_SB_DFF_Q_DFFLC.I0', ns: 8.71 });
+    const ecp5 = [
+      "Info: Critical path report for clock '$glbnet$clk$TRELLIS_IO_IN' (posedge -> posedge):",
+      'Info:       type curr  total name',
+      'Info:   clk-to-q  0.52  0.52 Source u_core.acc_reg_TRELLIS_FF_Q.Q',
+      'Info:    routing  0.84  1.36 Net n (100,71) -> (99,71)',
+      'Info:                          Sink u_core.en_LUT4_D.A',
+      'Info:      logic  0.24  40.46 Source u_core.en_LUT4_D.F',
+      'Info:      setup  0.00  41.30 Setup u_core.run_val_reg_TRELLIS_FF_Q_23.CE',
+      "Info: Critical path report for cross-domain path '<async>' -> '<async>':",
+      'Info:     source  0.00  0.00 Source rst$tr_io.O',
+      'Info:      setup  0.00  10.08 Setup class_valid$tr_io.I',
+    ].join('\n');
+    expect(criticalPath(ecp5)).toEqual({ from: 'u_core.acc_reg_TRELLIS_FF_Q.Q', to: 'u_core.run_val_reg_TRELLIS_FF_Q_23.CE', ns: 41.3 });
   });
 
   it('cites a source for every FINN figure', () => {
