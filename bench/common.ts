@@ -61,10 +61,16 @@ export function machine(): { cpu: string; cores: number; platform: string; node:
  * when tracked files differ from it; "unknown" outside a git checkout. Every output file
  * names it, so a figure can be traced to the code that measured it.
  */
+/** The pages bench scripts generate (bench/run.ts, bench/results.ts). */
+export const GENERATED_PAGES = ['docs/benchmarks.md', 'docs/results.md'];
+
 export function gitCommit(): string {
   try {
     let commit = execFileSync('git', ['log', '-1', '--format=%h %cI'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim()) commit += ' (with uncommitted changes)';
+    // The pages the bench writes are its output, not its code: a regenerated page left
+    // uncommitted does not change what was measured.
+    const changed = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ...GENERATED_PAGES.map((p) => `:!${p}`)], { cwd: ROOT, encoding: 'utf8' }).trim();
+    if (changed) commit += ' (with uncommitted changes)';
     return commit;
   } catch {
     return 'unknown';
