@@ -153,10 +153,14 @@ describe('planHardware', () => {
     // --target-cycles charges the bit-serial layer 8 cycles per read
     const t = planHardware(tfc(), { kind: 'target', targetCycles: 6272 }, { bitSerial: true });
     expect(mvtuStages(t)[0].ii).toBeLessThanOrEqual(6272);
-    // level 3 (skid output registers, threshold from the accumulator's start): level 2's cycles
+    // level 3 (skid output registers, threshold from the accumulator's start): level 2's
+    // cycles, but for the 8-bit pixel layer's sum in three registered steps (one more)
     const p3 = planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 }, { pipeline: 3 });
-    expect(mvtuStages(p3).map((x) => x.pipelineCycles)).toEqual([3, 3, 3, 6]);
-    expect([p3.ii, p3.latency]).toEqual([p2.ii, p2.latency]);
+    expect(mvtuStages(p3).map((x) => x.pipelineCycles)).toEqual([4, 3, 3, 6]);
+    expect([p3.ii, p3.latency]).toEqual([p2.ii, p2.latency + 1]);
+    // a bit-serial pixel layer keeps level 2's cycles
+    const s3 = planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 8 }, { pipeline: 3, bitSerial: true });
+    expect(mvtuStages(s3).map((x) => x.pipelineCycles)).toEqual([3, 3, 3, 6]);
     expect(() => planHardware(tfc(), { kind: 'uniform', pe: 1, simd: 1 }, { pipeline: 4 as 2 })).toThrow(/pipeline/);
   });
 

@@ -41,8 +41,8 @@ function runIcarus(name: string, tb: string, blocks: string[], mems: Record<stri
   return out.split('\n').filter((l) => l.length > 0);
 }
 
-function lint(top: string, file: string | string[], params: Record<string, number>): string {
-  const g = Object.entries(params).map(([k, v]) => `-G${k}=${v}`);
+function lint(top: string, file: string | string[], params: Record<string, number | string>): string {
+  const g = Object.entries(params).map(([k, v]) => (typeof v === 'string' ? `-G${k}="${v}"` : `-G${k}=${v}`));
   const files = (Array.isArray(file) ? file : [file]).map((f) => path.join(RTL_DIR, f));
   return execFileSync('verilator', ['--lint-only', '-Wall', ...g, '--top-module', top, ...files], {
     encoding: 'utf8',
@@ -520,5 +520,84 @@ endmodule
         expect(lint('bnnc_vec_buffer', 'bnnc_vec_buffer.v', { MW: c.mw, SIMD: c.simd, SF: sf, ADDR_W: aw, RD_REG: rdReg })).toBe('');
       });
     }
+  }
+});
+
+// ---------------------------------------------------------------- ROM read in two steps
+describe('bnnc_rom_2step (Icarus): the word of the last en edge at each adv edge, as bnnc_rom and a register behind it', () => {
+  // At --pipeline 3 the PEs' weight register moves into a logic ROM's read multiplexer
+  // (bnnc_mvtu W_FED). Under random en, adv and addresses, q must be, after every edge,
+  // what a register enabled by adv behind bnnc_rom holds: the TypeScript reference below
+  // and bnnc_rom itself (beside it in the testbench) both say so. The cases cover the
+  // first step taking 0, 1 and several address bits, a last group the ROM only partly
+  // fills, and groups the high address bits can name that the ROM does not fill (640
+  // words: 10 groups of 64 of the 16 that 4 bits name).
+  const cases = [
+    { width: 1, depth: 640, addrW: 10, seed: 41 },
+    { width: 4, depth: 9, addrW: 4, seed: 42 },
+    { width: 3, depth: 2, addrW: 1, seed: 43 },
+    { width: 2, depth: 3, addrW: 2, seed: 44 },
+    { width: 8, depth: 100, addrW: 7, seed: 45 },
+    { width: 5, depth: 16, addrW: 4, seed: 46 },
+  ];
+  for (const c of cases) {
+    it(`WIDTH ${c.width}, DEPTH ${c.depth}, ADDR_W ${c.addrW}`, () => {
+      const rng = new Rng(c.seed);
+      const words = Array.from({ length: c.depth }, () => rng.int(2 ** c.width));
+      const n = 400 + 2 * c.depth;
+      // stimulus word: {en, adv, addr}; addresses run through the ROM in order half the time
+      const stim: { en: number; adv: number; addr: number }[] = [];
+      for (let i = 0; i < n; i++) stim.push({ en: rng.int(4) === 0 ? 0 : 1, adv: rng.int(4) === 0 ? 0 : 1, addr: i % 2 === 0 ? rng.int(c.depth) : i % c.depth });
+      const stimHex = stim.map((s) => ((((s.en << 1) | s.adv) * 2 ** c.addrW) + s.addr).toString(16)).join('\n') + '\n';
+      // the reference: after edge i, q = (adv_i ? word of the last en edge before i : q)
+      const expected: string[] = [];
+      let last: number | null = null;
+      let q: number | null = null;
+      for (const s of stim) {
+        if (s.adv) q = last;
+        if (s.en) last = words[s.addr];
+        expected.push(q === null ? 'x' : q.toString(16));
+      }
+      const sw = c.addrW + 2;
+      const tb = `\`timescale 1ns/1ps
+\`default_nettype none
+module tb;
+  reg clk = 1'b0;
+  reg [${sw - 1}:0] stim [0:${n - 1}];
+  initial $readmemh("stim.mem", stim);
+  integer i = 0;
+  wire [${sw - 1}:0] s = stim[i];
+  wire en = s[${sw - 1}];
+  wire adv = s[${sw - 2}];
+  wire [${c.addrW - 1}:0] addr = s[${c.addrW - 1}:0];
+  wire [${c.width - 1}:0] q, q1;
+  reg  [${c.width - 1}:0] q1_reg;
+  bnnc_rom_2step #(.WIDTH(${c.width}), .DEPTH(${c.depth}), .ADDR_W(${c.addrW}), .FILE("rom.mem")) dut (
+    .clk(clk), .en(en), .addr(addr), .adv(adv), .q(q));
+  bnnc_rom #(.WIDTH(${c.width}), .DEPTH(${c.depth}), .ADDR_W(${c.addrW}), .FILE("rom.mem"), .STYLE("logic")) ref1 (
+    .clk(clk), .en(en), .addr(addr), .q(q1));
+  always #5 clk = ~clk;
+  always @(posedge clk) begin
+    if (adv) q1_reg <= q1;
+    i <= i + 1;
+  end
+  always @(negedge clk) begin
+    if (i >= 1) $display("Q %h %h", q, q1_reg);
+    if (i == ${n}) $finish;
+  end
+endmodule
+`;
+      const lines = runIcarus(`rom2_${c.seed}`, tb, ['bnnc_rom.v', 'bnnc_rom_2step.v'], {
+        'stim.mem': stimHex,
+        'rom.mem': words.map((w) => w.toString(16)).join('\n') + '\n',
+      });
+      const got = lines.filter((l) => l.startsWith('Q ')).map((l) => l.slice(2).split(' '));
+      expect(got.length).toBe(n);
+      const norm = (h: string): string => (/x/i.test(h) ? 'x' : BigInt(`0x${h}`).toString(16));
+      expect(got.map((g) => norm(g[0]))).toEqual(expected);
+      expect(got.map((g) => norm(g[1]))).toEqual(expected);
+      expect(expected.filter((e) => e !== 'x').length).toBeGreaterThan(n / 2);
+      expect(lint('bnnc_rom_2step', 'bnnc_rom_2step.v', { WIDTH: c.width, DEPTH: c.depth, ADDR_W: c.addrW, FILE: 'rom.mem' })).toBe('');
+    });
   }
 });

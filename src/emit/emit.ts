@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { mvtuStages, type HwPlan } from '../hw/plan.js';
+import { twoStepWeights } from '../hw/stages/mvtu.js';
 import type { FoldedMatrixLayer, FoldedModel } from '../int/types.js';
 import { encodeFolded } from '../int/serialize.js';
 import { writeDirAtomic } from '../util/atomic.js';
@@ -56,6 +57,7 @@ export const MAX_LAYER_NAME = 24;
 function blocksFor(plan: HwPlan): string[] {
   const feeds = new Set(mvtuStages(plan).map((s) => s.feed.kind));
   const blocks = ['bnnc_rom.v'];
+  if (mvtuStages(plan).some(twoStepWeights)) blocks.push('bnnc_rom_2step.v');
   if (plan.input.threshold !== null) blocks.push('bnnc_binarize.v');
   if (feeds.has('image')) blocks.push('bnnc_pixel_input.v');
   if (feeds.has('vector')) blocks.push('bnnc_vec_buffer.v');

@@ -5,6 +5,7 @@
  * every leaf before rendering.
  */
 import type { HwPlan, MvtuStage, PoolStage, Stage } from '../hw/plan.js';
+import { twoStepWeights } from '../hw/stages/mvtu.js';
 import { addrBits, CLASS_FIELD_BITS, SCORE_BITS, unsignedBits } from '../hw/widths.js';
 import { isSafeIdentifier } from './sanitize.js';
 
@@ -94,6 +95,8 @@ export interface LayerView {
   xFed: number;
   /** 1: a second output register (bnnc_mvtu SKID): level 3, every stage but the last. */
   skid: number;
+  /** The weight ROMs read in two registered steps (bnnc_rom_2step, bnnc_mvtu W_FED; twoStepWeights). */
+  wFed: boolean;
   /** Bit planes per read (bnnc_mvtu.v's PLANES): 1, or 8 for a bit-serial first layer. */
   planes: number;
   bitSerial: boolean;
@@ -317,6 +320,7 @@ function layerView(plan: HwPlan, names: DesignNames, s: MvtuStage): LayerView {
     pipe: s.pipeline,
     xFed: s.pipeline >= 2 && f.kind === 'vector' ? 1 : 0,
     skid: s.pipeline >= 3 && !last ? 1 : 0,
+    wFed: twoStepWeights(s),
     planes: s.planes,
     bitSerial: s.planes === 8,
     idxW,

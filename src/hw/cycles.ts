@@ -19,9 +19,11 @@
  *   sum, the score): each is one more cycle between the last issue and the collector,
  *   and nothing else changes (pipelineCycles). L = 3 is L = 2 with a second output
  *   register (a skid buffer) in every MVTU but the last, so that a stage's stall is decided from its
- *   own registers: the same latency and II (a frame entering an empty pipeline never
+ *   own registers, which costs no latency or II (a frame entering an empty pipeline never
  *   waits for an output register, and more room never slows the bottleneck); under
- *   back-pressure a stage runs one vector further ahead (./timing.ts counts it).
+ *   back-pressure a stage runs one vector further ahead (./timing.ts counts it); and a
+ *   parallel pixel stage's sum takes one registered step more at L = 3 (the groups'
+ *   total and the shared pixel sum registered before the PEs subtract), one more cycle of latency.
  */
 
 /** Cycles a vector spends in an unpipelined MVTU stage beyond its NF*SF issue cycles. */
@@ -31,9 +33,14 @@ export const MVTU_OVERHEAD = 3;
 export const PIPELINE_LEVELS = [0, 1, 2, 3] as const;
 export type PipelineLevel = (typeof PIPELINE_LEVELS)[number];
 
-/** Cycles the pipeline registers of level `level` add to an MVTU stage's latency. */
-export function pipelineCycles(level: PipelineLevel, output: 'threshold' | 'scores'): number {
-  return (level >= 2 ? 3 : level) + (output === 'scores' ? [0, 2, 3, 3][level] : 0);
+/**
+ * Cycles the pipeline registers of level `level` add to an MVTU stage's latency. At
+ * level 3 a parallel 8-bit pixel stage (`input` pixels, one plane) sums its lanes in three
+ * registered steps, one more than level 2 (bnnc_mvtu.v XS).
+ */
+export function pipelineCycles(level: PipelineLevel, output: 'threshold' | 'scores', input: 'pixels' | 'bits' = 'bits', planes = 1): number {
+  const pixelSteps = level >= 3 && input === 'pixels' && planes === 1 ? 1 : 0;
+  return (level >= 2 ? 3 : level) + pixelSteps + (output === 'scores' ? [0, 2, 3, 3][level] : 0);
 }
 
 export function ceilDiv(a: number, b: number): number {

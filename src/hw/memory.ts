@@ -40,3 +40,13 @@ export function romRuleFrom(minDepth: number | undefined, minBits: number | unde
   };
   return { minDepth: check(minDepth, '--rom-block-depth', DEFAULT_ROM_RULE.minDepth), minBits: check(minBits, '--rom-block-bits', DEFAULT_ROM_RULE.minBits) };
 }
+
+/**
+ * The registers of a ROM in logic read in two steps (templates/rtl/bnnc_rom_2step.v,
+ * the same arithmetic): the first step's group picks (`groups` words of the ROM's width)
+ * and the high address bits it keeps (`hiBits`); its output register is the ROM's own.
+ */
+export function twoStepRomRegisters(depth: number, addrBits: number): { groups: number; hiBits: number } {
+  const loW = Math.min(Math.floor((addrBits + 3) / 2), addrBits - 1);
+  return { groups: Math.ceil(depth / 2 ** loW), hiBits: addrBits - loW };
+}

@@ -11,7 +11,7 @@
 // one stage per clock; stage i is the cycle after edge e + i - 1:
 //   stages 1..A-1   PIPE >= 1: the lanes' sum is registered; PIPE = 2: also the
 //                   memory outputs and the adder tree's partial sums (bnnc_pe.v)
-//   stage A         (1 + PIPE, or 4 at PIPE = 2)
+//   stage A         (1 + PIPE, or 4 at PIPE >= 2; 5 at PIPE = 3 for parallel pixels, XS)
 //                   each PE adds the XNOR-popcount (IN_W = 1) or the signed pixel sum
 //                   (IN_W = 8) of its SIMD lanes to its accumulator; the per-neuron
 //                   parameter ROM is read for this fold
@@ -28,7 +28,9 @@
 // output register still occupied does the whole pipeline stall (all enables low; the
 // registered ROM and buffer outputs hold), so back-pressure never loses a result.
 // PIPE = 3 is PIPE = 2 with a threshold stage's accumulators started from -T (the
-// result is a sign bit; bnnc_pe.v), and (SKID = 1: every stage but the last, whose
+// result is a sign bit; bnnc_pe.v), with parallel pixels' sums in three registered steps
+// (XS: the masked lanes in groups, the groups' total and x_sum, the signed difference),
+// with weight ROMs in logic read in two steps (W_FED), and (SKID = 1: every stage but the last, whose
 // m_tready is the design's own m_axis_tready) a second output register behind the first (a skid buffer):
 // a finished vector that finds the first occupied waits in the second, and the pipeline
 // stalls only if a finished vector finds both occupied. That decision is then made from
@@ -65,7 +67,8 @@ module bnnc_mvtu #(
   parameter integer PLANES   = 1,   // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): each read is taken 8 times, one bit plane each
   parameter integer IDX_W    = 1,   // scores (OUT_W = 32): class index bits, 2**IDX_W >= MH; unused otherwise
   parameter integer SKID     = 0,   // 1 (PIPE = 3): a second output register behind the first (see above)
-  parameter integer X_FED    = 0    // 1 (PIPE >= 2, bits): the feed registers its read twice (bnnc_vec_buffer RD_REG = 1, stepped by x_adv), so the PEs do not register x_data again
+  parameter integer X_FED    = 0,   // 1 (PIPE >= 2, bits): the feed registers its read twice (bnnc_vec_buffer RD_REG = 1, stepped by x_adv), so the PEs do not register x_data again
+  parameter integer W_FED    = 0    // 1 (PIPE = 3): the weight ROMs register their read twice (bnnc_rom_2step, stepped by x_adv), so the PEs do not register w_data again
 ) (
   input  wire                   clk,
   input  wire                   rst,       // synchronous, active high: drops work in flight
@@ -76,12 +79,12 @@ module bnnc_mvtu #(
   output wire [X_ADDR_W-1:0]    x_addr,
   output wire                   x_release, // last read of the vector: the buffer may reuse it
   input  wire [SIMD*IN_W-1:0]   x_data,    // registered: word x_addr of the previous en edge (X_FED = 1: of the en edge before the last x_adv edge)
-  output wire                   x_adv,     // the pipeline enable, for a feed that registers its read twice (X_FED)
+  output wire                   x_adv,     // the pipeline enable, for a feed or weight ROMs that register their read twice (X_FED, W_FED)
 
   // weights: one ROM per PE, SIMD bits per word, word nf*SF + sf
   output wire                   w_en,
   output wire [W_ADDR_W-1:0]    w_addr,
-  input  wire [PE*SIMD-1:0]     w_data,    // PE p at [p*SIMD +: SIMD]; lane j = bit j
+  input  wire [PE*SIMD-1:0]     w_data,    // PE p at [p*SIMD +: SIMD]; lane j = bit j (W_FED = 1: of the w_en edge before the last x_adv edge)
 
   // per-neuron parameters: one ROM per PE, word nf
   output wire                   p_en,
@@ -106,7 +109,7 @@ module bnnc_mvtu #(
         !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) ||
         IDX_W < 1 || (OUT_W == 32 && (1 << IDX_W) < MH) ||
         !(X_FED == 0 || (X_FED == 1 && PIPE >= 2 && IN_W == 1)) ||
-        !(SKID == 0 || (SKID == 1 && PIPE >= 3)))
+        !(SKID == 0 || (SKID == 1 && PIPE >= 3)) || !(W_FED == 0 || (W_FED == 1 && PIPE >= 3)))
     begin : g_check
       bnnc_mvtu_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -166,12 +169,17 @@ module bnnc_mvtu #(
   // synapse fold of a neuron, and the last read of the vector
   localparam integer PX    = PIPE >= 2 ? 2 : 1;                       // stage summing the lanes' groups
   localparam integer PL    = PIPE >= 2 ? 3 : 1;                       // stage summing the groups
-  localparam integer A     = PIPE >= 2 ? 4 : 1 + PIPE;                // accumulator stage
+  // PIPE = 3, parallel pixels: the groups' total and x_sum registered before the PEs
+  // subtract (bnnc_pe g_steps), one stage more
+  localparam integer XS    = PIPE >= 3 && IN_W == 8 && PLANES == 1 ? 1 : 0;
+  localparam integer A     = (PIPE >= 2 ? 4 : 1 + PIPE) + XS;         // accumulator stage
   localparam integer D     = A + 1 + (OUT_W == 32 ? (PIPE >= 2 ? 3 : PIPE > 0 ? 2 : 0) : 0);  // collector stage
   // PIPE = 2: lanes per registered partial sum, about the square root of SIMD (half the
-  // adder tree's levels on each side of the register)
+  // adder tree's levels on each side of the register); with XS the masked lanes are the
+  // first step's extra level, so its groups take the smaller half of the levels
   localparam integer LEVELS = SIMD > 1 ? $clog2(SIMD) : 0;
-  localparam integer GROUP  = PIPE >= 2 ? (1 << ((LEVELS + 1) / 2)) > SIMD ? SIMD : (1 << ((LEVELS + 1) / 2)) : 1;
+  localparam integer GLOG   = XS == 1 ? LEVELS / 2 : (LEVELS + 1) / 2;
+  localparam integer GROUP  = PIPE >= 2 ? (1 << GLOG) > SIMD ? SIMD : (1 << GLOG) : 1;
 
   reg  [D-1:0] valid_reg, last_reg, vlast_reg;
   reg  [A-1:0] first_reg;
@@ -302,7 +310,18 @@ module bnnc_mvtu #(
         sum = {ACC_W{1'b0}};
         for (g = 0; g < NG; g = g + 1) sum = sum + {{(ACC_W-PART_W){1'b0}}, parts_q[g*PART_W +: PART_W]};
       end
-      assign x_sum = sum;
+      if (XS == 1) begin : g_sum_reg
+        // registered beside the PEs' groups' total (bnnc_pe g_steps); below 2^SUM_W
+        localparam integer SUM_W = $clog2(255 * SIMD + 1);
+        reg [SUM_W-1:0] sum_reg;
+        always @(posedge clk) begin
+          if (advance) sum_reg <= sum[SUM_W-1:0];
+        end
+        assign x_sum = {{(ACC_W-SUM_W){1'b0}}, sum_reg};
+        wire unused_sum_top = ^sum[ACC_W-1:SUM_W];
+      end else begin : g_sum_comb
+        assign x_sum = sum;
+      end
     end else begin : g_no_pixel_sum
       assign x_sum = {ACC_W{1'b0}};
       wire unused_plane_x = ^plane_x;
@@ -323,7 +342,8 @@ module bnnc_mvtu #(
         .PIPE(PIPE),
         .GROUP(GROUP),
         .PLANES(PLANES),
-        .X_REG(X_FED == 1 ? 0 : 1)
+        .X_REG(X_FED == 1 ? 0 : 1),
+        .W_REG(W_FED == 1 ? 0 : 1)
       ) u_pe (
         .clk(clk),
         .en(advance),

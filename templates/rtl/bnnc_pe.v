@@ -24,7 +24,10 @@
 // and for scores (OUT_W = 32) with PIPE >= 1 the product mul*acc and then the score are
 // registered (PIPE = 2: the product is made of two registered halves, one more
 // register), so the result of a neuron follows its last accumulation by 3 (PIPE = 2: 4)
-// edges instead of 1. PIPE = 3 is PIPE = 2 but for the threshold (above). Every pipeline register advances with en (the MVTU's stall); acc_en and
+// edges instead of 1. PIPE = 3 is PIPE = 2 but for the threshold (above), a weight word
+// the ROM may register twice itself (W_REG = 0), and parallel pixels (IN_W = 8, PLANES = 1),
+// whose groups' total is registered before x_sum is subtracted (the accumulator at
+// e + 5; g_steps). Every pipeline register advances with en (the MVTU's stall); acc_en and
 // first arrive aligned with the accumulator stage, param with the final acc.
 // A module of its own so that tools elaborate the datapath once per layer, not once
 // per PE.
@@ -41,7 +44,8 @@ module bnnc_pe #(
   parameter integer PIPE  = 0,  // pipeline level 0..3 (see above; 3 is 2 here)
   parameter integer GROUP = 4,  // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
   parameter integer PLANES = 1, // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): one bit plane per read
-  parameter integer X_REG = 1   // PIPE = 2: 1 = register x_data here; 0 = the feed already did (bnnc_vec_buffer RD_REG)
+  parameter integer X_REG = 1,  // PIPE = 2: 1 = register x_data here; 0 = the feed already did (bnnc_vec_buffer RD_REG)
+  parameter integer W_REG = 1   // PIPE = 2: 1 = register w_word here; 0 = the ROM already did (PIPE = 3, bnnc_rom_2step)
 ) (
   input  wire                 clk,
   input  wire                 en,      // pipeline enable: low while the MVTU stalls
@@ -75,7 +79,8 @@ module bnnc_pe #(
         ACC_W < 2 || ACC_W > 31 || (IN_W == 8 && ACC_W < 10) || (OUT_W == 1 && P_W != ACC_W) ||
         (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
         PIPE < 0 || PIPE > 3 || GROUP < 1 || GROUP > SIMD || PART_W > ACC_W ||
-        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) || !(X_REG == 1 || (X_REG == 0 && PIPE >= 2 && IN_W == 1)))
+        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) || !(X_REG == 1 || (X_REG == 0 && PIPE >= 2 && IN_W == 1)) ||
+        !(W_REG == 1 || (W_REG == 0 && PIPE >= 3)))
     begin : g_check
       bnnc_pe_illegal_parameters_see_the_parameter_comments u_illegal ();
     end
@@ -90,11 +95,15 @@ module bnnc_pe #(
 
   generate
     if (PIPE >= 2) begin : g_in_reg
-      reg [SIMD-1:0] w_reg;
-      always @(posedge clk) begin
-        if (en) w_reg <= w_word;
+      if (W_REG == 1) begin : g_w_reg
+        reg [SIMD-1:0] w_reg;
+        always @(posedge clk) begin
+          if (en) w_reg <= w_word;
+        end
+        assign w_q = w_reg;
+      end else begin : g_w_fed
+        assign w_q = w_word;  // registered twice by the ROM (bnnc_rom_2step), in step with x_q
       end
-      assign w_q = w_reg;
       if (X_REG == 1) begin : g_x_reg
         reg [SIMD*IN_W-1:0] x_reg;
         always @(posedge clk) begin
@@ -195,8 +204,31 @@ module bnnc_pe #(
     end else begin : g_signed_sum
       // 2 * (sum of the pixels whose weight is +1) - (sum of all pixels), modulo 2^ACC_W:
       // the result lies in acc's range, so the wrap of the doubled sum does no harm.
-      always @* lanes = {sum[ACC_W-2:0], 1'b0} - x_sum;
-      wire unused_sum_top = sum[ACC_W-1];
+      // PIPE = 3: the groups' total is registered first (sum_reg; the MVTU registers
+      // x_sum in the same step), so that summing the groups and subtracting x_sum are
+      // two carry chains in two cycles, not in series in one (one cycle more, src/hw/cycles.ts);
+      // and the difference is taken in LANE_W bits and sign-extended: both sums are below
+      // 2^SUM_W, the difference lies in -(2^SUM_W - 1) .. 2^SUM_W - 1, so LANE_W = SUM_W + 1
+      // bits hold it exactly (LANE_W <= ACC_W: acc holds +-255 per synapse).
+      localparam integer SUM_W  = $clog2(255 * SIMD + 1);
+      localparam integer LANE_W = SUM_W + 1;
+      if (PIPE >= 3) begin : g_steps
+        reg  [SUM_W-1:0]  sum_reg;
+        wire [LANE_W-1:0] diff = {sum_reg, 1'b0} - x_sum[LANE_W-1:0];
+        always @(posedge clk) begin
+          if (en) sum_reg <= sum[SUM_W-1:0];
+        end
+        wire unused_sum_top = ^sum[ACC_W-1:SUM_W];
+        if (LANE_W < ACC_W) begin : g_extend
+          always @* lanes = {{(ACC_W-LANE_W){diff[LANE_W-1]}}, diff};
+          wire unused_x_sum_top = ^x_sum[ACC_W-1:LANE_W];
+        end else begin : g_same
+          always @* lanes = diff;
+        end
+      end else begin : g_full
+        always @* lanes = {sum[ACC_W-2:0], 1'b0} - x_sum;
+        wire unused_sum_top = sum[ACC_W-1];
+      end
       wire unused_plane_s = ^plane_s;
     end
   endgenerate

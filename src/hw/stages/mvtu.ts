@@ -11,8 +11,8 @@
 import type { FoldedMatrixLayer } from '../../int/types.js';
 import { folds, mvtuII, mvtuLatency, pipelineCycles, type PipelineLevel } from '../cycles.js';
 import type { LayerFolding } from '../folding.js';
-import { accBits, mulBits, SCORE_BITS, scoreBits } from '../widths.js';
-import { DEFAULT_ROM_RULE, romStyle, type RomRule, type RomStyle } from '../memory.js';
+import { accBits, addrBits, mulBits, SCORE_BITS, scoreBits } from '../widths.js';
+import { DEFAULT_ROM_RULE, romStyle, twoStepRomRegisters, type RomRule, type RomStyle } from '../memory.js';
 import { logicRomLuts, muxLuts, type StageEstimate } from './estimate.js';
 
 export type MvtuFeed =
@@ -109,6 +109,16 @@ export interface MvtuStage {
   rom: { weights: RomStyle; params: RomStyle };
 }
 
+/**
+ * Whether the stage's weight ROMs are read in two registered steps (bnnc_rom_2step, the
+ * MVTU's W_FED): at level 3, ROMs in logic of more than one word. The second step is
+ * the PEs' weight register moved into the ROM, so the edges and the latency stay those
+ * of level 2.
+ */
+export function twoStepWeights(s: Pick<MvtuStage, 'pipeline' | 'rom' | 'nf' | 'sf'>): boolean {
+  return s.pipeline >= 3 && s.rom.weights === 'logic' && s.nf * s.sf > 1;
+}
+
 /** Element bits of a layer's input: 8-bit pixels or activation bits. */
 export function elementBits(input: 'pixels' | 'bits'): number {
   return input === 'pixels' ? 8 : 1;
@@ -187,7 +197,7 @@ export function planMvtu(
   const scoreWidth = l.output.kind === 'scores' ? scoreBits(l.output.mul, l.output.add, l.input, l.cols) : 0;
   const paramWidth = l.output.kind === 'scores' ? mulWidth + SCORE_BITS : accWidth;
   const vectors = l.outShape[0] * l.outShape[1];
-  const extra = pipelineCycles(pipeline, l.output.kind);
+  const extra = pipelineCycles(pipeline, l.output.kind, l.input, planes);
   return {
     kind: 'mvtu',
     index,
@@ -291,13 +301,20 @@ export function mvtuTerms(s: MvtuStage): MvtuTerms {
     (s.rom.weights === 'logic' ? s.pe * logicRomLuts(s.nf * s.sf, s.simd) : 0) + (s.rom.params === 'logic' ? s.pe * logicRomLuts(s.nf, s.paramWidth) : 0);
   // Line memory and the queues in front of and inside the sliding-window unit are memories.
   const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels + s.feed.queueBits : 0;
-  // --pipeline 2: groups of about sqrt(SIMD) lanes (bnnc_mvtu.v GROUP), their partial sums registered.
+  // --pipeline 2: groups of about sqrt(SIMD) lanes (bnnc_mvtu.v GROUP), their partial sums
+  // registered; level 3, parallel pixels (XS): the smaller half of the levels, and the
+  // groups' total (each PE) and the pixel sum registered too (SUM_W bits each).
+  const xs = s.pipeline >= 3 && pixels && !serial;
   const levels = clog2(s.simd);
-  const group = Math.min(s.simd, 2 ** Math.ceil(levels / 2));
+  const group = Math.min(s.simd, 2 ** (xs ? Math.floor(levels / 2) : Math.ceil(levels / 2)));
   const ng = Math.ceil(s.simd / group);
   const partW = !pixels || serial ? clog2(group + 1) : clog2(255 * group + 1) + (group === 1 ? 1 : 0);
-  const pipe2Pe = s.simd * e + s.simd + ng * partW;
-  const pipe2Sum = pixels ? s.simd * e + ng * partW : 0;
+  const sumW = xs ? clog2(255 * s.simd + 1) : 0;
+  // A two-step weight read replaces each PE's weight register (SIMD bits) by the ROM's
+  // first step: its group picks and the high address bits it keeps.
+  const wSteps = twoStepWeights(s) ? twoStepRomRegisters(s.nf * s.sf, addrBits(s.nf * s.sf)) : null;
+  const pipe2Pe = s.simd * e + (wSteps === null ? s.simd : wSteps.groups * s.simd + wSteps.hiBits) + ng * partW + sumW;
+  const pipe2Sum = pixels ? s.simd * e + ng * partW + sumW : 0;
   const pipeBits = (s.pipeline >= 1 ? s.pe * s.accWidth : 0) + (s.pipeline >= 2 ? s.pe * pipe2Pe + pipe2Sum : 0);
   const romOut = (s.rom.weights === 'logic' && s.nf * s.sf > 1 ? s.pe * s.simd : 0) + (s.rom.params === 'logic' && s.nf > 1 ? s.pe * s.paramWidth : 0);
   return {
