@@ -231,9 +231,12 @@ export interface MvtuTerms {
  * - bitLane: an XNOR lane of a PE and its share of the popcount (bnnc_pe g_xnor);
  * - pixelLane: an 8-bit pixel lane of a PE, AND-gated by its weight bit, and its share of
  *   the PE's adder tree (g_pixels);
- * - serialLane: a bit-serial lane: the 8:1 plane select, the AND, the popcount (g_plane);
- * - pixelSum / serialSum: per lane, the MVTU's shared sum of the read's pixels (x_sum),
- *   which turns the unsigned lane sum into the signed +-1 one;
+ * - serialLane: a bit-serial lane of a PE: the AND of its plane bit and weight bit, and
+ *   its share of the popcount (g_plane);
+ * - pixelSum: per lane, the MVTU's shared sum of the read's pixels (x_sum), which turns
+ *   the unsigned lane sum into the signed +-1 one;
+ * - serialSum: per lane, the MVTU's shared part of a bit-serial layer: the 8:1 select of
+ *   the pixel's plane-b bit (g_plane_select, once for all PEs) and its share of x_sum;
  * - accBit: per PE per accumulator bit: accumulator adder, the lanes' combine, the
  *   threshold comparison;
  * - scoreBit: per PE per score bit: score adder and the argmax comparator and select;
@@ -291,13 +294,15 @@ export function mvtuTerms(s: MvtuStage): MvtuTerms {
     (s.rom.weights === 'logic' ? s.pe * logicRomLuts(s.nf * s.sf, s.simd) : 0) + (s.rom.params === 'logic' ? s.pe * logicRomLuts(s.nf, s.paramWidth) : 0);
   // Line memory and the queues in front of and inside the sliding-window unit are memories.
   const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels + s.feed.queueBits : 0;
-  // --pipeline 2: groups of about sqrt(SIMD) lanes (bnnc_mvtu.v GROUP), their partial sums registered.
+  // --pipeline 2: groups of about sqrt(SIMD) lanes (bnnc_mvtu.v GROUP), their partial sums
+  // registered; the lanes' inputs registered in each PE, but a bit-serial layer's plane
+  // bits once, in the MVTU (1 bit per lane, the PEs take them as they are).
   const levels = clog2(s.simd);
   const group = Math.min(s.simd, 2 ** Math.ceil(levels / 2));
   const ng = Math.ceil(s.simd / group);
   const partW = !pixels || serial ? clog2(group + 1) : clog2(255 * group + 1) + (group === 1 ? 1 : 0);
-  const pipe2Pe = s.simd * e + s.simd + ng * partW;
-  const pipe2Sum = pixels ? s.simd * e + ng * partW : 0;
+  const pipe2Pe = (serial ? 0 : s.simd * e) + s.simd + ng * partW;
+  const pipe2Sum = pixels ? (serial ? s.simd : s.simd * e) + ng * partW : 0;
   const pipeBits = (s.pipeline >= 1 ? s.pe * s.accWidth : 0) + (s.pipeline >= 2 ? s.pe * pipe2Pe + pipe2Sum : 0);
   const romOut = (s.rom.weights === 'logic' && s.nf * s.sf > 1 ? s.pe * s.simd : 0) + (s.rom.params === 'logic' && s.nf > 1 ? s.pe * s.paramWidth : 0);
   return {
