@@ -248,9 +248,9 @@ export interface MvtuTerms {
 export const MVTU_LUT = {
   bitLane: 2.15,
   pixelLane: 18.6,
-  serialLane: 8.9,
+  serialLane: 4.5,
   pixelSum: 11.8,
-  serialSum: 0,
+  serialSum: 3,
   accBit: 2.4,
   scoreBit: 2.0,
   readMux: 2.38,
