@@ -6,10 +6,8 @@
  * test/fixtures/yosys-area.json) and test/hw-area-model.test.ts (which recomputes the
  * model for each and checks the fixture's RTL hash against today's RTL).
  *
- * The bit-serial designs are kept small: Yosys 0.23 maps each lane's plane select
- * (x[8j + plane], bnnc_pe g_plane) as a shift over the whole SIMD x 8-bit read, so its
- * time grows as PE x SIMD^2 (sfc at PE 4 x SIMD 392 had not finished techmap after
- * 30 minutes on a loaded machine).
+ * The bit-serial designs are small (tfc-serial, sfc-mid); their plane select is one 8:1
+ * multiplexer per lane in the MVTU (bnnc_mvtu g_plane_select), shared by the PEs.
  *
  * The networks are random (randomFoldedMlp, fixed seeds): no model file to train or
  * commit. Area depends on the weights only through the ROM contents where a ROM is

@@ -10,7 +10,9 @@
 // (address to the input buffer and the weight ROMs; their outputs are registered) moves
 // one stage per clock; stage i is the cycle after edge e + i - 1:
 //   stages 1..A-1   PIPE >= 1: the lanes' sum is registered; PIPE = 2: also the
-//                   memory outputs and the adder tree's partial sums (bnnc_pe.v)
+//                   memory outputs and the adder tree's partial sums (bnnc_pe.v);
+//                   bit-serial: stage 1 selects the read's plane-b bits, once for all
+//                   PEs (g_plane_select; PIPE = 2: registered there, as the PEs' weights)
 //   stage A         (1 + PIPE, or 4 at PIPE >= 2; 5 at PIPE = 3 for parallel pixels, XS)
 //                   each PE adds the XNOR-popcount (IN_W = 1) or the signed pixel sum
 //                   (IN_W = 8) of its SIMD lanes to its accumulator; the per-neuron
@@ -167,7 +169,6 @@ module bnnc_mvtu #(
 
   // ---- pipeline control: per stage i (bit i-1), a read in flight, its first and last
   // synapse fold of a neuron, and the last read of the vector
-  localparam integer PX    = PIPE >= 2 ? 2 : 1;                       // stage summing the lanes' groups
   localparam integer PL    = PIPE >= 2 ? 3 : 1;                       // stage summing the groups
   // PIPE = 3, parallel pixels: the groups' total and x_sum registered before the PEs
   // subtract (bnnc_pe g_steps), one stage more
@@ -187,12 +188,13 @@ module bnnc_mvtu #(
   wire [D:0]   last_cat  = {last_reg, sf_last};
   wire [D:0]   vlast_cat = {vlast_reg, sf_last && nf_last};
   wire [A:0]   first_cat = {first_reg, sf_reg == {X_ADDR_W{1'b0}} && b_reg == 3'd0};
-  // bit-serial: the plane of the read in the stage that selects its bits (PX) and in the
-  // one that weights the plane's sum by 2^b (the PEs' lanes stage, PL)
+  // bit-serial: the plane of the read in the stage that selects its bits (1, the read's
+  // registered output) and in the one that weights the plane's sum by 2^b (the PEs'
+  // lanes stage, PL)
   localparam integer SH = PL;
   reg  [3*SH-1:0] plane_reg;
   wire [3*SH+2:0] plane_cat = {plane_reg, b_reg};
-  wire [2:0]      plane_x   = plane_reg[3*PX-1 -: 3];
+  wire [2:0]      plane_x   = plane_reg[2:0];
   wire [2:0]      plane_s   = plane_reg[3*SH-1 -: 3];
   wire unused_plane_top = ^plane_cat[3*SH+2 -: 3];
   always @(posedge clk) begin
@@ -253,6 +255,36 @@ module bnnc_mvtu #(
   wire fold_en    = advance && fold_valid;
   wire vec_done   = fold_valid && vlast_reg[D-1];
 
+  // ---- bit-serial: the PEs' lanes are the read's plane-b bits (an 8:1 select per
+  // lane), formed here once for every PE and for x_sum, in stage 1 from the buffer's
+  // registered output; PIPE = 2 registers them (SIMD bits, not the SIMD pixels) in the
+  // stage where the PEs register their weight words, so no stage is added.
+  localparam integer X_W = PLANES == 8 ? 1 : IN_W;  // bits per lane of the PEs' x_data
+  wire [SIMD*X_W-1:0] x_lanes;  // the PEs' x_data (bit-serial: at PIPE = 2 registered)
+
+  generate
+    if (PLANES == 8) begin : g_plane_select
+      wire [SIMD-1:0] plane_bits;
+      genvar k;
+      for (k = 0; k < SIMD; k = k + 1) begin : g_lane
+        wire [7:0] pixel = x_data[8*k +: 8];
+        assign plane_bits[k] = pixel[plane_x];
+      end
+      if (PIPE >= 2) begin : g_bits_reg
+        reg [SIMD-1:0] bits_reg;
+        always @(posedge clk) begin
+          if (advance) bits_reg <= plane_bits;
+        end
+        assign x_lanes = bits_reg;
+      end else begin : g_bits_comb
+        assign x_lanes = plane_bits;
+      end
+    end else begin : g_whole_lanes
+      assign x_lanes = x_data;
+      wire unused_plane_x = ^plane_x;
+    end
+  endgenerate
+
   // ---- processing elements (bnnc_pe.v)
   wire [PE*OUT_W-1:0] fold_out;  // stage D result of each PE for the current fold
   wire [PE*OUT_W-1:0] fold_next; // scores at PIPE >= 1: what fold_out becomes at the next advance
@@ -270,26 +302,26 @@ module bnnc_mvtu #(
       wire [NG*PART_W-1:0] parts_q;
       localparam [PART_W-1:0] PART_ONE = 1;
       integer j, g;
-      // PIPE = 2: the buffer's output registered first, as in the PEs
-      wire [SIMD*IN_W-1:0] x_q;
-      if (PIPE >= 2) begin : g_in_reg
-        reg [SIMD*IN_W-1:0] x_reg;
-        always @(posedge clk) begin
-          if (advance) x_reg <= x_data;
-        end
-        assign x_q = x_reg;
-      end else begin : g_in_comb
-        assign x_q = x_data;
-      end
       if (PLANES == 8) begin : g_plane
+        // the PEs' plane bits (g_plane_select; registered there at PIPE = 2)
         always @* begin
           parts = {(NG*PART_W){1'b0}};
           for (j = 0; j < SIMD; j = j + 1) begin
-            parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] + (x_q[8*j + {29'd0, plane_x}] ? PART_ONE : {PART_W{1'b0}});
+            parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] + (x_lanes[j] ? PART_ONE : {PART_W{1'b0}});
           end
         end
       end else begin : g_whole
-        wire unused_plane_x = ^plane_x;
+        // PIPE = 2: the buffer's output registered first, as in the PEs
+        wire [SIMD*IN_W-1:0] x_q;
+        if (PIPE >= 2) begin : g_in_reg
+          reg [SIMD*IN_W-1:0] x_reg;
+          always @(posedge clk) begin
+            if (advance) x_reg <= x_data;
+          end
+          assign x_q = x_reg;
+        end else begin : g_in_comb
+          assign x_q = x_data;
+        end
         always @* begin
           parts = {(NG*PART_W){1'b0}};
           for (j = 0; j < SIMD; j = j + 1) begin
@@ -324,7 +356,6 @@ module bnnc_mvtu #(
       end
     end else begin : g_no_pixel_sum
       assign x_sum = {ACC_W{1'b0}};
-      wire unused_plane_x = ^plane_x;
     end
   endgenerate
 
@@ -342,15 +373,14 @@ module bnnc_mvtu #(
         .PIPE(PIPE),
         .GROUP(GROUP),
         .PLANES(PLANES),
-        .X_REG(X_FED == 1 ? 0 : 1),
+        .X_REG(X_FED == 1 || (PLANES == 8 && PIPE >= 2) ? 0 : 1),
         .W_REG(W_FED == 1 ? 0 : 1)
       ) u_pe (
         .clk(clk),
         .en(advance),
-        .x_data(x_data),
+        .x_data(x_lanes),
         .w_word(w_data[p*SIMD +: SIMD]),
         .x_sum(x_sum),
-        .plane_x(plane_x),
         .plane_s(plane_s),
         .acc_en(acc_en),
         .first(first_reg[A-1]),

@@ -9,7 +9,8 @@
 //             unsigned, zero-extended pixels: a narrow adder tree.
 //             Bit-serial (PLANES = 8): the same sum over bit plane b only, a popcount,
 //             weighted by 2^b: 8 reads of 1-bit lanes instead of one of 8-bit lanes
-//             (sum over b of 2^b * (2 * popcount(w & p_b) - popcount(p_b))).
+//             (sum over b of 2^b * (2 * popcount(w & p_b) - popcount(p_b))). The MVTU
+//             selects the plane once for all its PEs: x_data is then the SIMD bits p_b.
 //   OUT_W = 1   result = acc >= T                      (T = param, ACC_W bits; PIPE = 3:
 //               the sign of acc - T, accumulated from -T, see g_start)
 //   OUT_W = 32  result = mul*acc + add                 (param = {mul, add})
@@ -18,7 +19,7 @@
 // accumulator at edge e + 1 + PIPE (PIPE = 0, 1) or e + 4 (PIPE = 2):
 //   PIPE >= 1  the lanes' sum is registered before the accumulator (lanes_q);
 //   PIPE >= 2  the memories' outputs are registered (x_q, w_q; x_q by the feed when
-//              X_REG = 0), and the adder tree is
+//              X_REG = 0, or, bit-serial, by the MVTU's plane select), and the adder tree is
 //              cut in the middle: groups of GROUP lanes are summed and registered
 //              (parts_q), then the groups are summed;
 // and for scores (OUT_W = 32) with PIPE >= 1 the product mul*acc and then the score are
@@ -44,17 +45,16 @@ module bnnc_pe #(
   parameter integer PIPE  = 0,  // pipeline level 0..3 (see above; 3 is 2 here)
   parameter integer GROUP = 4,  // PIPE = 2: lanes per registered partial sum (1..SIMD); the MVTU's x_sum uses the same
   parameter integer PLANES = 1, // 1 = parallel; 8 = bit-serial pixels (IN_W = 8): one bit plane per read
-  parameter integer X_REG = 1,  // PIPE = 2: 1 = register x_data here; 0 = the feed already did (bnnc_vec_buffer RD_REG)
+  parameter integer X_REG = 1,  // PIPE = 2: 1 = register x_data here; 0 = the feed already did (bnnc_vec_buffer RD_REG; bit-serial: the MVTU's plane select)
   parameter integer W_REG = 1   // PIPE = 2: 1 = register w_word here; 0 = the ROM already did (PIPE = 3, bnnc_rom_2step)
 ) (
   input  wire                 clk,
   input  wire                 en,      // pipeline enable: low while the MVTU stalls
 
   // one synapse fold, at the issue's registered memory outputs
-  input  wire [SIMD*IN_W-1:0] x_data,  // lane j at [j*IN_W +: IN_W]
+  input  wire [SIMD*(PLANES == 8 ? 1 : IN_W)-1:0] x_data,  // lane j at [j*IN_W +: IN_W]; bit-serial: bit j is pixel j's plane-b bit
   input  wire [SIMD-1:0]      w_word,  // lane j's weight bit at [j]
   input  wire [ACC_W-1:0]     x_sum,   // IN_W = 8: sum of the fold's SIMD pixels (bit-serial: of their plane-b bits), aligned with the lanes' sum (unused for bits)
-  input  wire [2:0]           plane_x, // bit-serial: the plane b of x_q (x_data, or at PIPE = 2 x_data registered)
   input  wire [2:0]           plane_s, // bit-serial: the plane b of the lanes' sum (its weight 2^b)
 
   // accumulation, aligned with the accumulator stage
@@ -79,7 +79,7 @@ module bnnc_pe #(
         ACC_W < 2 || ACC_W > 31 || (IN_W == 8 && ACC_W < 10) || (OUT_W == 1 && P_W != ACC_W) ||
         (OUT_W == 32 && (MUL_W < 2 || MUL_W > 31 || P_W != MUL_W + 32)) ||
         PIPE < 0 || PIPE > 3 || GROUP < 1 || GROUP > SIMD || PART_W > ACC_W ||
-        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) || !(X_REG == 1 || (X_REG == 0 && PIPE >= 2 && IN_W == 1)) ||
+        !(PLANES == 1 || (PLANES == 8 && IN_W == 8)) || !(X_REG == 1 || (X_REG == 0 && PIPE >= 2 && (IN_W == 1 || PLANES == 8))) ||
         !(W_REG == 1 || (W_REG == 0 && PIPE >= 3)))
     begin : g_check
       bnnc_pe_illegal_parameters_see_the_parameter_comments u_illegal ();
@@ -90,7 +90,8 @@ module bnnc_pe #(
 
   // ---- PIPE = 2: the memories' outputs registered first (a deep ROM's output multiplexer
   // and the adder tree are then in different cycles)
-  wire [SIMD*IN_W-1:0] x_q;
+  localparam integer X_W = PLANES == 8 ? 1 : IN_W;  // bits per lane of x_data
+  wire [SIMD*X_W-1:0]  x_q;
   wire [SIMD-1:0]      w_q;
 
   generate
@@ -105,7 +106,7 @@ module bnnc_pe #(
         assign w_q = w_word;  // registered twice by the ROM (bnnc_rom_2step), in step with x_q
       end
       if (X_REG == 1) begin : g_x_reg
-        reg [SIMD*IN_W-1:0] x_reg;
+        reg [SIMD*X_W-1:0] x_reg;
         always @(posedge clk) begin
           if (en) x_reg <= x_data;
         end
@@ -126,7 +127,6 @@ module bnnc_pe #(
 
   generate
     if (IN_W == 1) begin : g_xnor
-      wire unused_plane_x = ^plane_x;
       // written as plain sums so that synthesis builds one adder tree per group
       always @* begin
         parts = {(NG*PART_W){1'b0}};
@@ -136,16 +136,14 @@ module bnnc_pe #(
         end
       end
     end else if (PLANES == 8) begin : g_plane
-      wire unused_plane_x = ^plane_x;
       always @* begin
         parts = {(NG*PART_W){1'b0}};
         for (j = 0; j < SIMD; j = j + 1) begin
           parts[(j/G)*PART_W +: PART_W] = parts[(j/G)*PART_W +: PART_W] +
-            ((x_q[8*j + {29'd0, plane_x}] && w_q[j]) ? PART_ONE : {PART_W{1'b0}});
+            ((x_q[j] && w_q[j]) ? PART_ONE : {PART_W{1'b0}});
         end
       end
     end else begin : g_pixels
-      wire unused_plane_x = ^plane_x;
       always @* begin
         parts = {(NG*PART_W){1'b0}};
         for (j = 0; j < SIMD; j = j + 1) begin

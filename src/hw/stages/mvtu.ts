@@ -241,9 +241,12 @@ export interface MvtuTerms {
  * - bitLane: an XNOR lane of a PE and its share of the popcount (bnnc_pe g_xnor);
  * - pixelLane: an 8-bit pixel lane of a PE, AND-gated by its weight bit, and its share of
  *   the PE's adder tree (g_pixels);
- * - serialLane: a bit-serial lane: the 8:1 plane select, the AND, the popcount (g_plane);
- * - pixelSum / serialSum: per lane, the MVTU's shared sum of the read's pixels (x_sum),
- *   which turns the unsigned lane sum into the signed +-1 one;
+ * - serialLane: a bit-serial lane of a PE: the AND of its plane bit and weight bit, and
+ *   its share of the popcount (g_plane);
+ * - pixelSum: per lane, the MVTU's shared sum of the read's pixels (x_sum), which turns
+ *   the unsigned lane sum into the signed +-1 one;
+ * - serialSum: per lane, the MVTU's shared part of a bit-serial layer: the 8:1 select of
+ *   the pixel's plane-b bit (g_plane_select, once for all PEs) and its share of x_sum;
  * - accBit: per PE per accumulator bit: accumulator adder, the lanes' combine, the
  *   threshold comparison;
  * - scoreBit: per PE per score bit: score adder and the argmax comparator and select;
@@ -255,9 +258,9 @@ export interface MvtuTerms {
 export const MVTU_LUT = {
   bitLane: 2.15,
   pixelLane: 18.6,
-  serialLane: 8.9,
+  serialLane: 4.5,
   pixelSum: 11.8,
-  serialSum: 0,
+  serialSum: 3,
   accBit: 2.4,
   scoreBit: 2.0,
   readMux: 2.38,
@@ -302,8 +305,10 @@ export function mvtuTerms(s: MvtuStage): MvtuTerms {
   // Line memory and the queues in front of and inside the sliding-window unit are memories.
   const lineBits = s.feed.kind === 'window' ? s.feed.lineBits + s.feed.fifoDepth * s.feed.channels + s.feed.queueBits : 0;
   // --pipeline 2: groups of about sqrt(SIMD) lanes (bnnc_mvtu.v GROUP), their partial sums
-  // registered; level 3, parallel pixels (XS): the smaller half of the levels, and the
-  // groups' total (each PE) and the pixel sum registered too (SUM_W bits each).
+  // registered; the lanes' inputs registered in each PE, but a bit-serial layer's plane
+  // bits once, in the MVTU (1 bit per lane, the PEs take them as they are); level 3,
+  // parallel pixels (XS): the smaller half of the levels, and the groups' total (each PE)
+  // and the pixel sum registered too (SUM_W bits each).
   const xs = s.pipeline >= 3 && pixels && !serial;
   const levels = clog2(s.simd);
   const group = Math.min(s.simd, 2 ** (xs ? Math.floor(levels / 2) : Math.ceil(levels / 2)));
@@ -313,8 +318,8 @@ export function mvtuTerms(s: MvtuStage): MvtuTerms {
   // A two-step weight read replaces each PE's weight register (SIMD bits) by the ROM's
   // first step: its group picks and the high address bits it keeps.
   const wSteps = twoStepWeights(s) ? twoStepRomRegisters(s.nf * s.sf, addrBits(s.nf * s.sf)) : null;
-  const pipe2Pe = s.simd * e + (wSteps === null ? s.simd : wSteps.groups * s.simd + wSteps.hiBits) + ng * partW + sumW;
-  const pipe2Sum = pixels ? s.simd * e + ng * partW + sumW : 0;
+  const pipe2Pe = (serial ? 0 : s.simd * e) + (wSteps === null ? s.simd : wSteps.groups * s.simd + wSteps.hiBits) + ng * partW + sumW;
+  const pipe2Sum = pixels ? (serial ? s.simd : s.simd * e) + ng * partW + sumW : 0;
   const pipeBits = (s.pipeline >= 1 ? s.pe * s.accWidth : 0) + (s.pipeline >= 2 ? s.pe * pipe2Pe + pipe2Sum : 0);
   const romOut = (s.rom.weights === 'logic' && s.nf * s.sf > 1 ? s.pe * s.simd : 0) + (s.rom.params === 'logic' && s.nf > 1 ? s.pe * s.paramWidth : 0);
   return {
