@@ -56,14 +56,14 @@ export function machine(): { cpu: string; cores: number; platform: string; node:
   return { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', cores: os.availableParallelism(), platform: `${os.platform()} ${os.arch()}`, node: process.version };
 }
 
-/**
- * The checkout's commit as "<short hash> <commit date>", with " (with uncommitted changes)"
- * when tracked files differ from it; "unknown" outside a git checkout. Every output file
- * names it, so a figure can be traced to the code that measured it.
- */
 /** The pages bench scripts generate (bench/run.ts, bench/results.ts). */
 export const GENERATED_PAGES = ['docs/benchmarks.md', 'docs/results.md'];
 
+/**
+ * The checkout's commit as "<short hash> <commit date>", with " (with uncommitted changes)"
+ * when tracked files other than GENERATED_PAGES differ from it; "unknown" outside a git checkout. Every output file
+ * names it, so a figure can be traced to the code that measured it.
+ */
 export function gitCommit(): string {
   try {
     let commit = execFileSync('git', ['log', '-1', '--format=%h %cI'], { cwd: ROOT, encoding: 'utf8' }).trim();
