@@ -48,20 +48,26 @@ function runLogged(tool: FoundTool, args: string[], cwd: string, logFile: string
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const fd = fs.openSync(logFile, 'w');
+    // 'close' can follow 'error' (a failed spawn): the log is closed once.
+    let open = true;
+    const closeLog = (): void => {
+      if (open) fs.closeSync(fd);
+      open = false;
+    };
     const child = spawnGroup(tool.path, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     const take = (b: Buffer): void => {
       chunks.push(b);
-      fs.writeSync(fd, b);
+      if (open) fs.writeSync(fd, b);
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
     child.on('error', (e) => {
-      fs.closeSync(fd);
+      closeLog();
       reject(new ToolFailedError(tool.name, e.message));
     });
     child.on('close', (code, signal) => {
-      fs.closeSync(fd);
+      closeLog();
       resolve({ code: code ?? (signal ? 128 : 1), log: Buffer.concat(chunks).toString('utf8'), seconds: (Date.now() - t0) / 1000 });
     });
   });
